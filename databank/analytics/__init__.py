@@ -1,0 +1,1 @@
+"""Anonymised statistics with disclosure control (the analytics issue). No Flask, no ORM."""

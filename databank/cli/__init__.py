@@ -1,0 +1,20 @@
+"""The `databank` command line (also `flask --app databank ...`): thin wrappers over services."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from databank.cli import db, demo, keys, orgs, people, serve
+
+    for group in (
+        db.group,
+        keys.group,
+        orgs.orgs,
+        orgs.users,
+        people.group,
+        demo.demo,
+        serve.serve,
+    ):
+        app.cli.add_command(group)

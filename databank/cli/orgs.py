@@ -1,0 +1,71 @@
+"""`databank orgs` and `databank users`: organisations and their staff accounts."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from databank.cli.common import friendly_errors, transaction
+from databank.domain.enums import OrgKind, Role
+from databank.models import Organisation, User
+from databank.services import orgs as org_service
+
+
+@click.group("orgs", help="Organisations.")
+def orgs() -> None:
+    pass
+
+
+@orgs.command("create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--kind", type=click.Choice([k.value for k in OrgKind]), required=True)
+@click.option("--privacy-contact", default="")
+@friendly_errors
+def create_org(slug: str, name: str, kind: str, privacy_contact: str) -> None:
+    with transaction() as session:
+        org = org_service.create_organisation(session, slug, name, OrgKind(kind), privacy_contact)
+    click.echo(f"created {org.slug} ({org.id})")
+
+
+@orgs.command("list")
+def list_orgs() -> None:
+    with transaction() as session:
+        for org in session.execute(select(Organisation).order_by(Organisation.slug)).scalars():
+            click.echo(f"{org.slug}\t{org.kind.value}\t{org.name}")
+
+
+@click.group("users", help="Staff accounts.")
+def users() -> None:
+    pass
+
+
+@users.command("create")
+@click.option("--org", "slug", required=True)
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role])
+)
+@click.password_option(help="At least 12 characters (prompted if omitted).")
+@friendly_errors
+def create_user(
+    slug: str, username: str, display_name: str, roles: tuple[str, ...], password: str
+) -> None:
+    with transaction() as session:
+        org = org_service.get_organisation(session, slug)
+        user = org_service.create_user(
+            session, org, username, display_name, password, [Role(r) for r in roles]
+        )
+    click.echo(f"created {user.username} in {slug}")
+
+
+@users.command("list")
+@click.option("--org", "slug", required=True)
+@friendly_errors
+def list_users(slug: str) -> None:
+    with transaction() as session:
+        org = org_service.get_organisation(session, slug)
+        for user in session.execute(select(User).where(User.org_id == org.id)).scalars():
+            roles = ",".join(sorted(r.value for r in user.roles))
+            click.echo(f"{user.username}\t{roles}\t{'active' if user.is_active else 'inactive'}")

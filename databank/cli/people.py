@@ -1,0 +1,40 @@
+"""`databank people`: erasure of a person (crypto-shredding) and replay of the erasure ledger."""
+
+from __future__ import annotations
+
+import uuid
+
+import click
+
+from databank.cli.common import friendly_errors, operator, transaction
+from databank.domain.enums import Purpose
+from databank.services import erasure
+from databank.services.orgs import get_organisation
+
+
+@click.group("people", help="People's records: erasure.")
+def group() -> None:
+    pass
+
+
+@group.command("erase", help="Erase a person everywhere by destroying their keys.")
+@click.option("--org", "slug", required=True, help="An organisation that knows the person.")
+@click.option("--person", "person_id", required=True, type=click.UUID, help="Pooled pseudonym.")
+@click.option("--reason", type=click.Choice(erasure.ERASURE_REASONS), default="subject_request")
+@click.confirmation_option(prompt="Erasure cannot be undone. Continue?")
+@friendly_errors
+def erase(slug: str, person_id: uuid.UUID, reason: str) -> None:
+    with transaction() as session:
+        org = get_organisation(session, slug)
+        destroyed = erasure.erase_person(
+            session, operator(org), Purpose.CASE_MANAGEMENT, person_id, reason
+        )
+    click.echo(f"erased {person_id}: {destroyed} keys destroyed, tombstone recorded")
+
+
+@group.command("replay-erasures", help="Re-apply every tombstone (run after restoring a backup).")
+@friendly_errors
+def replay() -> None:
+    with transaction() as session:
+        count = erasure.replay_erasures(session)
+    click.echo(f"{count} erased people had data again and were re-erased")

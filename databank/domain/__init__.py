@@ -1,0 +1,1 @@
+"""Domain vocabulary shared by every layer: enums, vocabularies, errors. Imports nothing else."""

@@ -1,0 +1,121 @@
+"""Closed enumerations of the data model (stored by value, so values never change once released)."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class OrgKind(StrEnum):
+    COUNCIL = "council"
+    CHARITY = "charity"
+    HOUSING_PROVIDER = "housing_provider"
+    HEALTH = "health"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    OUTREACH_WORKER = "outreach_worker"
+    HOUSING_OFFICER = "housing_officer"
+    AUDITOR = "auditor"
+    ORG_ADMIN = "org_admin"
+    BREAK_GLASS_RESPONDER = "break_glass_responder"
+
+
+class PersonStatus(StrEnum):
+    ACTIVE = "active"
+    ERASED = "erased"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class NeedSeverity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class NeedStatus(StrEnum):
+    IDENTIFIED = "identified"
+    IN_PROGRESS = "in_progress"
+    MET = "met"
+    DECLINED = "declined"
+
+
+class ReferralStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+class Action(StrEnum):
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    SEARCH = "search"
+    ERASE = "erase"
+    EXPORT = "export"
+
+
+class LocationLevel(IntEnum):
+    """How precisely a place is known; only DISTRICT and coarser are stored in clear."""
+
+    NONE = 0
+    CITY = 1  # geohash of 4 characters, about 39 km x 20 km
+    DISTRICT = 2  # geohash of 5 characters, about 5 km x 5 km
+    STREET = 3  # geohash of 7 characters, about 150 m x 150 m
+    EXACT = 4  # the point as recorded
+
+    @property
+    def geohash_length(self) -> int | None:
+        return _GEOHASH_LENGTH[self]
+
+
+_GEOHASH_LENGTH: dict[LocationLevel, int | None] = {
+    LocationLevel.NONE: 0,
+    LocationLevel.CITY: 4,
+    LocationLevel.DISTRICT: 5,
+    LocationLevel.STREET: 7,
+    LocationLevel.EXACT: None,
+}
+
+
+class Purpose(StrEnum):
+    """Declared purposes of use (aligned with HL7 purpose-of-use); every read names one."""
+
+    OUTREACH = "outreach"
+    CASE_MANAGEMENT = "case_management"
+    HOUSING_ALLOCATION = "housing_allocation"
+    FOOD_AID = "food_aid"
+    AGGREGATE_STATISTICS = "aggregate_statistics"
+    AUDIT = "audit"
+    VITAL_INTEREST = "vital_interest"  # break-glass
+    ENFORCEMENT = "enforcement"
+    IMMIGRATION_CONTROL = "immigration_control"
+    PUBLIC_ORDER = "public_order"
+
+    @property
+    def is_forbidden(self) -> bool:
+        """Threat 4: enforcement uses are refused by a platform rule no org policy can override."""
+        return self in FORBIDDEN_PURPOSES
+
+
+FORBIDDEN_PURPOSES = frozenset(
+    {Purpose.ENFORCEMENT, Purpose.IMMIGRATION_CONTROL, Purpose.PUBLIC_ORDER}
+)

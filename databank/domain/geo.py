@@ -1,0 +1,187 @@
+"""Geohash encoding and coarsening to location levels, and the districts of the demo city."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from databank.domain.enums import LocationLevel
+
+_BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"
+_DECODE = {char: index for index, char in enumerate(_BASE32)}
+MAX_PRECISION = 12
+_EARTH_RADIUS_KM = 6371.0088
+
+
+def _check_point(lat: float, lon: float) -> None:
+    # Written so that NaN fails too: every comparison with NaN is false.
+    if not -90.0 <= lat <= 90.0:
+        raise ValueError("lat must be between -90 and 90")
+    if not -180.0 <= lon <= 180.0:
+        raise ValueError("lon must be between -180 and 180")
+
+
+def _check_geohash(geohash: str) -> str:
+    """The geohash in lower case; ValueError if it is empty, too long or not base32."""
+    lowered = geohash.lower()
+    if not 1 <= len(lowered) <= MAX_PRECISION:
+        raise ValueError(f"geohash must have 1 to {MAX_PRECISION} characters")
+    if any(char not in _DECODE for char in lowered):
+        raise ValueError("geohash may only contain geohash base32 characters")
+    return lowered
+
+
+def encode(lat: float, lon: float, precision: int) -> str:
+    """The geohash of length `precision` (1 to 12) of the cell holding the point."""
+    _check_point(lat, lon)
+    if not 1 <= precision <= MAX_PRECISION:
+        raise ValueError(f"precision must be between 1 and {MAX_PRECISION}")
+    lat_lo, lat_hi = -90.0, 90.0
+    lon_lo, lon_hi = -180.0, 180.0
+    chars: list[str] = []
+    bits = 0
+    bit_count = 0
+    even = True  # bits alternate, starting with longitude
+    while len(chars) < precision:
+        if even:
+            mid = (lon_lo + lon_hi) / 2
+            if lon >= mid:
+                bits = bits * 2 + 1
+                lon_lo = mid
+            else:
+                bits *= 2
+                lon_hi = mid
+        else:
+            mid = (lat_lo + lat_hi) / 2
+            if lat >= mid:
+                bits = bits * 2 + 1
+                lat_lo = mid
+            else:
+                bits *= 2
+                lat_hi = mid
+        even = not even
+        bit_count += 1
+        if bit_count == 5:
+            chars.append(_BASE32[bits])
+            bits = 0
+            bit_count = 0
+    return "".join(chars)
+
+
+def bounds(geohash: str) -> tuple[float, float, float, float]:
+    """The cell of a geohash as (south, west, north, east)."""
+    lat_lo, lat_hi = -90.0, 90.0
+    lon_lo, lon_hi = -180.0, 180.0
+    even = True
+    for char in _check_geohash(geohash):
+        value = _DECODE[char]
+        for shift in range(4, -1, -1):
+            bit = (value >> shift) & 1
+            if even:
+                mid = (lon_lo + lon_hi) / 2
+                lon_lo, lon_hi = (mid, lon_hi) if bit else (lon_lo, mid)
+            else:
+                mid = (lat_lo + lat_hi) / 2
+                lat_lo, lat_hi = (mid, lat_hi) if bit else (lat_lo, mid)
+            even = not even
+    return lat_lo, lon_lo, lat_hi, lon_hi
+
+
+def decode(geohash: str) -> tuple[float, float]:
+    """The centre (lat, lon) of a geohash cell."""
+    south, west, north, east = bounds(geohash)
+    return (south + north) / 2, (west + east) / 2
+
+
+def coarsen(geohash: str, length: int) -> str:
+    """The enclosing cell of `length` characters (a prefix); ValueError if that would refine."""
+    checked = _check_geohash(geohash)
+    if not 1 <= length <= len(checked):
+        raise ValueError("length must be between 1 and the length of the geohash")
+    return checked[:length]
+
+
+def geohash_for_level(lat: float, lon: float, level: LocationLevel) -> str | None:
+    """The geohash that stands for the point at this level.
+
+    None for NONE (nothing is kept) and for EXACT: an exact point is kept as the point itself,
+    encrypted, never as a geohash, so there is no geohash to return.
+    """
+    _check_point(lat, lon)
+    length = level.geohash_length
+    if not length:  # NONE has length 0, EXACT has None
+        return None
+    return encode(lat, lon, length)
+
+
+def coarsen_to_level(geohash: str, level: LocationLevel) -> str | None:
+    """The geohash cut down to this level; None for NONE and EXACT (see geohash_for_level).
+
+    ValueError if the geohash is coarser than the level asks: precision cannot be recovered.
+    """
+    checked = _check_geohash(geohash)
+    length = level.geohash_length
+    if not length:
+        return None
+    if len(checked) < length:
+        raise ValueError("geohash is coarser than the level asks for")
+    return checked[:length]
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance between two points, in kilometres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class District:
+    """A named area of the demo city, located by an approximate centroid."""
+
+    code: str
+    name: str
+    lat: float
+    lon: float
+
+    @property
+    def geohash5(self) -> str:
+        """The district-level (5 characters, about 5 km) geohash cell of the centroid."""
+        return encode(self.lat, self.lon, 5)
+
+
+# The demo city: Lyon's nine arrondissements and the inner suburbs of the Métropole de Lyon.
+# Approximate centroids, good to a few hundred metres; several share a geohash5 cell, as real
+# districts do. Oullins merged with Pierre-Bénite in 2024; the demo keeps the old name.
+LYON_DISTRICTS: tuple[District, ...] = (
+    District("lyon-1", "Lyon 1er", 45.7699, 4.8292),
+    District("lyon-2", "Lyon 2e", 45.7486, 4.8270),
+    District("lyon-3", "Lyon 3e", 45.7594, 4.8620),
+    District("lyon-4", "Lyon 4e", 45.7786, 4.8262),
+    District("lyon-5", "Lyon 5e", 45.7570, 4.8030),
+    District("lyon-6", "Lyon 6e", 45.7720, 4.8520),
+    District("lyon-7", "Lyon 7e", 45.7340, 4.8400),
+    District("lyon-8", "Lyon 8e", 45.7345, 4.8697),
+    District("lyon-9", "Lyon 9e", 45.7745, 4.8060),
+    District("villeurbanne", "Villeurbanne", 45.7710, 4.8890),
+    District("venissieux", "Vénissieux", 45.7037, 4.8820),
+    District("vaulx-en-velin", "Vaulx-en-Velin", 45.7800, 4.9250),
+    District("caluire-et-cuire", "Caluire-et-Cuire", 45.7950, 4.8460),
+    District("bron", "Bron", 45.7386, 4.9132),
+    District("saint-fons", "Saint-Fons", 45.7086, 4.8533),
+    District("oullins", "Oullins", 45.7140, 4.8070),
+)
+
+DISTRICTS_BY_CODE: Mapping[str, District] = MappingProxyType(
+    {district.code: district for district in LYON_DISTRICTS}
+)
+
+
+def nearest_district(lat: float, lon: float) -> District:
+    """The demo district whose centroid is closest to the point (any point, even far away)."""
+    _check_point(lat, lon)
+    return min(LYON_DISTRICTS, key=lambda d: distance_km(lat, lon, d.lat, d.lon))

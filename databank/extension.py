@@ -1,0 +1,26 @@
+"""The databank runtime of a Flask app, built once on first use (keys are required then)."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask, current_app
+
+from databank.config import Settings
+from databank.services.runtime import Runtime, build_runtime
+
+_lock = threading.Lock()
+
+
+def runtime_of(app: Flask | None = None) -> Runtime:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    runtime = app.extensions.get("databank")
+    if runtime is None:
+        with _lock:
+            runtime = app.extensions.get("databank")
+            if runtime is None:
+                settings: Settings = app.config["DATABANK_SETTINGS"]
+                runtime = build_runtime(settings)
+                app.extensions["databank"] = runtime
+    assert isinstance(runtime, Runtime)  # noqa: S101 - only this module stores it
+    return runtime

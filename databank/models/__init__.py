@@ -1,0 +1,27 @@
+"""ORM mapping of the databank, one module per aggregate. Mapping only: no behaviour, no crypto."""
+
+from databank.models.audit import AuditEntry
+from databank.models.case import Case, Consent, Encounter, Need, Referral
+from databank.models.keys import BlindIndexConfig, ErasureTombstone, OrgKey, SubjectKey
+from databank.models.linkage import LinkageRecord
+from databank.models.org import Organisation, User, UserRole
+from databank.models.person import Identity, Person
+
+__all__ = [
+    "AuditEntry",
+    "BlindIndexConfig",
+    "Case",
+    "Consent",
+    "Encounter",
+    "ErasureTombstone",
+    "Identity",
+    "LinkageRecord",
+    "Need",
+    "OrgKey",
+    "Organisation",
+    "Person",
+    "Referral",
+    "SubjectKey",
+    "User",
+    "UserRole",
+]

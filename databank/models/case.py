@@ -1,0 +1,121 @@
+"""Episodes of support and what happens in them: cases, needs, encounters, referrals, consents.
+
+Only coarse attributes are stored in clear (status, ETHOS category, district geohash, need
+category); precise locations and free text are sealed per field (design section 5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from databank.db import Base, created_at, optional_ciphertext, str_enum, uuid_pk
+from databank.domain.enums import CaseStatus, NeedSeverity, NeedStatus, Purpose, ReferralStatus
+from databank.domain.vocab import EthosCategory, NeedCategory
+
+district = String(12)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_org_id_status", "org_id", "status"),)
+
+    id: Mapped[uuid_pk]
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN)
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(32))
+    living_situation: Mapped[EthosCategory] = mapped_column(str_enum(EthosCategory))
+    hud_living_situation: Mapped[int | None] = mapped_column(SmallInteger())
+    is_minor: Mapped[bool] = mapped_column(default=False)
+    is_domestic_abuse_survivor: Mapped[bool] = mapped_column(default=False)
+    area_geohash: Mapped[str | None] = mapped_column(district)  # district level (5) or coarser
+    location_ciphertext: Mapped[optional_ciphertext]
+    notes_ciphertext: Mapped[optional_ciphertext]
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+
+    def __repr__(self) -> str:
+        return f"<Case {self.id} org={self.org_id} {self.status}>"
+
+
+class Need(Base):
+    __tablename__ = "needs"
+
+    id: Mapped[uuid_pk]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    category: Mapped[NeedCategory] = mapped_column(str_enum(NeedCategory))
+    severity: Mapped[NeedSeverity] = mapped_column(str_enum(NeedSeverity))
+    status: Mapped[NeedStatus] = mapped_column(str_enum(NeedStatus), default=NeedStatus.IDENTIFIED)
+    identified_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Need {self.id} case={self.case_id} {self.category}>"
+
+
+class Encounter(Base):
+    __tablename__ = "encounters"
+
+    id: Mapped[uuid_pk]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    worker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    occurred_at: Mapped[datetime]
+    area_geohash: Mapped[str | None] = mapped_column(district)
+    location_ciphertext: Mapped[optional_ciphertext]
+    notes_ciphertext: Mapped[optional_ciphertext]
+    services_given: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[created_at]
+
+    def __repr__(self) -> str:
+        return f"<Encounter {self.id} case={self.case_id}>"
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+
+    id: Mapped[uuid_pk]
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    from_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    to_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
+    status: Mapped[ReferralStatus] = mapped_column(
+        str_enum(ReferralStatus), default=ReferralStatus.PENDING
+    )
+    need_category: Mapped[NeedCategory | None] = mapped_column(str_enum(NeedCategory))
+    note_ciphertext: Mapped[optional_ciphertext]
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+    responded_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Referral {self.id} {self.status}>"
+
+
+class Consent(Base):
+    """What a person agreed to share, with whom, for which purposes, until when."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[uuid_pk]
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    recipient_org_ids: Mapped[list[str]] = mapped_column(default=list)
+    recipient_org_kinds: Mapped[list[str]] = mapped_column(default=list)
+    purposes: Mapped[list[str]] = mapped_column(default=list)
+    given_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[created_at]
+
+    def __repr__(self) -> str:
+        return f"<Consent {self.id} person={self.person_id}>"

@@ -1,0 +1,91 @@
+"""Writes access-log entries in the caller's transaction ("no log, no data").
+
+Entries are inserted with a Core statement that executes at once, so a failing audit write raises
+before the calling service returns any data.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from databank.audit import canonical_body
+from databank.models import AuditEntry
+from databank.services.actors import Actor
+
+POLICY_VERSION = "placeholder-owner-only-v1"
+
+
+@dataclass(frozen=True)
+class EntryIn:
+    """One thing to log. Ids and codes only: never a name, a search string or a location."""
+
+    event: str
+    record_type: str | None = None
+    record_id: uuid.UUID | None = None
+    owner_org_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+    purpose: str | None = None
+    decision: str | None = None
+    rule: str | None = None
+    fields_released: Sequence[str] = ()
+    fields_withheld: Sequence[str] = ()
+    result_count: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _row(actor: Actor | None, entry: EntryIn, at: datetime) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "at": at,
+        "event": entry.event,
+        "actor": None
+        if actor is None
+        else {
+            "user": actor.user_id,
+            "org": actor.org_id,
+            "roles": sorted(r.value for r in actor.roles),
+            "channel": actor.channel,
+        },
+        "record": {"type": entry.record_type, "id": entry.record_id, "owner": entry.owner_org_id},
+        "person": entry.person_id,
+        "purpose": entry.purpose,
+        "decision": entry.decision,
+        "rule": entry.rule,
+        "fields": {
+            "released": list(entry.fields_released),
+            "withheld": list(entry.fields_withheld),
+        },
+        "count": entry.result_count,
+        "policy_version": POLICY_VERSION,
+        # A per-entry salt, so entries disclosed in a proof cannot be confirmed by guessing.
+        "salt": secrets.token_hex(8),
+    }
+    if entry.extra:
+        body["extra"] = entry.extra
+    return {
+        "at": at,
+        "event": entry.event,
+        "actor_user_id": None if actor is None else actor.user_id,
+        "actor_org_id": None if actor is None else actor.org_id,
+        "owner_org_id": entry.owner_org_id,
+        "person_id": entry.person_id,
+        "purpose": entry.purpose,
+        "decision": entry.decision,
+        "body": canonical_body(body),
+    }
+
+
+def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) -> int:
+    """Insert the entries now, inside the current transaction. Returns how many were written."""
+    at = datetime.now(UTC)
+    rows = [_row(actor, entry, at) for entry in entries]
+    if rows:
+        session.execute(insert(AuditEntry), rows)
+    return len(rows)

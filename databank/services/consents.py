@@ -1,0 +1,132 @@
+"""Recording, revoking and reading a person's consent to share with partners."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from databank.domain.enums import Action, PersonStatus, Purpose
+from databank.domain.errors import Conflict, Erased, NotFound
+from databank.models import Consent, Identity, Person
+from databank.services import access
+from databank.services.actors import Actor
+from databank.services.inputs import ConsentIn
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    id: uuid.UUID
+    person_id: uuid.UUID
+    org_id: uuid.UUID
+    purposes: tuple[Purpose, ...]
+    recipient_org_ids: tuple[uuid.UUID, ...]
+    recipient_org_kinds: tuple[str, ...]
+    given_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def is_active(self, at: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+def _known_person(session: Session, actor: Actor, person_id: uuid.UUID) -> None:
+    known = session.execute(
+        select(Identity.id, Person.status)
+        .join(Person, Person.id == Identity.person_id)
+        .where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
+    ).one_or_none()
+    if known is None:
+        raise NotFound("no such person in your organisation's records")
+    if known[1] is PersonStatus.ERASED:
+        raise Erased("this person's data was erased")
+
+
+def record_consent(
+    session: Session, actor: Actor, purpose: Purpose | str, person_id: uuid.UUID, consent: ConsentIn
+) -> uuid.UUID:
+    purpose = access.parse_purpose(purpose)
+    _known_person(session, actor, person_id)
+    consent_id = uuid.uuid4()
+    access.authorize(
+        session,
+        actor,
+        Action.CREATE,
+        purpose,
+        access.Resource("consent", consent_id, actor.org_id, person_id),
+    )
+    session.add(
+        Consent(
+            id=consent_id,
+            person_id=person_id,
+            org_id=actor.org_id,
+            recorded_by_id=actor.user_id,
+            recipient_org_ids=[str(o) for o in consent.recipient_org_ids],
+            recipient_org_kinds=list(consent.recipient_org_kinds),
+            purposes=[p.value for p in consent.purposes],
+            given_at=consent.given_at or datetime.now(UTC),
+            expires_at=consent.expires_at,
+            revoked_at=None,
+        )
+    )
+    return consent_id
+
+
+def revoke_consent(
+    session: Session, actor: Actor, purpose: Purpose | str, consent_id: uuid.UUID
+) -> None:
+    purpose = access.parse_purpose(purpose)
+    consent = session.get(Consent, consent_id)
+    if consent is None:
+        raise NotFound("no such consent")
+    access.authorize(
+        session,
+        actor,
+        Action.UPDATE,
+        purpose,
+        access.Resource("consent", consent.id, consent.org_id, consent.person_id),
+    )
+    if consent.revoked_at is not None:
+        raise Conflict("the consent is already revoked")
+    consent.revoked_at = datetime.now(UTC)
+
+
+def consents_for(
+    session: Session, actor: Actor, purpose: Purpose | str, person_id: uuid.UUID
+) -> list[ConsentView]:
+    purpose = access.parse_purpose(purpose)
+    _known_person(session, actor, person_id)
+    found = (
+        session.execute(
+            select(Consent)
+            .where(Consent.person_id == person_id, Consent.org_id == actor.org_id)
+            .order_by(Consent.given_at)
+        )
+        .scalars()
+        .all()
+    )
+    access.authorize(
+        session,
+        actor,
+        Action.READ,
+        purpose,
+        access.Resource("consent_list", None, actor.org_id, person_id),
+        result_count=len(found),
+    )
+    return [
+        ConsentView(
+            c.id,
+            c.person_id,
+            c.org_id,
+            tuple(Purpose(p) for p in c.purposes),
+            tuple(uuid.UUID(o) for o in c.recipient_org_ids),
+            tuple(c.recipient_org_kinds),
+            c.given_at,
+            c.expires_at,
+            c.revoked_at,
+        )
+        for c in found
+    ]

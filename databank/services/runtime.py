@@ -1,0 +1,91 @@
+"""The running databank: settings, engine, sessions and the key holders, built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from databank.config import Settings
+from databank.crypto import KeyMaterial, load_keys, load_linkage_secret
+from databank.db import create_engine, session_factory
+from databank.domain.errors import ConfigurationError
+from databank.services.access import AccessRefused, record_denial
+from databank.services.keyring import Keyring
+from databank.services.linkage import LinkageZone
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keyring: Keyring
+    linkage: LinkageZone
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on error.
+
+        A refused access is rolled back like any failure, then its log entries are written and
+        committed on their own: a denied attempt always leaves a trace.
+        """
+        session = self.sessions()
+        try:
+            yield session
+            session.commit()
+        except AccessRefused as refusal:
+            session.rollback()
+            record_denial(session, refusal)
+            session.commit()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def check(self) -> None:
+        """Start-up checks that need the database: blind indexes sized for the plan."""
+        with self.transaction() as session:
+            self.keyring.check_blind_indexes(session)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    material: KeyMaterial | None = None,
+    linkage_secret: bytes | None = None,
+    engine: Engine | None = None,
+) -> Runtime:
+    """Load keys (refusing to start without them) and wire the process."""
+    keys_dir = settings.resolved_keys_dir
+    if material is None:
+        material = load_keys(keys_dir, settings.environ)
+    if linkage_secret is None:
+        linkage_secret = load_linkage_secret(keys_dir, settings.environ)
+    engine = engine or create_engine(settings.database_url)
+    keyring = Keyring(material, settings.planned_population)
+    linkage = LinkageZone(linkage_secret)
+    sessions = session_factory(engine, {"keyring": keyring, "linkage": linkage})
+    return Runtime(settings, engine, sessions, keyring, linkage)
+
+
+def keyring_of(session: Session) -> Keyring:
+    keyring = session.info.get("keyring")
+    if not isinstance(keyring, Keyring):
+        raise ConfigurationError("this session was not opened by the databank runtime")
+    return keyring
+
+
+def linkage_of(session: Session) -> LinkageZone:
+    zone = session.info.get("linkage")
+    if not isinstance(zone, LinkageZone):
+        raise ConfigurationError("this session was not opened by the databank runtime")
+    return zone

@@ -1,0 +1,13 @@
+"""The web interface: blueprints, sign-in, error pages. Thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_web(app: Flask) -> None:
+    from databank.web import auth, errors, pages
+
+    errors.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(pages.bp)

@@ -1,0 +1,50 @@
+"""The request's unit of work: one session per request, committed before the response leaves."""
+
+from __future__ import annotations
+
+from flask import Response, g
+from sqlalchemy.orm import Session
+
+from databank.extension import runtime_of
+from databank.services.access import AccessRefused, record_denial
+
+
+def db() -> Session:
+    """The request's session: one transaction per request, committed before the response leaves."""
+    if "db" not in g:
+        g.db = runtime_of().sessions()
+    session: Session = g.db
+    return session
+
+
+def finish_request(response: Response) -> Response:
+    """Commit before the response is sent: if the access log cannot be written, no data leaves."""
+    session: Session | None = g.pop("db", None)
+    if session is None:
+        return response
+    try:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+    return response
+
+
+def fail_request(error: BaseException) -> None:
+    """Roll back the request's work; a refused access still gets its log entries written."""
+    session: Session | None = g.get("db")
+    if session is None:
+        return
+    session.rollback()
+    if isinstance(error, AccessRefused):
+        record_denial(session, error)
+        session.commit()
+
+
+def close_request(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db", None)
+    if session is not None:
+        session.rollback()
+        session.close()

@@ -1,0 +1,78 @@
+"""Fixtures: a migrated database per test session; per test, a transaction rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from databank.domain.enums import OrgKind, Role
+from databank.models import Organisation
+from databank.services import orgs
+from databank.services.actors import Actor
+from databank.services.runtime import Runtime
+from tests.support import migrated_runtime, postgres_url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = postgres_url()
+    if url is not None:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def runtime(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    runtime = migrated_runtime(database_url, tmp_path_factory.mktemp("instance"))
+    yield runtime
+    runtime.dispose()
+
+
+@pytest.fixture
+def session(runtime: Runtime) -> Iterator[Session]:
+    """A session whose work is rolled back after the test (savepoint recipe, both backends)."""
+    connection = runtime.engine.connect()
+    outer = connection.begin()
+    session = Session(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info=dict(runtime.sessions.kw["info"]),
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+OrgMaker = Callable[..., Organisation]
+ActorMaker = Callable[..., Actor]
+
+
+@pytest.fixture
+def make_org(session: Session) -> OrgMaker:
+    counter = iter(range(1_000_000))
+
+    def make(kind: OrgKind = OrgKind.CHARITY, slug: str | None = None) -> Organisation:
+        n = next(counter)
+        return orgs.create_organisation(session, slug or f"org-{n}", f"Org {n}", kind)
+
+    return make
+
+
+@pytest.fixture
+def actor_for() -> ActorMaker:
+    def make(org: Organisation, *roles: Role) -> Actor:
+        return Actor(None, org.id, org.kind, frozenset(roles or (Role.OUTREACH_WORKER,)), "test")
+
+    return make
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    return tmp_path / "instance"

@@ -1,0 +1,80 @@
+"""Helpers shared by the test suite: fixed test keys, database URLs, runtimes on fresh databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, make_url, text
+
+from databank.config import Settings
+from databank.crypto import KeyMaterial, LocalKeyProvider
+from databank.db import create_engine
+from databank.services import schema
+from databank.services.runtime import Runtime, build_runtime
+
+# Fixed test keys: tests are reproducible, and these never protect real data.
+MASTER_KEY = bytes(range(32))
+INDEX_ROOT = bytes(range(32, 64))
+LINKAGE_SECRET = bytes(range(64, 96))
+AUDIT_SEED = bytes(range(96, 128))
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def test_material() -> KeyMaterial:
+    return KeyMaterial(
+        provider=LocalKeyProvider({1: MASTER_KEY}, 1),
+        index_root=INDEX_ROOT,
+        audit_signing_key=Ed25519PrivateKey.from_private_bytes(AUDIT_SEED),
+        source="fixed test keys",
+    )
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL server the suite runs against, when DATABANK_TEST_DATABASE_URL names one."""
+    url = os.environ.get("DATABANK_TEST_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else None
+
+
+def fresh_postgres_database(base_url: str, name: str) -> str:
+    """(Re)create an empty database beside the test database; returns its URL."""
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def reset_postgres_schema(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+def migrated_runtime(url: str, instance: Path, planned_population: int = 100_000) -> Runtime:
+    """A runtime on a database built by running the migrations, with fixed test keys."""
+    engine = create_engine(url)
+    if url.startswith("postgresql"):
+        reset_postgres_schema(engine)
+    schema.upgrade(engine)
+    settings = Settings.from_env(
+        {},
+        instance_path=instance,
+        database_url=url,
+        planned_population=planned_population,
+        testing=True,
+    )
+    runtime = build_runtime(
+        settings, material=test_material(), linkage_secret=LINKAGE_SECRET, engine=engine
+    )
+    with runtime.transaction() as session:
+        runtime.keyring.ensure_blind_index_configs(session)
+    return runtime
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
