@@ -24,7 +24,7 @@ AUDIT_SEED = bytes(range(96, 128))
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
-def test_material() -> KeyMaterial:
+def fixed_material() -> KeyMaterial:
     return KeyMaterial(
         provider=LocalKeyProvider({1: MASTER_KEY}, 1),
         index_root=INDEX_ROOT,
@@ -69,7 +69,7 @@ def migrated_runtime(url: str, instance: Path, planned_population: int = 100_000
         testing=True,
     )
     runtime = build_runtime(
-        settings, material=test_material(), linkage_secret=LINKAGE_SECRET, engine=engine
+        settings, material=fixed_material(), linkage_secret=LINKAGE_SECRET, engine=engine
     )
     with runtime.transaction() as session:
         runtime.keyring.ensure_blind_index_configs(session)
