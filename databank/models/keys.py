@@ -35,10 +35,11 @@ class SubjectKey(Base):
     """A random key per (person, contributing org), wrapped by the org key. Deleting it erases."""
 
     __tablename__ = "subject_keys"
+    # The unique constraint's index (person first) also serves lookups by person.
     __table_args__ = (UniqueConstraint("person_id", "org_id", "version"),)
 
     id: Mapped[uuid_pk]
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     version: Mapped[int] = mapped_column(default=1)
     # Which org key version wraps it (also in the blob's header); lets retirement check usage.

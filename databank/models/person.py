@@ -39,7 +39,8 @@ class Identity(Base):
     )
 
     id: Mapped[uuid_pk]
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    # Looked up by person through the (person_id, org_id) unique index.
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     given_name_ciphertext: Mapped[ciphertext]
     family_name_ciphertext: Mapped[ciphertext]

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from databank.domain.enums import NeedSeverity, Purpose, Sex
+from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Sex
 from databank.domain.errors import ValidationFailed
+from databank.domain.names import name_key
 from databank.domain.vocab import EthosCategory, NeedCategory
 
 MAX_NOTE_LENGTH = 2000
@@ -65,6 +66,12 @@ class IdentityIn:
         for name in ("given_name", "family_name"):
             value = getattr(self, name).strip()
             _check(errors, name, bool(value), "is required")
+            _check(
+                errors,
+                name,
+                not value or bool(name_key(value)),
+                "needs at least one letter or digit",
+            )
             _check(errors, name, len(value) <= MAX_NAME_LENGTH, f"is longer than {MAX_NAME_LENGTH}")
         today = datetime.now(UTC).date()
         _check(errors, "birth_date", self.birth_date <= today, "is in the future")
@@ -153,6 +160,14 @@ class ConsentIn:
             "recipients",
             bool(self.recipient_org_ids or self.recipient_org_kinds),
             "name at least one recipient organisation or kind",
+        )
+        kinds = {k.value for k in OrgKind}
+        unknown = sorted(set(self.recipient_org_kinds) - kinds)
+        _check(
+            errors,
+            "recipient_org_kinds",
+            not unknown,
+            f"unknown organisation kind; use one of: {', '.join(sorted(kinds))}",
         )
         if self.expires_at is not None:
             _check(errors, "expires_at", self.expires_at > datetime.now(UTC), "is already past")

@@ -133,7 +133,6 @@ def intake(
                     "created_at": now,
                 }
             )
-            resources.append(access.Resource("identity", identity_id, org_id, person_id))
         seen[token] = (person_id, key)
         case_id = None
         if record.case is not None:
@@ -148,7 +147,8 @@ def intake(
                 out[Need.__table__].extend(  # type: ignore[index]
                     rows.need_rows(case_id, encounter.needs, encounter.occurred_at)
                 )
-            resources.append(access.Resource("case", case_id, org_id, person_id))
+        # One decision and one log entry per registration (identity and case together).
+        resources.append(access.Resource("intake", identity_id or case_id, org_id, person_id))
         results.append(IntakeResult(person_id, identity_id, case_id, outcome))
 
     access.authorize_many(session, actor, Action.CREATE, purpose, resources)

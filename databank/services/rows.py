@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from databank.crypto import SealingKey
+from databank.db import bulk_insert
 from databank.domain import geo
 from databank.domain.enums import CaseStatus, NeedStatus
 from databank.models import (
@@ -157,4 +158,4 @@ def insert_rows(session: Session, rows: Mapping[Table, list[dict[str, Any]]]) ->
     for table in INSERT_ORDER:
         batch = rows.get(table)
         if batch:
-            session.execute(insert(table), batch)
+            bulk_insert(session, table, batch)

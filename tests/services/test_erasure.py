@@ -28,7 +28,9 @@ def test_erasure_leaves_nothing_readable(
     [kept] = people.intake(
         session, worker_a, Purpose.OUTREACH, [intake_record(identity(given_name="Paul"))]
     )
-    assert gone.case_id and gone_b.case_id and kept.case_id
+    assert gone.case_id
+    assert gone_b.case_id
+    assert kept.case_id
 
     destroyed = erasure.erase_person(session, admin_a, Purpose.CASE_MANAGEMENT, gone.person_id)
     assert destroyed == 2  # one subject key per org that knew the person
@@ -63,7 +65,8 @@ def test_erasure_leaves_nothing_readable(
     ).all() == [None, None]
     assert count(ErasureTombstone, ErasureTombstone.person_id) == 1
     person = session.get(Person, gone.person_id)
-    assert person is not None and person.status is PersonStatus.ERASED
+    assert person is not None
+    assert person.status is PersonStatus.ERASED
 
     # Other people are untouched.
     view = cases.read_case(session, worker_a, Purpose.OUTREACH, kept.case_id)
@@ -82,7 +85,8 @@ def test_erased_person_is_not_pooled_again(
     [gone] = people.intake(session, worker, Purpose.OUTREACH, [intake_record()])
     erasure.erase_person(session, admin, Purpose.CASE_MANAGEMENT, gone.person_id)
     [again] = people.intake(session, worker, Purpose.OUTREACH, [intake_record()])
-    assert again.outcome == "created" and again.person_id != gone.person_id
+    assert again.outcome == "created"
+    assert again.person_id != gone.person_id
 
 
 def test_only_admins_of_an_org_that_knows_the_person_can_erase(

@@ -41,7 +41,8 @@ def test_rotation_rewraps_subject_keys_and_everything_still_decrypts(
 
     keys.retire_org_key(session, org.slug, 1)
     old = session.scalars(select(OrgKey).where(OrgKey.org_id == org.id, OrgKey.version == 1)).one()
-    assert old.wrapped_key is None and old.retired_at is not None
+    assert old.wrapped_key is None
+    assert old.retired_at is not None
 
     _fresh_keyring(session)
     for result in results:
@@ -82,4 +83,5 @@ def test_rotation_is_logged(session: Session, make_org: OrgMaker) -> None:
     events = session.scalars(
         select(AuditEntry.event).where(AuditEntry.owner_org_id == org.id)
     ).all()
-    assert "key.rotated" in events and "key.retired" in events
+    assert "key.rotated" in events
+    assert "key.retired" in events

@@ -114,6 +114,7 @@ def test_altered_ciphertext_fails(
 ) -> None:
     actor, (a, _b) = two_people
     row = session.get(Case, a.case_id)
-    assert row is not None and row.notes_ciphertext is not None
+    assert row is not None
+    assert row.notes_ciphertext is not None
     _set(session, Case, row.id, notes_ciphertext=tamper(row.notes_ciphertext))
     _assert_opaque(lambda: cases.read_case(session, actor, Purpose.OUTREACH, a.case_id))  # type: ignore[arg-type]
