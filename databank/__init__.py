@@ -29,7 +29,12 @@ def _secret_key(settings: Settings) -> str:
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app. Keys are loaded when first needed, so `databank keys init` can run."""
     settings = config if isinstance(config, Settings) else Settings.from_env(**dict(config or {}))
-    app = Flask(__name__, instance_path=str(settings.instance_path.absolute()))
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path.absolute()),
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
     app.config["DATABANK_SETTINGS"] = settings
     app.config["SECRET_KEY"] = _secret_key(settings)
     app.config["TESTING"] = settings.testing

@@ -34,6 +34,8 @@ class Settings:
     # Blind indexes are sized for this many identity rows per organisation (design section 4).
     planned_population: int = 100_000
     testing: bool = False
+    # Session cookies only over HTTPS; the local demo on http://127.0.0.1 turns it off.
+    cookie_secure: bool = True
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -53,6 +55,7 @@ class Settings:
             secret_key=env.get("DATABANK_SECRET_KEY", ""),
             planned_population=_int(env, "DATABANK_PLANNED_POPULATION", 100_000),
             testing=env.get("DATABANK_TESTING", "") == "1",
+            cookie_secure=env.get("DATABANK_COOKIE_SECURE", "1") != "0",
             environ=env,
         )
         settings = replace(settings, **overrides)

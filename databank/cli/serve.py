@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from werkzeug.serving import run_simple
 
 from databank.extension import runtime_of
 
@@ -14,4 +15,5 @@ from databank.extension import runtime_of
 def serve(host: str, port: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     runtime_of(app).check()  # refuse to start without keys or with mis-sized blind indexes
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    click.echo(f"serving on http://{host}:{port} (development server; use gunicorn in production)")
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

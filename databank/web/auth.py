@@ -114,11 +114,18 @@ def logout() -> Response:
 @login_required
 def choose_purpose() -> Response:
     value = request.form.get("purpose", "")
-    if value in {p.value for p in Purpose}:
+    if value in {p.value for p in Purpose if not p.is_forbidden}:
         session["purpose"] = value
     return redirect(request.referrer or url_for("pages.home"))
+
+
+def _template_context() -> dict[str, object]:
+    if not current_user.is_authenticated:
+        return {}
+    return {"purpose": current_purpose(), "purposes": [p for p in Purpose if not p.is_forbidden]}
 
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
+    app.context_processor(_template_context)

@@ -6,7 +6,6 @@ import uuid
 
 from flask import Blueprint, abort, render_template
 
-from databank.domain.enums import Purpose
 from databank.services import cases
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.runtime import db
@@ -23,9 +22,8 @@ def healthz() -> dict[str, str]:
 @login_required
 def home() -> str:
     actor = current_actor()
-    purpose = current_purpose()
-    caseload = cases.list_cases(db(), actor, purpose, limit=50)
-    return render_template("home.html", caseload=caseload, purpose=purpose, purposes=list(Purpose))
+    caseload = cases.list_cases(db(), actor, current_purpose(), limit=50)
+    return render_template("home.html", caseload=caseload)
 
 
 @bp.route("/cases/<case_id>")
@@ -36,4 +34,4 @@ def case(case_id: str) -> str:
     except ValueError:
         abort(404)
     view = cases.read_case(db(), current_actor(), current_purpose(), parsed)
-    return render_template("case.html", case=view, purpose=current_purpose())
+    return render_template("case.html", case=view)
