@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import Engine
 
 from databank.config import Settings
@@ -16,7 +17,7 @@ def _engine() -> Engine:
     return create_engine(settings.database_url)
 
 
-@click.group("db", help="Database schema.")
+@click.group("db", cls=AppGroup, help="Database schema.")
 def group() -> None:
     pass
 

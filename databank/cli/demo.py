@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from databank.cli.common import friendly_errors, transaction
 
@@ -10,6 +11,7 @@ from databank.cli.common import friendly_errors, transaction
 @click.command("demo", help="Load demo organisations, users and people (reproducible from a seed).")
 @click.option("--people", default=2000, show_default=True)
 @click.option("--seed", default=42, show_default=True)
+@with_appcontext
 @friendly_errors
 def demo(people: int, seed: int) -> None:
     from databank.services.demo import load_demo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from databank.cli.common import friendly_errors, transaction
 from databank.config import Settings
@@ -11,7 +12,7 @@ from databank.crypto import generate_dev_keys
 from databank.services import keys as key_service
 
 
-@click.group("keys", help="Key material and rotation.")
+@click.group("keys", cls=AppGroup, help="Key material and rotation.")
 def group() -> None:
     pass
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from databank.cli.common import friendly_errors, transaction
@@ -11,7 +12,7 @@ from databank.models import Organisation, User
 from databank.services import orgs as org_service
 
 
-@click.group("orgs", help="Organisations.")
+@click.group("orgs", cls=AppGroup, help="Organisations.")
 def orgs() -> None:
     pass
 
@@ -35,7 +36,7 @@ def list_orgs() -> None:
             click.echo(f"{org.slug}\t{org.kind.value}\t{org.name}")
 
 
-@click.group("users", help="Staff accounts.")
+@click.group("users", cls=AppGroup, help="Staff accounts.")
 def users() -> None:
     pass
 

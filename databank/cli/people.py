@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import click
+from flask.cli import AppGroup
 
 from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import Purpose
@@ -12,7 +13,7 @@ from databank.services import erasure
 from databank.services.orgs import get_organisation
 
 
-@click.group("people", help="People's records: erasure.")
+@click.group("people", cls=AppGroup, help="People's records: erasure.")
 def group() -> None:
     pass
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from databank.extension import runtime_of
@@ -12,6 +13,7 @@ from databank.extension import runtime_of
 @click.command("serve", help="Serve the web app on a local address.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
 def serve(host: str, port: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     runtime_of(app).check()  # refuse to start without keys or with mis-sized blind indexes

@@ -93,9 +93,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subject_keys')),
     sa.UniqueConstraint('person_id', 'org_id', 'version', name=op.f('uq_subject_keys_person_id_org_id_version'))
     )
-    with op.batch_alter_table('subject_keys', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_subject_keys_person_id'), ['person_id'], unique=False)
-
     op.create_table('users',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('org_id', sa.Uuid(), nullable=False),
@@ -198,7 +195,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('identities', schema=None) as batch_op:
         batch_op.create_index('ix_identities_org_id_name_dob_bidx', ['org_id', 'name_dob_bidx'], unique=False)
-        batch_op.create_index(batch_op.f('ix_identities_person_id'), ['person_id'], unique=False)
 
     op.create_table('user_roles',
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -309,7 +305,6 @@ def downgrade() -> None:
     op.drop_table('encounters')
     op.drop_table('user_roles')
     with op.batch_alter_table('identities', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_identities_person_id'))
         batch_op.drop_index('ix_identities_org_id_name_dob_bidx')
 
     op.drop_table('identities')
@@ -330,9 +325,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_org_id'))
 
     op.drop_table('users')
-    with op.batch_alter_table('subject_keys', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_subject_keys_person_id'))
-
     op.drop_table('subject_keys')
     op.drop_table('org_keys')
     op.drop_table('persons')

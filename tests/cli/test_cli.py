@@ -1,0 +1,139 @@
+"""The operator's command line, run as `databank ...` would be, on a fresh SQLite instance."""
+
+from __future__ import annotations
+
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import select
+
+from databank import create_app
+from databank.config import Settings
+from databank.console import main
+from databank.domain.enums import Purpose, Role
+from databank.domain.errors import ConfigurationError
+from databank.extension import runtime_of
+from databank.models import Organisation
+from databank.services import people
+from databank.services.actors import Actor
+from databank.services.runtime import build_runtime
+from tests.factories import identity, intake_record
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    return create_app(Settings.from_env({}, instance_path=tmp_path / "instance", testing=True))
+
+
+def run(app: Flask, *args: str, ok: bool = True) -> str:
+    result = app.test_cli_runner().invoke(args=list(args), catch_exceptions=False)
+    assert (result.exit_code == 0) is ok, result.output
+    return result.output
+
+
+def test_operator_journey(app: Flask, tmp_path: Path) -> None:
+    output = run(app, "keys", "init")
+    assert "WARNING: development keys" in output
+    keys_dir = tmp_path / "instance" / "keys"
+    assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((keys_dir / "master.key").stat().st_mode) == 0o600
+    assert "schema at 0001" in run(app, "db", "upgrade")
+    assert "agree" in run(app, "db", "check")
+    run(app, "keys", "setup")
+    run(app, "orgs", "create", "--slug", "restos", "--name", "Restos", "--kind", "charity")
+    run(
+        app,
+        "users",
+        "create",
+        "--org",
+        "restos",
+        "--username",
+        "ana",
+        "--name",
+        "Ana",
+        "--role",
+        "outreach_worker",
+        "--password",
+        PASSWORD,
+    )
+    assert "ana\toutreach_worker\tactive" in run(app, "users", "list", "--org", "restos")
+
+    runtime = runtime_of(app)
+    with runtime.transaction() as session:
+        org = session.execute(select(Organisation)).scalar_one()
+        actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "test")
+        [result] = people.intake(session, actor, Purpose.OUTREACH, [intake_record()])
+
+    assert "key version 2 active; 1 subject keys re-wrapped" in run(
+        app, "keys", "rotate", "--org", "restos"
+    )
+    run(app, "keys", "retire", "--org", "restos", "--version", "1")
+    assert run(app, "keys", "list", "--org", "restos") == "v1\tdestroyed\nv2\tactive\n"
+    runtime.keyring.forget_org_key(org.id, 1)
+    with runtime.transaction() as session:
+        found = people.find_people(
+            session, actor, Purpose.OUTREACH, identity().family_name, date(1987, 3, 14)
+        )
+        assert [f.person_id for f in found] == [result.person_id]
+
+    output = run(
+        app, "people", "erase", "--org", "restos", "--person", str(result.person_id), "--yes"
+    )
+    assert "1 keys destroyed, tombstone recorded" in output
+    assert "0 erased people" in run(app, "people", "replay-erasures")
+
+
+def test_keys_init_refuses_to_overwrite(app: Flask) -> None:
+    run(app, "keys", "init")
+    output = run(app, "keys", "init", ok=False)
+    assert "master.key" in output
+
+
+def test_unknown_organisation_is_a_clear_error(app: Flask) -> None:
+    run(app, "keys", "init")
+    run(app, "db", "upgrade")
+    output = run(app, "keys", "rotate", "--org", "nowhere", ok=False)
+    assert "no organisation with slug 'nowhere'" in output
+    assert "Traceback" not in output
+
+
+def test_weak_password_names_the_field(app: Flask) -> None:
+    run(app, "keys", "init")
+    run(app, "db", "upgrade")
+    run(app, "orgs", "create", "--slug", "c", "--name", "C", "--kind", "council")
+    output = run(
+        app,
+        "users",
+        "create",
+        "--org",
+        "c",
+        "--username",
+        "u",
+        "--name",
+        "U",
+        "--role",
+        "auditor",
+        "--password",
+        "short",
+        ok=False,
+    )
+    assert "password: must be at least 12 characters" in output
+
+
+def test_app_refuses_to_start_without_keys(tmp_path: Path) -> None:
+    """Outside tests, no keys means no start: nothing is ever written unencrypted."""
+    settings = Settings.from_env({}, instance_path=tmp_path)
+    with pytest.raises(ConfigurationError, match="databank keys init"):
+        build_runtime(settings)
+
+
+def test_console_command_is_the_flask_cli() -> None:
+    output = CliRunner().invoke(main, ["--help"]).output
+    for group in ("db", "keys", "orgs", "users", "people", "demo", "serve"):
+        assert f"  {group} " in output
