@@ -147,9 +147,10 @@ class _InsertPlan:
             if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         ]
         get = itemgetter(*names)
+        single = len(names) == 1  # itemgetter of one name returns the value, not a tuple
 
         def convert(row: dict[str, Any]) -> Any:
-            values = list(get(row)) if len(names) > 1 else [get(row)]
+            values = [get(row)] if single else list(get(row))
             for i, processor in processors:
                 value = values[i]
                 if value is not None:
