@@ -94,6 +94,27 @@ def _load_case(session: Session, case_id: uuid.UUID) -> tuple[Case, Person]:
     return found[0], found[1]
 
 
+def _authorized_case(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    case_id: uuid.UUID,
+    fields: tuple[str, ...],
+) -> tuple[Case, Person]:
+    """Load a case and decide (and log) the actor's access to those of its fields."""
+    case, person = _load_case(session, case_id)
+    access.authorize(
+        session,
+        actor,
+        action,
+        purpose,
+        access.Resource("case", case.id, case.org_id, case.person_id),
+        fields=fields,
+    )
+    return case, person
+
+
 def _case_key(session: Session, case: Case, person: Person) -> SealingKey:
     if person.status is PersonStatus.ERASED:
         raise Erased("this person's data was erased")
@@ -131,15 +152,7 @@ def close_case(
     session: Session, actor: Actor, purpose: Purpose | str, case_id: uuid.UUID, reason: str
 ) -> None:
     purpose = access.parse_purpose(purpose)
-    case, _person = _load_case(session, case_id)
-    access.authorize(
-        session,
-        actor,
-        Action.UPDATE,
-        purpose,
-        access.Resource("case", case.id, case.org_id, case.person_id),
-        fields=("status",),
-    )
+    case, _person = _authorized_case(session, actor, Action.UPDATE, purpose, case_id, ("status",))
     if case.status is CaseStatus.CLOSED:
         raise Conflict("the case is already closed")
     case.status = CaseStatus.CLOSED
@@ -156,14 +169,8 @@ def record_encounter(
 ) -> uuid.UUID:
     """An encounter in the street (or office), with the needs seen, on an open case."""
     purpose = access.parse_purpose(purpose)
-    case, person = _load_case(session, case_id)
-    access.authorize(
-        session,
-        actor,
-        Action.UPDATE,
-        purpose,
-        access.Resource("case", case.id, case.org_id, case.person_id),
-        fields=("encounters",),
+    case, person = _authorized_case(
+        session, actor, Action.UPDATE, purpose, case_id, ("encounters",)
     )
     if case.status is CaseStatus.CLOSED:
         raise Conflict("the case is closed; open a new one to record an encounter")
@@ -194,15 +201,7 @@ def refer(
 ) -> uuid.UUID:
     """Refer a case to a partner organisation for a purpose (consent rules come with policies)."""
     purpose = access.parse_purpose(purpose)
-    case, person = _load_case(session, case_id)
-    access.authorize(
-        session,
-        actor,
-        Action.UPDATE,
-        purpose,
-        access.Resource("case", case.id, case.org_id, case.person_id),
-        fields=("referrals",),
-    )
+    case, person = _authorized_case(session, actor, Action.UPDATE, purpose, case_id, ("referrals",))
     if session.get(Organisation, to_org_id) is None:
         raise NotFound("no such organisation")
     if referral_purpose is not purpose:
@@ -241,15 +240,7 @@ def read_case(
 ) -> CaseView:
     """A case with its needs and encounters, decrypted, after the access decision is logged."""
     purpose = access.parse_purpose(purpose)
-    case, person = _load_case(session, case_id)
-    access.authorize(
-        session,
-        actor,
-        Action.READ,
-        purpose,
-        access.Resource("case", case.id, case.org_id, case.person_id),
-        fields=CASE_FIELDS,
-    )
+    case, person = _authorized_case(session, actor, Action.READ, purpose, case_id, CASE_FIELDS)
     key = _case_key(session, case, person)
     unseal = RowSealer(key, case.org_id, "cases", case.id, case.person_id).open
     location = unseal("location_ciphertext", case.location_ciphertext)
