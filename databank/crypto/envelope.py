@@ -85,6 +85,33 @@ def field_context(org_id: UUID, table: str, column: str, row_id: UUID, person_id
     )
 
 
+class RowContext:
+    """The field contexts of one row: `for_column(c)` is field_context(org, table, c, row, person).
+
+    The parts that every column of the row shares are encoded once; sealing a row's fields then
+    costs one concatenation per field.
+    """
+
+    __slots__ = ("_prefix", "_suffix")
+
+    def __init__(self, org_id: UUID, table: str, row_id: UUID, person_id: UUID) -> None:
+        table_raw = table.encode()
+        self._prefix = b"".join(
+            (_UUID_LENGTH, org_id.bytes, _LENGTH.pack(len(table_raw)), table_raw)
+        )
+        self._suffix = b"".join((_UUID_LENGTH, row_id.bytes, _UUID_LENGTH, person_id.bytes))
+
+    def for_column(self, column: str) -> bytes:
+        column_raw = _COLUMNS.get(column)
+        if column_raw is None:
+            raw = column.encode()
+            column_raw = _COLUMNS[column] = _LENGTH.pack(len(raw)) + raw
+        return self._prefix + column_raw + self._suffix
+
+
+_COLUMNS: dict[str, bytes] = {}
+
+
 def key_id_of(blob: bytes) -> int:
     """The key id in a blob's header, so the caller can pick the key without trial decryption."""
     if len(blob) < _MIN_BLOB_LEN:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from databank.crypto import SealingKey, field_context, pad, unpad
+from databank.crypto import RowContext, SealingKey, pad, unpad
 
 
 class RowSealer:
     """Seals the fields of one row: the AAD names the row, so a moved ciphertext fails to open."""
 
-    __slots__ = ("_key", "_org_id", "_person_id", "_row_id", "_table")
+    __slots__ = ("_context", "_key")
 
     def __init__(
         self,
@@ -21,13 +21,7 @@ class RowSealer:
         person_id: uuid.UUID,
     ) -> None:
         self._key = key
-        self._org_id = org_id
-        self._table = table
-        self._row_id = row_id
-        self._person_id = person_id
-
-    def _context(self, column: str) -> bytes:
-        return field_context(self._org_id, self._table, column, self._row_id, self._person_id)
+        self._context = RowContext(org_id, table, row_id, person_id).for_column
 
     def seal(self, column: str, value: str | None) -> bytes | None:
         if value is None:

@@ -15,6 +15,7 @@ from databank.crypto.envelope import (
     HEADER_LEN,
     NONCE_LEN,
     TAG_LEN,
+    RowContext,
     SealingKey,
     aad,
     field_context,
@@ -210,3 +211,13 @@ def test_repr_hides_the_key() -> None:
     assert text == "SealingKey(key_id=7)"
     assert KEY.hex() not in text
     assert SEALING_KEY.key_id == 7
+
+
+@given(st.uuids(), st.text(max_size=40), st.text(max_size=40), st.uuids(), st.uuids())
+def test_row_context_equals_field_context(
+    org: UUID, table: str, column: str, row: UUID, person: UUID
+) -> None:
+    """The per-row shortcut binds exactly the same associated data as field_context."""
+    assert RowContext(org, table, row, person).for_column(column) == field_context(
+        org, table, column, row, person
+    )
