@@ -11,6 +11,8 @@ from typing import Any
 from databank.domain.errors import ConfigurationError
 
 DEFAULT_INSTANCE = Path("instance")
+# The policies shipped with the code; an operator points DATABANK_POLICIES_DIR at their own copy.
+DEFAULT_POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
 
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -30,6 +32,7 @@ class Settings:
     instance_path: Path = DEFAULT_INSTANCE
     database_url: str = ""
     keys_dir: Path | None = None
+    policies_dir: Path = DEFAULT_POLICIES
     secret_key: str = ""
     # Blind indexes are sized for this many identity rows per organisation (design section 4).
     planned_population: int = 100_000
@@ -52,6 +55,7 @@ class Settings:
             instance_path=instance,
             database_url=url,
             keys_dir=keys_dir,
+            policies_dir=Path(env.get("DATABANK_POLICIES_DIR") or DEFAULT_POLICIES),
             secret_key=env.get("DATABANK_SECRET_KEY", ""),
             planned_population=_int(env, "DATABANK_PLANNED_POPULATION", 100_000),
             testing=env.get("DATABANK_TESTING", "") == "1",

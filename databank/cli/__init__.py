@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from databank.cli import db, demo, keys, orgs, people, serve
+    from databank.cli import db, demo, keys, orgs, people, policies, serve
 
     for group in (
         db.group,
@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
         orgs.orgs,
         orgs.users,
         people.group,
+        policies.group,
         demo.demo,
         serve.serve,
     ):

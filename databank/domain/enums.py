@@ -71,6 +71,8 @@ class Action(StrEnum):
     SEARCH = "search"
     ERASE = "erase"
     EXPORT = "export"
+    REFER = "refer"
+    OVERRIDE_CONSENT = "override_consent"
 
 
 class LocationLevel(IntEnum):

@@ -1,7 +1,7 @@
 """ORM mapping of the databank, one module per aggregate. Mapping only: no behaviour, no crypto."""
 
 from databank.models.audit import AuditEntry
-from databank.models.case import Case, Consent, Encounter, Need, Referral
+from databank.models.case import BreakGlassGrant, Case, Consent, Encounter, Need, Referral
 from databank.models.keys import BlindIndexConfig, ErasureTombstone, OrgKey, SubjectKey
 from databank.models.linkage import LinkageRecord
 from databank.models.org import Organisation, User, UserRole
@@ -10,6 +10,7 @@ from databank.models.person import Identity, Person
 __all__ = [
     "AuditEntry",
     "BlindIndexConfig",
+    "BreakGlassGrant",
     "Case",
     "Consent",
     "Encounter",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from databank.db import Base, created_at, optional_ciphertext, str_enum, uuid_pk
@@ -119,3 +119,22 @@ class Consent(Base):
 
     def __repr__(self) -> str:
         return f"<Consent {self.id} person={self.person_id}>"
+
+
+class BreakGlassGrant(Base):
+    """A time-boxed emergency read of one person's records, with its sealed justification."""
+
+    __tablename__ = "break_glass_grants"
+
+    id: Mapped[uuid_pk]
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
+    # Free text can name people: sealed under the responder org's key (AAD names the grant).
+    justification_ciphertext: Mapped[bytes] = mapped_column(LargeBinary())
+    started_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<BreakGlassGrant {self.id} person={self.person_id}>"

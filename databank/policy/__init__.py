@@ -1,1 +1,53 @@
-"""Access policy decisions (Cedar policies arrive with the policy issue). No Flask, no ORM."""
+"""Access policy decisions from the organisations' Cedar policies (policies/). No Flask, no ORM.
+
+Load a policies directory once with `load_bundle`, wrap it in a `PolicyEngine`, and ask it per
+field (`decide`) or per case (`release`); `check` is the operator's validation of a directory.
+"""
+
+from databank.policy.bundle import OrgMeta, PolicyBundle, PurposeInfo, bundle_version, load_bundle
+from databank.policy.engine import PolicyEngine
+from databank.policy.explain import ExplainedRule, Explanation
+from databank.policy.facts import (
+    ACTIONS,
+    DEFAULT_DENY,
+    ENGINE_ERROR,
+    FIELDS,
+    LOCATION_FIELD,
+    LOCATION_LEVELS,
+    CaseFacts,
+    FieldDecision,
+    PolicyError,
+    Principal,
+    Release,
+    Situation,
+)
+from databank.policy.source import Rule
+from databank.policy.testing import CheckReport, TestReport, check, run_table_tests
+
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_DENY",
+    "ENGINE_ERROR",
+    "FIELDS",
+    "LOCATION_FIELD",
+    "LOCATION_LEVELS",
+    "CaseFacts",
+    "CheckReport",
+    "ExplainedRule",
+    "Explanation",
+    "FieldDecision",
+    "OrgMeta",
+    "PolicyBundle",
+    "PolicyEngine",
+    "PolicyError",
+    "Principal",
+    "PurposeInfo",
+    "Release",
+    "Rule",
+    "Situation",
+    "TestReport",
+    "bundle_version",
+    "check",
+    "load_bundle",
+    "run_table_tests",
+]

@@ -1,7 +1,8 @@
 """The single policy enforcement point: every read and write of case data is decided and logged.
 
-Today's rule is a placeholder (an organisation reaches its own records only, enforcement purposes
-are always refused); the policy issue replaces `decide` with Cedar policies, callers unchanged.
+Decisions come from the organisations' Cedar policies (`databank.policy`); this module gathers the
+facts they rest on (who asks, whose record, consent, referral, break-glass), asks for one decision
+per field, logs the outcome in the caller's transaction, and refuses when nothing is released.
 """
 
 from __future__ import annotations
@@ -14,35 +15,47 @@ from sqlalchemy.orm import Session
 
 from databank.domain.enums import Action, Decision, Purpose, Role
 from databank.domain.errors import PermissionDenied, ValidationFailed
-from databank.services import audit_log
+from databank.policy import CaseFacts, Explanation, Principal, Release, Situation
+from databank.services import audit_log, sharing
 from databank.services.actors import Actor
+from databank.services.context import orgs_of, policy_of
 
-# Which roles may attempt each action at all. Auditors never read case content (design section 1).
-_ACTION_ROLES: dict[Action, frozenset[Role]] = {
-    Action.READ: frozenset({Role.OUTREACH_WORKER, Role.HOUSING_OFFICER, Role.ORG_ADMIN}),
-    Action.SEARCH: frozenset({Role.OUTREACH_WORKER, Role.HOUSING_OFFICER, Role.ORG_ADMIN}),
-    Action.CREATE: frozenset({Role.OUTREACH_WORKER, Role.HOUSING_OFFICER, Role.ORG_ADMIN}),
-    Action.UPDATE: frozenset({Role.OUTREACH_WORKER, Role.HOUSING_OFFICER, Role.ORG_ADMIN}),
-    Action.ERASE: frozenset({Role.ORG_ADMIN}),
-    Action.EXPORT: frozenset({Role.ORG_ADMIN}),
-}
+# The field a decision is made on when an action concerns the record as a whole.
+WHOLE_RECORD = "status"
+# A search is a read of the identifiers searched on.
+_POLICY_ACTION = {Action.SEARCH: "read"}
 
 
 @dataclass(frozen=True)
 class Resource:
-    """What is being reached: pseudonymous ids only."""
+    """What is being reached: pseudonymous ids and the coarse facts policies may use."""
 
     record_type: str
     record_id: uuid.UUID | None
     owner_org_id: uuid.UUID
     person_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    is_minor: bool = False
+    is_domestic_abuse_survivor: bool = False
 
 
 @dataclass(frozen=True)
-class AccessDecision:
-    allowed: bool
-    rule: str
-    fields: tuple[str, ...] = ()
+class Grant:
+    """What one decision released: fields, the finest location level, and why."""
+
+    release: Release
+    break_glass: bool
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return self.release.allowed
+
+    @property
+    def location_level(self) -> int:
+        return self.release.location_level
+
+    def has(self, field: str) -> bool:
+        return field in self.release.allowed
 
 
 def parse_purpose(value: str | Purpose | None) -> Purpose:
@@ -58,69 +71,6 @@ def parse_purpose(value: str | Purpose | None) -> Purpose:
         ) from None
 
 
-def decide(actor: Actor, action: Action, purpose: Purpose, resource: Resource) -> AccessDecision:
-    """The placeholder policy. Pure: no session, no side effect."""
-    if purpose.is_forbidden:
-        # Threat 4: no organisation, not even the owner, may use the data for enforcement.
-        return AccessDecision(False, "platform.forbidden_purpose")
-    if actor.roles.isdisjoint(_ACTION_ROLES[action]):
-        return AccessDecision(False, "platform.role_not_permitted")
-    if resource.owner_org_id != actor.org_id:
-        return AccessDecision(False, "placeholder.not_owner")
-    return AccessDecision(True, "placeholder.owner")
-
-
-def authorize(
-    session: Session,
-    actor: Actor,
-    action: Action,
-    purpose: Purpose,
-    resource: Resource,
-    fields: Sequence[str] = (),
-    result_count: int | None = None,
-) -> AccessDecision:
-    """Decide, log the decision in the same transaction, and raise if it was a refusal."""
-    return authorize_many(session, actor, action, purpose, [resource], fields, result_count)[0]
-
-
-def authorize_many(
-    session: Session,
-    actor: Actor,
-    action: Action,
-    purpose: Purpose,
-    resources: Sequence[Resource],
-    fields: Sequence[str] = (),
-    result_count: int | None = None,
-) -> list[AccessDecision]:
-    """One decision and one log entry per resource; raises PermissionDenied if any is refused.
-
-    Denials are logged too, and the log entries are committed by the caller even when the
-    request fails, so that a refused attempt leaves its trace (see `record_denials`).
-    """
-    decisions = [decide(actor, action, purpose, r) for r in resources]
-    entries = [
-        audit_log.EntryIn(
-            event=f"access.{action.value}",
-            record_type=r.record_type,
-            record_id=r.record_id,
-            owner_org_id=r.owner_org_id,
-            person_id=r.person_id,
-            purpose=purpose.value,
-            decision=(Decision.ALLOW if d.allowed else Decision.DENY).value,
-            rule=d.rule,
-            fields_released=tuple(fields) if d.allowed else (),
-            fields_withheld=() if d.allowed else tuple(fields),
-            result_count=result_count,
-        )
-        for r, d in zip(resources, decisions, strict=True)
-    ]
-    denied = [d for d in decisions if not d.allowed]
-    if denied:
-        raise AccessRefused(entries, actor)
-    audit_log.append(session, actor, entries)
-    return decisions
-
-
 class AccessRefused(PermissionDenied):
     """A refusal whose log entries must survive the rollback of the failed request."""
 
@@ -133,3 +83,174 @@ class AccessRefused(PermissionDenied):
 def record_denial(session: Session, refusal: AccessRefused) -> None:
     """Write the entries of a refused access (called by the interface after rolling back)."""
     audit_log.append(session, refusal.actor, refusal.entries)
+
+
+def principal_of(session: Session, actor: Actor) -> Principal:
+    org = orgs_of(session).get(session, actor.org_id)
+    return Principal(
+        user_id=str(actor.user_id),
+        org=org.slug,
+        org_kind=org.kind.value,
+        roles=frozenset(r.value for r in actor.roles),
+    )
+
+
+def _situation(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    resource: Resource,
+    justification: bool,
+) -> tuple[Situation, bool]:
+    """The sharing facts of one request; only looked up when the actor is not the owner."""
+    if resource.owner_org_id == actor.org_id or resource.person_id is None:
+        return Situation(purpose.value, justification=justification), False
+    consent = sharing.has_consent(
+        session, resource.person_id, resource.owner_org_id, actor.org_id, actor.org_kind, purpose
+    )
+    referred = resource.case_id is not None and sharing.is_referred(
+        session, resource.case_id, actor.org_id, purpose
+    )
+    break_glass = (
+        Role.BREAK_GLASS_RESPONDER in actor.roles
+        and purpose is Purpose.VITAL_INTEREST
+        and sharing.active_break_glass(session, actor.user_id, resource.person_id) is not None
+    )
+    situation = Situation(
+        purpose.value,
+        consent=consent,
+        referred=referred,
+        break_glass=break_glass,
+        justification=justification or break_glass,
+    )
+    return situation, break_glass
+
+
+def _facts(
+    session: Session, actor: Actor, purpose: Purpose, resource: Resource, justification: bool
+) -> tuple[CaseFacts, Situation, bool]:
+    owner = orgs_of(session).get(session, resource.owner_org_id)
+    case = CaseFacts(
+        owner=owner.slug,
+        owner_kind=owner.kind.value,
+        is_minor=resource.is_minor,
+        is_domestic_abuse_survivor=resource.is_domestic_abuse_survivor,
+    )
+    situation, break_glass = _situation(session, actor, purpose, resource, justification)
+    return case, situation, break_glass
+
+
+def explain(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    resource: Resource,
+    field: str,
+    location_level: int = 0,
+) -> Explanation:
+    """The decision and the rules behind it, from the same facts a real access would use."""
+    case, situation, _ = _facts(session, actor, purpose, resource, justification=False)
+    return policy_of(session).explain(
+        principal_of(session, actor),
+        _POLICY_ACTION.get(action, action.value),
+        case,
+        situation,
+        field,
+        location_level,
+    )
+
+
+def authorize(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    resource: Resource,
+    fields: Sequence[str] = (WHOLE_RECORD,),
+    result_count: int | None = None,
+) -> Grant:
+    """Decide each field, log the outcome in the same transaction, raise if nothing is released."""
+    return authorize_many(session, actor, action, purpose, [resource], fields, result_count)[0]
+
+
+def authorize_many(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    resources: Sequence[Resource],
+    fields: Sequence[str] = (WHOLE_RECORD,),
+    result_count: int | None = None,
+    justification: bool = False,
+    partial_ok: bool = False,
+) -> list[Grant]:
+    """One decision and one log entry per resource; raises AccessRefused if any is refused.
+
+    With `partial_ok` (lists), refused resources are logged and left out by the caller instead.
+
+    Denials are logged too: the refusal carries its entries, and the interface writes them after
+    rolling the failed request back (Runtime.transaction, the web layer).
+    """
+    engine = policy_of(session)
+    principal = principal_of(session, actor)
+    grants: list[Grant] = []
+    entries: list[audit_log.EntryIn] = []
+    for resource in resources:
+        case, situation, break_glass = _facts(session, actor, purpose, resource, justification)
+        release = engine.release(
+            principal, _POLICY_ACTION.get(action, action.value), case, situation, fields
+        )
+        grants.append(Grant(release, break_glass))
+        if not release.allowed:
+            decision = Decision.DENY.value
+        elif release.withheld:
+            decision = "partial"
+        else:
+            decision = Decision.ALLOW.value
+        entries.append(
+            audit_log.EntryIn(
+                event=f"access.{action.value}",
+                record_type=resource.record_type,
+                record_id=resource.record_id,
+                owner_org_id=resource.owner_org_id,
+                person_id=resource.person_id,
+                purpose=purpose.value,
+                decision=decision,
+                rule=",".join(release.rules),
+                fields_released=sorted(release.allowed),
+                fields_withheld=sorted(release.withheld),
+                result_count=result_count,
+                location_level=release.location_level if "location" in fields else None,
+                break_glass=break_glass,
+            )
+        )
+    if not partial_ok and any(not g.release.allowed for g in grants):
+        raise AccessRefused(entries, actor)
+    audit_log.append(session, actor, entries)
+    return grants
+
+
+def check_break_glass_responder(session: Session, actor: Actor) -> None:
+    """Only a break-glass responder may open a break-glass window (a refusal is logged)."""
+    if Role.BREAK_GLASS_RESPONDER not in actor.roles:
+        entry = audit_log.EntryIn(
+            event="break_glass.start",
+            owner_org_id=actor.org_id,
+            purpose=Purpose.VITAL_INTEREST.value,
+            decision=Decision.DENY.value,
+            rule="platform.break_glass_role",
+        )
+        raise AccessRefused([entry], actor)
+
+
+def require_any_role(session: Session, actor: Actor, roles: set[Role], event: str) -> None:
+    """For pages that show no case data (policy text, later the audit console): role-gated here."""
+    if actor.roles.isdisjoint(roles):
+        entry = audit_log.EntryIn(
+            event=event,
+            owner_org_id=actor.org_id,
+            decision=Decision.DENY.value,
+            rule="platform.role_not_permitted",
+        )
+        raise AccessRefused([entry], actor)

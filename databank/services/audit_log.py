@@ -19,8 +19,7 @@ from databank.audit import canonical_body
 from databank.db import bulk_insert
 from databank.models import AuditEntry
 from databank.services.actors import Actor
-
-POLICY_VERSION = "placeholder-owner-only-v1"
+from databank.services.context import policy_of
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,8 @@ class EntryIn:
     fields_released: Sequence[str] = ()
     fields_withheld: Sequence[str] = ()
     result_count: int | None = None
+    location_level: int | None = None
+    break_glass: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -51,6 +52,7 @@ def _row(
     entry: EntryIn,
     at: datetime,
     at_text: str,
+    policy_version: str,
 ) -> dict[str, Any]:
     # Values are turned into JSON types here (not through a `default` hook): this runs once per
     # access and sits on the hot path of every read and of batch intake.
@@ -72,7 +74,9 @@ def _row(
             "withheld": list(entry.fields_withheld),
         },
         "count": entry.result_count,
-        "policy_version": POLICY_VERSION,
+        "location_level": entry.location_level,
+        "break_glass": entry.break_glass,
+        "policy_version": policy_version,
         # A per-entry salt, so entries disclosed in a proof cannot be confirmed by guessing.
         "salt": secrets.token_hex(8),
     }
@@ -105,6 +109,8 @@ def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) ->
         }
     )
     at_text = at.isoformat()
-    rows = [_row(actor_body, actor, entry, at, at_text) for entry in entries]
+    # The version of the policies in force goes into every entry, whatever its event.
+    policy_version = policy_of(session).version
+    rows = [_row(actor_body, actor, entry, at, at_text, policy_version) for entry in entries]
     bulk_insert(session, AuditEntry.__table__, rows)  # type: ignore[arg-type]
     return len(rows)

@@ -10,34 +10,40 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from databank.crypto import SealingKey
+from databank.domain import geo
 from databank.domain.enums import (
     Action,
     CaseStatus,
+    LocationLevel,
     NeedSeverity,
     NeedStatus,
     PersonStatus,
     Purpose,
     ReferralStatus,
 )
-from databank.domain.errors import Conflict, Erased, NotFound
+from databank.domain.errors import Conflict, Erased, NotFound, ValidationFailed
 from databank.domain.vocab import EthosCategory, NeedCategory
-from databank.models import Case, Encounter, Identity, Need, Organisation, Person, Referral
-from databank.services import access, rows
+from databank.models import Case, Encounter, Identity, Need, Person, Referral
+from databank.services import access, rows, sharing
 from databank.services.actors import Actor
+from databank.services.context import keyring_of, orgs_of
 from databank.services.inputs import CaseIn, EncounterIn, Point
-from databank.services.runtime import keyring_of
 from databank.services.sealing import RowSealer
 
+# The policy fields a case page asks for; what is released decides what is decrypted and shown.
 CASE_FIELDS = (
     "status",
     "living_situation",
     "flags",
-    "area",
-    "location",
-    "notes",
     "needs",
+    "health",
+    "notes",
     "encounters",
+    "location",
+    "referrals",
 )
+# Needs in these categories are health data: released only with the "health" field.
+HEALTH_NEEDS = frozenset({NeedCategory.HEALTH, NeedCategory.MENTAL_HEALTH, NeedCategory.ADDICTION})
 
 
 @dataclass(frozen=True)
@@ -50,11 +56,22 @@ class NeedView:
 
 
 @dataclass(frozen=True)
+class Place:
+    """A location as released: the finest level the policy allows, coarsened server-side."""
+
+    level: LocationLevel
+    geohash: str | None  # at the released level (7 characters street, 5 district, 4 city)
+    point: Point | None  # only at LocationLevel.EXACT
+
+    def __repr__(self) -> str:
+        return f"Place(level={self.level.name}, <hidden>)"
+
+
+@dataclass(frozen=True)
 class EncounterView:
     id: uuid.UUID
     occurred_at: datetime
-    area_geohash: str | None
-    point: Point | None
+    place: Place | None
     notes: str | None
     services_given: tuple[str, ...]
     worker_id: uuid.UUID | None
@@ -65,24 +82,52 @@ class EncounterView:
 
 @dataclass(frozen=True)
 class CaseView:
+    """A case as the actor may see it: fields the policy withheld are None and listed."""
+
     id: uuid.UUID
     person_id: uuid.UUID
     org_id: uuid.UUID
-    status: CaseStatus
-    opened_at: datetime
+    status: CaseStatus | None
+    opened_at: datetime | None
     closed_at: datetime | None
-    living_situation: EthosCategory
+    living_situation: EthosCategory | None
     hud_living_situation: int | None
-    is_minor: bool
-    is_domestic_abuse_survivor: bool
-    area_geohash: str | None
-    point: Point | None
+    is_minor: bool | None
+    is_domestic_abuse_survivor: bool | None
+    place: Place | None
     notes: str | None
     needs: tuple[NeedView, ...]
     encounters: tuple[EncounterView, ...]
+    released: frozenset[str]
+    withheld: frozenset[str]
+    break_glass: bool = False
+
+    @property
+    def area_geohash(self) -> str | None:
+        return self.place.geohash if self.place else None
+
+    @property
+    def point(self) -> Point | None:
+        return self.place.point if self.place else None
 
     def __repr__(self) -> str:
         return f"CaseView(id={self.id}, status={self.status}, <hidden>)"
+
+
+def _place(level: int, area: str | None, sealed: str | None) -> Place | None:
+    """Coarsen a location to the released level; nothing finer ever leaves this function."""
+    if level <= LocationLevel.NONE:
+        return None
+    point = Point.from_text(sealed) if sealed else None
+    if level >= LocationLevel.EXACT and point is not None:
+        return Place(LocationLevel.EXACT, geo.encode(point.lat, point.lon, 7), point)
+    if level >= LocationLevel.STREET and point is not None:
+        return Place(LocationLevel.STREET, geo.encode(point.lat, point.lon, 7), None)
+    if area is None:
+        return None
+    if level >= LocationLevel.DISTRICT:
+        return Place(LocationLevel.DISTRICT, area[:5], None)
+    return Place(LocationLevel.CITY, area[:4], None)
 
 
 def _load_case(session: Session, case_id: uuid.UUID) -> tuple[Case, Person]:
@@ -92,6 +137,32 @@ def _load_case(session: Session, case_id: uuid.UUID) -> tuple[Case, Person]:
     if found is None:
         raise NotFound("no such case")
     return found[0], found[1]
+
+
+def _authorize_case(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    case: Case,
+    fields: tuple[str, ...],
+) -> access.Grant:
+    return access.authorize(
+        session,
+        actor,
+        action,
+        purpose,
+        access.Resource(
+            "case",
+            case.id,
+            case.org_id,
+            case.person_id,
+            case_id=case.id,
+            is_minor=case.is_minor,
+            is_domestic_abuse_survivor=case.is_domestic_abuse_survivor,
+        ),
+        fields=fields,
+    )
 
 
 def _authorized_case(
@@ -104,14 +175,7 @@ def _authorized_case(
 ) -> tuple[Case, Person]:
     """Load a case and decide (and log) the actor's access to those of its fields."""
     case, person = _load_case(session, case_id)
-    access.authorize(
-        session,
-        actor,
-        action,
-        purpose,
-        access.Resource("case", case.id, case.org_id, case.person_id),
-        fields=fields,
-    )
+    _authorize_case(session, actor, action, purpose, case, fields)
     return case, person
 
 
@@ -198,22 +262,43 @@ def refer(
     referral_purpose: Purpose,
     need: NeedCategory | None = None,
     note: str | None = None,
+    override: bool = False,
 ) -> uuid.UUID:
-    """Refer a case to a partner organisation for a purpose (consent rules come with policies)."""
+    """Refer a case to a partner for a purpose.
+
+    The person must have consented to sharing with that partner (or its kind) for that purpose;
+    without consent, only a user whom the policies grant the consent override may refer, and the
+    override is decided and logged as its own entry.
+    """
     purpose = access.parse_purpose(purpose)
-    case, person = _authorized_case(session, actor, Action.UPDATE, purpose, case_id, ("referrals",))
-    if session.get(Organisation, to_org_id) is None:
-        raise NotFound("no such organisation")
+    case, person = _load_case(session, case_id)
+    _authorize_case(session, actor, Action.REFER, purpose, case, ("referrals",))
+    if to_org_id == case.org_id:
+        raise ValidationFailed(
+            "a case cannot be referred to its own organisation",
+            {"to_org": ["choose a partner organisation"]},
+        )
+    partner = orgs_of(session).get(session, to_org_id)
     if referral_purpose is not purpose:
         # The partner will use the case for the referral's purpose: that use is decided too
         # (a referral "for enforcement" is refused and logged like any other forbidden use).
-        access.authorize(
-            session,
-            actor,
-            Action.UPDATE,
-            referral_purpose,
-            access.Resource("case", case.id, case.org_id, case.person_id),
-            fields=("referrals",),
+        _authorize_case(session, actor, Action.REFER, referral_purpose, case, ("referrals",))
+    consented = sharing.has_consent(
+        session, case.person_id, case.org_id, partner.id, partner.kind, referral_purpose
+    )
+    if not consented:
+        if not override:
+            raise ValidationFailed(
+                "the person has not consented to this sharing",
+                {
+                    "consent": [
+                        f"record consent to share with {partner.slug} for "
+                        f"{referral_purpose.value} first, or use the consent override"
+                    ]
+                },
+            )
+        _authorize_case(
+            session, actor, Action.OVERRIDE_CONSENT, referral_purpose, case, ("referrals",)
         )
     key = _case_key(session, case, person)
     referral_id = uuid.uuid4()
@@ -238,51 +323,91 @@ def refer(
 def read_case(
     session: Session, actor: Actor, purpose: Purpose | str, case_id: uuid.UUID
 ) -> CaseView:
-    """A case with its needs and encounters, decrypted, after the access decision is logged."""
+    """A case with its needs and encounters as the policies release them, logged before return.
+
+    Withheld fields are never decrypted; a location is coarsened to the released level here,
+    so no finer value can reach a page, an export or an error message.
+    """
     purpose = access.parse_purpose(purpose)
-    case, person = _authorized_case(session, actor, Action.READ, purpose, case_id, CASE_FIELDS)
+    case, person = _load_case(session, case_id)
+    grant = _authorize_case(session, actor, Action.READ, purpose, case, CASE_FIELDS)
     key = _case_key(session, case, person)
     unseal = RowSealer(key, case.org_id, "cases", case.id, case.person_id).open
-    location = unseal("location_ciphertext", case.location_ciphertext)
-    needs = session.execute(
-        select(Need).where(Need.case_id == case.id).order_by(Need.identified_at)
-    ).scalars()
-    encounters = session.execute(
-        select(Encounter).where(Encounter.case_id == case.id).order_by(Encounter.occurred_at)
-    ).scalars()
+    level = grant.location_level
+    wants_point = level >= LocationLevel.STREET
+    needs: tuple[NeedView, ...] = ()
+    if grant.has("needs") or grant.has("health"):
+        needs = tuple(
+            NeedView(n.id, n.category, n.severity, n.status, n.identified_at)
+            for n in session.execute(
+                select(Need).where(Need.case_id == case.id).order_by(Need.identified_at)
+            ).scalars()
+            if grant.has("health" if n.category in HEALTH_NEEDS else "needs")
+        )
+    encounters: tuple[EncounterView, ...] = ()
+    if grant.has("encounters"):
+        encounters = tuple(
+            _open_encounter(key, e, level, grant.has("notes"))
+            for e in session.execute(
+                select(Encounter)
+                .where(Encounter.case_id == case.id)
+                .order_by(Encounter.occurred_at)
+            ).scalars()
+        )
+    shows = grant.has
     return CaseView(
         id=case.id,
         person_id=case.person_id,
         org_id=case.org_id,
-        status=case.status,
-        opened_at=case.opened_at,
-        closed_at=case.closed_at,
-        living_situation=case.living_situation,
-        hud_living_situation=case.hud_living_situation,
-        is_minor=case.is_minor,
-        is_domestic_abuse_survivor=case.is_domestic_abuse_survivor,
-        area_geohash=case.area_geohash,
-        point=Point.from_text(location) if location else None,
-        notes=unseal("notes_ciphertext", case.notes_ciphertext),
-        needs=tuple(
-            NeedView(n.id, n.category, n.severity, n.status, n.identified_at) for n in needs
+        status=case.status if shows("status") else None,
+        opened_at=case.opened_at if shows("status") else None,
+        closed_at=case.closed_at if shows("status") else None,
+        living_situation=case.living_situation if shows("living_situation") else None,
+        hud_living_situation=case.hud_living_situation if shows("living_situation") else None,
+        is_minor=case.is_minor if shows("flags") else None,
+        is_domestic_abuse_survivor=case.is_domestic_abuse_survivor if shows("flags") else None,
+        place=_place(
+            level,
+            case.area_geohash,
+            unseal("location_ciphertext", case.location_ciphertext) if wants_point else None,
         ),
-        encounters=tuple(_open_encounter(key, e) for e in encounters),
+        notes=unseal("notes_ciphertext", case.notes_ciphertext) if shows("notes") else None,
+        needs=needs,
+        encounters=encounters,
+        released=grant.fields,
+        withheld=grant.release.withheld,
+        break_glass=grant.break_glass,
     )
 
 
-def _open_encounter(key: SealingKey, row: Encounter) -> EncounterView:
+def _open_encounter(key: SealingKey, row: Encounter, level: int, notes: bool) -> EncounterView:
     unseal = RowSealer(key, row.org_id, "encounters", row.id, row.person_id).open
-    location = unseal("location_ciphertext", row.location_ciphertext)
+    sealed = (
+        unseal("location_ciphertext", row.location_ciphertext)
+        if level >= LocationLevel.STREET
+        else None
+    )
     return EncounterView(
         id=row.id,
         occurred_at=row.occurred_at,
-        area_geohash=row.area_geohash,
-        point=Point.from_text(location) if location else None,
-        notes=unseal("notes_ciphertext", row.notes_ciphertext),
+        place=_place(level, row.area_geohash, sealed),
+        notes=unseal("notes_ciphertext", row.notes_ciphertext) if notes else None,
         services_given=tuple(row.services_given),
         worker_id=row.worker_id,
     )
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One line of a caseload: what the policy releases of the case, never identifiers."""
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    org_id: uuid.UUID
+    owner: str  # the owning organisation's slug
+    status: CaseStatus | None
+    opened_at: datetime | None
+    place: Place | None
 
 
 def list_cases(
@@ -292,22 +417,65 @@ def list_cases(
     status: CaseStatus | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> list[tuple[uuid.UUID, uuid.UUID, CaseStatus, datetime, str | None]]:
-    """The actor org's caseload: ids, status, dates and district only (no identifiers)."""
+    own_only: bool = False,
+) -> list[CaseSummary]:
+    """The cases the actor's org may see for this purpose: its own, consented and referred ones.
+
+    SQL keeps out every case the org may not see at all; then each row gets its field decisions
+    (status, location), logged like any read.
+    """
     purpose = access.parse_purpose(purpose)
-    query = select(Case.id, Case.person_id, Case.status, Case.opened_at, Case.area_geohash).where(
-        Case.org_id == actor.org_id
+    # First the list itself: a role without access to case content is refused once, here.
+    access.authorize(
+        session, actor, Action.SEARCH, purpose, access.Resource("case_list", None, actor.org_id)
     )
+    if own_only:
+        visible = Case.org_id == actor.org_id
+    else:
+        visible = sharing.visible_cases_clause(session, actor.org_id, actor.org_kind, purpose)
+    query = select(Case).where(visible)
     if status is not None:
         query = query.where(Case.status == status)
-    found = session.execute(query.order_by(Case.opened_at.desc()).limit(limit).offset(offset)).all()
-    access.authorize(
+    found = (
+        session.execute(query.order_by(Case.opened_at.desc(), Case.id).limit(limit).offset(offset))
+        .scalars()
+        .all()
+    )
+    if not found:
+        return []
+    orgs = orgs_of(session)
+    grants = access.authorize_many(
         session,
         actor,
-        Action.SEARCH,
+        Action.READ,
         purpose,
-        access.Resource("case_list", None, actor.org_id),
-        fields=("status", "area"),
+        [
+            access.Resource(
+                "case",
+                c.id,
+                c.org_id,
+                c.person_id,
+                case_id=c.id,
+                is_minor=c.is_minor,
+                is_domestic_abuse_survivor=c.is_domestic_abuse_survivor,
+            )
+            for c in found
+        ],
+        fields=("status", "location"),
         result_count=len(found),
+        partial_ok=True,
     )
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in found]
+    return [
+        CaseSummary(
+            id=c.id,
+            person_id=c.person_id,
+            org_id=c.org_id,
+            owner=orgs.get(session, c.org_id).slug,
+            status=c.status if g.has("status") else None,
+            opened_at=c.opened_at if g.has("status") else None,
+            # Lists show district at most: no sealed point is opened for a list.
+            place=_place(min(g.location_level, LocationLevel.DISTRICT), c.area_geohash, None),
+        )
+        for c, g in zip(found, grants, strict=True)
+        if g.fields
+    ]

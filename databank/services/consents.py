@@ -57,6 +57,7 @@ def record_consent(
         Action.CREATE,
         purpose,
         access.Resource("consent", consent_id, actor.org_id, person_id),
+        fields=("consents",),
     )
     session.add(
         Consent(
@@ -88,6 +89,7 @@ def revoke_consent(
         Action.UPDATE,
         purpose,
         access.Resource("consent", consent.id, consent.org_id, consent.person_id),
+        fields=("consents",),
     )
     if consent.revoked_at is not None:
         raise Conflict("the consent is already revoked")
@@ -114,6 +116,7 @@ def consents_for(
         Action.READ,
         purpose,
         access.Resource("consent_list", None, actor.org_id, person_id),
+        fields=("consents",),
         result_count=len(found),
     )
     return [

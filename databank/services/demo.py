@@ -296,6 +296,14 @@ def load_demo(
                     tally["revoked"] += reg.consent.is_revoked
                 if reg.referral is not None and result.case_id is not None:
                     ref, to = reg.referral, made[reg.referral.to_org].id
+                    # As a worker would: the person agrees to this referral, recorded first.
+                    referral_consent = ConsentIn(
+                        purposes=(ref.purpose,), recipient_org_ids=(to,), given_at=now
+                    )
+                    consents.record_consent(
+                        session, actor, purpose, result.person_id, referral_consent
+                    )
+                    tally["consents"] += 1
                     cases.refer(
                         session, actor, purpose, result.case_id, to, ref.purpose, ref.need, ref.note
                     )

@@ -17,7 +17,7 @@ from databank.domain.errors import Conflict, NotFound, ValidationFailed
 from databank.models import ErasureTombstone, Identity, LinkageRecord, Person, SubjectKey
 from databank.services import access, audit_log
 from databank.services.actors import Actor
-from databank.services.runtime import keyring_of
+from databank.services.context import keyring_of
 
 ERASURE_REASONS = ("subject_request", "retention_expired", "duplicate_record", "court_order")
 

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from databank.models import Organisation, OrgKey
 from databank.services import audit_log
+from databank.services.context import keyring_of
 from databank.services.orgs import get_organisation
-from databank.services.runtime import keyring_of
 
 
 def ensure_schema_keys(session: Session) -> None:

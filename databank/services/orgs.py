@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from databank.domain.enums import OrgKind, Role
+from databank.domain.enums import OrgKind, Purpose, Role
 from databank.domain.errors import Conflict, NotFound, ValidationFailed
 from databank.models import Organisation, User, UserRole
 from databank.services import audit_log
 from databank.services.actors import Actor
-from databank.services.runtime import keyring_of
+from databank.services.context import keyring_of
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -141,3 +141,15 @@ def authenticate(session: Session, username: str, password: str) -> SignIn:
 
 
 _DUMMY_HASH = hash_password("not a real password, used for timing only")
+
+
+def record_purpose_switch(session: Session, actor: Actor, purpose: Purpose) -> None:
+    audit_log.append(
+        session,
+        actor,
+        [
+            audit_log.EntryIn(
+                "purpose.switch", "user", actor.user_id, actor.org_id, purpose=purpose.value
+            )
+        ],
+    )

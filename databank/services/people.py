@@ -20,19 +20,11 @@ from databank.domain.names import birth_date_key, name_key
 from databank.models import Case, Encounter, Identity, LinkageRecord, Need, Person, SubjectKey
 from databank.services import access, rows
 from databank.services.actors import Actor
+from databank.services.context import keyring_of, linkage_of
 from databank.services.inputs import IdentityIn, IntakeRecord
-from databank.services.runtime import keyring_of, linkage_of
 from databank.services.sealing import RowSealer
 
-IDENTITY_FIELDS = (
-    "given_name",
-    "family_name",
-    "birth_date",
-    "sex",
-    "aliases",
-    "birth_place",
-    "phone",
-)
+IDENTITY_FIELDS = ("identity", "contact")
 
 
 @dataclass(frozen=True)
@@ -162,7 +154,7 @@ def register_person(
     return intake(session, actor, purpose, [IntakeRecord(identity=identity)])[0]
 
 
-def _open_identity(row: Identity, key: SealingKey) -> IdentityView:
+def _open_identity(row: Identity, key: SealingKey, contact: bool = True) -> IdentityView:
     unseal = RowSealer(key, row.org_id, "identities", row.id, row.person_id).open
     aliases = unseal("aliases_ciphertext", row.aliases_ciphertext)
     sex = unseal("sex_ciphertext", row.sex_ciphertext)
@@ -178,7 +170,7 @@ def _open_identity(row: Identity, key: SealingKey) -> IdentityView:
         sex=Sex(sex) if sex else None,
         aliases=tuple(json.loads(aliases)) if aliases else (),
         birth_place=unseal("birth_place_ciphertext", row.birth_place_ciphertext),
-        phone=unseal("phone_ciphertext", row.phone_ciphertext),
+        phone=unseal("phone_ciphertext", row.phone_ciphertext) if contact else None,
     )
 
 
@@ -192,7 +184,7 @@ def find_people(
     purpose = access.parse_purpose(purpose)
     # Decide (and log) the search before anything is decrypted.
     search = access.Resource("identity_search", None, actor.org_id)
-    access.authorize(session, actor, Action.SEARCH, purpose, search)
+    access.authorize(session, actor, Action.SEARCH, purpose, search, fields=("identity",))
     keyring = keyring_of(session)
     wanted = search_key(family_name, birth_date)
     bidx = keyring.blind_index(session, actor.org_id, "identities", "name_dob_bidx")
@@ -239,7 +231,7 @@ def read_identity(
     person = session.get(Person, person_id)
     if person is None or row is None:
         raise NotFound("no such person in your organisation's records")
-    access.authorize(
+    grant = access.authorize(
         session,
         actor,
         Action.READ,
@@ -249,4 +241,7 @@ def read_identity(
     )
     if person.status is PersonStatus.ERASED:
         raise Erased("this person's data was erased")
-    return _open_identity(row, keyring_of(session).subject_key_for(session, row.org_id, person_id))
+    if not grant.has("identity"):
+        raise access.AccessRefused([], actor)
+    key = keyring_of(session).subject_key_for(session, row.org_id, person_id)
+    return _open_identity(row, key, contact=grant.has("contact"))

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from databank.config import Settings
 from databank.crypto import KeyMaterial, load_keys, load_linkage_secret
 from databank.db import create_engine, session_factory
-from databank.domain.errors import ConfigurationError
+from databank.policy import PolicyEngine, load_bundle
 from databank.services.access import AccessRefused, record_denial
 from databank.services.keyring import Keyring
 from databank.services.linkage import LinkageZone
+from databank.services.orgdir import OrgDirectory
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     keyring: Keyring
     linkage: LinkageZone
+    policy: PolicyEngine
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -70,22 +72,11 @@ def build_runtime(
         material = load_keys(keys_dir, settings.environ)
     if linkage_secret is None:
         linkage_secret = load_linkage_secret(keys_dir, settings.environ)
+    # Policies are parsed and validated once, at start-up: a broken policy stops the start.
+    policy = PolicyEngine(load_bundle(settings.policies_dir))
     engine = engine or create_engine(settings.database_url)
     keyring = Keyring(material, settings.planned_population)
     linkage = LinkageZone(linkage_secret)
-    sessions = session_factory(engine, {"keyring": keyring, "linkage": linkage})
-    return Runtime(settings, engine, sessions, keyring, linkage)
-
-
-def keyring_of(session: Session) -> Keyring:
-    keyring = session.info.get("keyring")
-    if not isinstance(keyring, Keyring):
-        raise ConfigurationError("this session was not opened by the databank runtime")
-    return keyring
-
-
-def linkage_of(session: Session) -> LinkageZone:
-    zone = session.info.get("linkage")
-    if not isinstance(zone, LinkageZone):
-        raise ConfigurationError("this session was not opened by the databank runtime")
-    return zone
+    info = {"keyring": keyring, "linkage": linkage, "policy": policy, "orgs": OrgDirectory()}
+    sessions = session_factory(engine, info)
+    return Runtime(settings, engine, sessions, keyring, linkage, policy)

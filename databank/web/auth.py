@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from databank.domain.enums import Purpose, Role
 from databank.models import User
 from databank.services.actors import Actor
-from databank.services.orgs import authenticate
+from databank.services.orgs import authenticate, record_purpose_switch
 from databank.web.runtime import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -116,6 +116,8 @@ def choose_purpose() -> Response:
     value = request.form.get("purpose", "")
     if value in {p.value for p in Purpose if not p.is_forbidden}:
         session["purpose"] = value
+        # Every switch of declared purpose is in the access log.
+        record_purpose_switch(db(), current_actor(), Purpose(value))
     return redirect(request.referrer or url_for("pages.home"))
 
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from databank.domain.enums import CaseStatus, OrgKind, Purpose, Role
+from databank.domain import geo
+from databank.domain.enums import CaseStatus, LocationLevel, OrgKind, Purpose, Role
 from databank.domain.errors import Conflict, NotFound, ValidationFailed
 from databank.domain.vocab import NeedCategory
 from databank.models import AuditEntry, Referral
@@ -38,8 +39,9 @@ def test_read_case_returns_decrypted_fields(
     view = cases.read_case(session, owner, Purpose.OUTREACH, case_id)
     assert view.notes == "Sleeps rough near Part-Dieu since the summer."
     assert view.point == GARE_PART_DIEU
-    assert view.area_geohash is not None
-    assert len(view.area_geohash) == 5
+    assert view.place is not None
+    assert view.place.level is LocationLevel.EXACT
+    assert view.place.geohash == geo.encode(GARE_PART_DIEU.lat, GARE_PART_DIEU.lon, 7)
     assert sorted(n.category for n in view.needs) == [NeedCategory.FOOD, NeedCategory.SHELTER]
     [enc] = view.encounters
     assert enc.notes is not None
@@ -143,7 +145,7 @@ def test_open_a_second_case(session: Session, owner: Actor, case_id: uuid.UUID) 
     second = cases.open_case(session, owner, Purpose.OUTREACH, person_id, case(notes=None))
     assert cases.read_case(session, owner, Purpose.OUTREACH, second).notes is None
     listed = cases.list_cases(session, owner, Purpose.OUTREACH)
-    assert {c[0] for c in listed} == {case_id, second}
+    assert {c.id for c in listed} == {case_id, second}
 
 
 def test_open_case_for_unknown_person(session: Session, owner: Actor) -> None:
@@ -190,25 +192,49 @@ def test_consent_to_enforcement_is_impossible() -> None:
     assert "purposes" in caught.value.errors
 
 
-def test_referral_to_partner(
+def test_referral_to_partner_needs_consent(
     session: Session, make_org: OrgMaker, owner: Actor, case_id: uuid.UUID
 ) -> None:
+    """A referral shares the case: the person must have consented to that partner and purpose."""
     partner = make_org(OrgKind.HOUSING_PROVIDER)
-    referral_id = cases.refer(
+    args = (session, owner, Purpose.OUTREACH, case_id, partner.id, Purpose.HOUSING_ALLOCATION)
+    with pytest.raises(ValidationFailed) as caught:
+        cases.refer(*args, NeedCategory.SHELTER, "Needs a ground-floor flat.")
+    assert "consent" in caught.value.errors
+    person_id = cases.read_case(session, owner, Purpose.OUTREACH, case_id).person_id
+    consents.record_consent(
+        session,
+        owner,
+        Purpose.OUTREACH,
+        person_id,
+        ConsentIn(purposes=(Purpose.HOUSING_ALLOCATION,), recipient_org_ids=(partner.id,)),
+    )
+    referral_id = cases.refer(*args, NeedCategory.SHELTER, "Needs a ground-floor flat.")
+    referral = session.get(Referral, referral_id)
+    assert referral is not None
+    assert referral.to_org_id == partner.id
+    assert referral.note_ciphertext is not None
+    assert b"flat" not in referral.note_ciphertext
+
+
+def test_consent_override_is_decided_and_logged(
+    session: Session, make_org: OrgMaker, actor_for: ActorMaker, owner: Actor, case_id: uuid.UUID
+) -> None:
+    """Referring without consent takes the override permission, logged as its own decision."""
+    partner = make_org(OrgKind.HOUSING_PROVIDER)
+    cases.refer(
         session,
         owner,
         Purpose.OUTREACH,
         case_id,
         partner.id,
         Purpose.HOUSING_ALLOCATION,
-        NeedCategory.SHELTER,
-        "Needs a ground-floor flat.",
+        override=True,
     )
-    referral = session.get(Referral, referral_id)
-    assert referral is not None
-    assert referral.to_org_id == partner.id
-    assert referral.note_ciphertext is not None
-    assert b"flat" not in referral.note_ciphertext
+    events = session.scalars(
+        select(AuditEntry.event).where(AuditEntry.actor_org_id == owner.org_id)
+    ).all()
+    assert "access.override_consent" in events
 
 
 def test_referral_for_enforcement_is_refused(

@@ -10,8 +10,8 @@ from databank.domain.enums import Purpose
 from databank.domain.errors import ConfigurationError
 from databank.models import Case, OrgKey, SubjectKey
 from databank.services import cases, keys, people
+from databank.services.context import keyring_of
 from databank.services.keyring import Keyring
-from databank.services.runtime import keyring_of
 from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import identity, intake_record
 from tests.support import fixed_material

@@ -1,0 +1,98 @@
+"""`databank policies`: validate and test the policy files, explain a decision."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from databank.cli.common import friendly_errors, transaction
+from databank.config import Settings
+from databank.domain.enums import Action
+from databank.domain.errors import NotFound
+from databank.models import Case, User
+from databank.policy import LOCATION_FIELD, PolicyError, check
+from databank.services import access
+from databank.services.actors import Actor
+
+
+@click.group("policies", cls=AppGroup, help="Access policies (Cedar files in policies/).")
+def group() -> None:
+    pass
+
+
+def _policies_dir(directory: Path | None) -> Path:
+    settings: Settings = current_app.config["DATABANK_SETTINGS"]
+    return directory or settings.policies_dir
+
+
+@group.command("check", help="Validate every policy file, lint scopes, run the table-driven tests.")
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None)
+def check_(directory: Path | None) -> None:
+    try:
+        report = check(_policies_dir(directory))
+    except PolicyError as error:
+        click.echo(f"FAILED: {error}", err=True)
+        sys.exit(1)
+    for problem in report.problems:
+        click.echo(f"problem: {problem}", err=True)
+    click.echo(f"policy version {report.version}; {report.tests_passed} table tests passed")
+    if not report.ok:
+        sys.exit(1)
+    click.echo("policies OK")
+
+
+@group.command("explain", help="Show the decision for a user, a case, a purpose and a field.")
+@click.option("--user", "username", required=True)
+@click.option("--case", "case_id", required=True, type=click.UUID)
+@click.option("--purpose", required=True)
+@click.option("--field", default="status", show_default=True)
+@click.option(
+    "--action",
+    default="read",
+    show_default=True,
+    type=click.Choice([a.value for a in Action if a is not Action.SEARCH]),
+)
+@click.option(
+    "--level",
+    "location_level",
+    default=4,
+    show_default=True,
+    type=click.IntRange(0, 4),
+    help="Location level to ask for when --field is location (4 exact .. 1 city).",
+)
+@friendly_errors
+def explain_(
+    username: str, case_id: uuid.UUID, purpose: str, field: str, action: str, location_level: int
+) -> None:
+    with transaction() as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        case = session.get(Case, case_id)
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        if case is None:
+            raise NotFound("no such case")
+        resource = access.Resource(
+            "case",
+            case.id,
+            case.org_id,
+            case.person_id,
+            case_id=case.id,
+            is_minor=case.is_minor,
+            is_domestic_abuse_survivor=case.is_domestic_abuse_survivor,
+        )
+        result = access.explain(
+            session,
+            Actor.for_user(user, "cli"),
+            Action(action),
+            access.parse_purpose(purpose),
+            resource,
+            field,
+            location_level if field == LOCATION_FIELD else 0,
+        )
+    click.echo(result.describe())

@@ -1,0 +1,95 @@
+"""The vocabulary of a policy question and its answer: fields, actions, facts and decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The parts of a case a decision is about; a release is decided field by field.
+FIELDS: tuple[str, ...] = (
+    "identity",
+    "contact",
+    "status",
+    "living_situation",
+    "flags",
+    "needs",
+    "health",
+    "notes",
+    "encounters",
+    "location",
+    "referrals",
+    "consents",
+)
+LOCATION_FIELD = "location"
+# override_consent: referring a case without the person's consent to that partner and purpose.
+ACTIONS: tuple[str, ...] = (
+    "read",
+    "create",
+    "update",
+    "erase",
+    "export",
+    "refer",
+    "override_consent",
+)
+# The location levels a release tries, finest first (LocationLevel EXACT, STREET, DISTRICT, CITY).
+LOCATION_LEVELS: tuple[int, ...] = (4, 3, 2, 1)
+DEFAULT_DENY = "default.deny"
+# A Cedar evaluation error could hide a forbid rule that did not run: such a decision is a refusal.
+ENGINE_ERROR = "engine.error"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who asks: the user, their organisation (and its kind) and their roles."""
+
+    user_id: str
+    org: str
+    org_kind: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the policies may know of a case: its owner and its protection flags, nothing else."""
+
+    owner: str
+    owner_kind: str
+    is_minor: bool = False
+    is_domestic_abuse_survivor: bool = False
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Why and under what sharing facts: the declared purpose, consent, referral, break-glass."""
+
+    purpose: str
+    consent: bool = False
+    referred: bool = False
+    break_glass: bool = False
+    justification: bool = False
+
+
+@dataclass(frozen=True)
+class FieldDecision:
+    """One decision; `rules` are the @id values of the deciding rules ("default.deny" if none)."""
+
+    allowed: bool
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Release:
+    """What may be shown of a case: the released and withheld fields and the location precision."""
+
+    allowed: frozenset[str]
+    withheld: frozenset[str]
+    location_level: int
+    rules: tuple[str, ...]
+
+
+class PolicyError(Exception):
+    """A policies directory that cannot be used; `file` is the offending file, relative to it."""
+
+    def __init__(self, file: str | None, message: str) -> None:
+        super().__init__(f"{file}: {message}" if file else message)
+        self.file = file
+        self.message = message

@@ -1,0 +1,138 @@
+"""The facts a sharing decision rests on: consent, referral, break-glass, and the SQL filters
+that keep lists and searches to the cases an actor may see at all.
+
+Computed at request time from the database, so a revoked or expired consent, a withdrawn referral
+or an ended break-glass takes effect on the very next request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from databank.domain.enums import OrgKind, Purpose, ReferralStatus
+from databank.models import BreakGlassGrant, Case, Consent, Referral
+
+OPEN_REFERRAL = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+
+
+def _json_contains(
+    column: QueryableAttribute[list[str]], value: str, dialect: str
+) -> ColumnElement[bool]:
+    """A JSON list column contains a string (portable: SQLite json_each, PostgreSQL jsonb ?)."""
+    if dialect == "postgresql":
+        return column.cast(JSONB).has_key(value)  # type: ignore[no-any-return]
+    each = func.json_each(column).table_valued("value")
+    return exists(select(each.c.value).where(each.c.value == value))
+
+
+def consent_clause(
+    session: Session,
+    recipient_org_id: uuid.UUID,
+    recipient_kind: OrgKind,
+    purpose: Purpose,
+    at: datetime,
+) -> ColumnElement[bool]:
+    """An active consent covers the recipient (by id or by kind) for the purpose.
+
+    Correlated on `Consent.person_id` and `Consent.org_id`: used inside EXISTS with a case.
+    """
+    dialect = session.get_bind().dialect.name
+    return and_(
+        Consent.revoked_at.is_(None),
+        or_(Consent.expires_at.is_(None), Consent.expires_at > at),
+        Consent.given_at <= at,
+        _json_contains(Consent.purposes, purpose.value, dialect),
+        or_(
+            _json_contains(Consent.recipient_org_ids, str(recipient_org_id), dialect),
+            _json_contains(Consent.recipient_org_kinds, recipient_kind.value, dialect),
+        ),
+    )
+
+
+def has_consent(
+    session: Session,
+    person_id: uuid.UUID,
+    owner_org_id: uuid.UUID,
+    recipient_org_id: uuid.UUID,
+    recipient_kind: OrgKind,
+    purpose: Purpose,
+) -> bool:
+    """The person consented to the owner sharing with this recipient for this purpose, today."""
+    now = datetime.now(UTC)
+    query = select(Consent.id).where(
+        Consent.person_id == person_id,
+        Consent.org_id == owner_org_id,
+        consent_clause(session, recipient_org_id, recipient_kind, purpose, now),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
+def is_referred(
+    session: Session, case_id: uuid.UUID, to_org_id: uuid.UUID, purpose: Purpose
+) -> bool:
+    """The case was referred to this org for this purpose, and the referral is still open."""
+    query = select(Referral.id).where(
+        Referral.case_id == case_id,
+        Referral.to_org_id == to_org_id,
+        Referral.purpose == purpose,
+        Referral.status.in_(OPEN_REFERRAL),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
+def active_break_glass(
+    session: Session, user_id: uuid.UUID | None, person_id: uuid.UUID
+) -> BreakGlassGrant | None:
+    if user_id is None:
+        return None
+    now = datetime.now(UTC)
+    return session.execute(
+        select(BreakGlassGrant)
+        .where(
+            BreakGlassGrant.user_id == user_id,
+            BreakGlassGrant.person_id == person_id,
+            BreakGlassGrant.ended_at.is_(None),
+            BreakGlassGrant.expires_at > now,
+        )
+        .order_by(BreakGlassGrant.expires_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def visible_cases_clause(
+    session: Session,
+    org_id: uuid.UUID,
+    org_kind: OrgKind,
+    purpose: Purpose,
+    owner_ids: Iterable[uuid.UUID] | None = None,
+) -> ColumnElement[bool]:
+    """SQL filter of the cases an org can see at all: its own, consented or referred ones.
+
+    Lists and searches filter with this first; field decisions then apply per row.
+    """
+    now = datetime.now(UTC)
+    consented = exists(
+        select(Consent.id).where(
+            Consent.person_id == Case.person_id,
+            Consent.org_id == Case.org_id,
+            consent_clause(session, org_id, org_kind, purpose, now),
+        )
+    )
+    referred = exists(
+        select(Referral.id).where(
+            Referral.case_id == Case.id,
+            Referral.to_org_id == org_id,
+            Referral.purpose == purpose,
+            Referral.status.in_(OPEN_REFERRAL),
+        )
+    )
+    clause = or_(Case.org_id == org_id, consented, referred)
+    if owner_ids is not None:
+        clause = and_(clause, Case.org_id.in_(list(owner_ids)))
+    return clause

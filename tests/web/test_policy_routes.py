@@ -1,0 +1,228 @@
+"""Every data-returning route, for every role of every org, against every org's cases: no field
+the policy withholds appears in any response, and a location is never finer than released.
+
+Each case carries sentinel values, one per field, that appear nowhere else; the expected release
+comes from the same policy engine the app uses. A route missing from ROUTES fails the test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from databank import create_app
+from databank.config import Settings
+from databank.domain import geo
+from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role
+from databank.domain.vocab import EthosCategory, NeedCategory
+from databank.policy import CaseFacts, Principal, Situation
+from databank.services import consents, orgs, people
+from databank.services.actors import Actor
+from databank.services.cases import CASE_FIELDS
+from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
+from databank.services.runtime import Runtime
+from tests.factories import identity
+from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
+from tests.web.conftest import PASSWORD, login
+
+# Endpoints that return data, with the paths to fetch for a case id. A new endpoint must be added
+# here (with what it may show) or the coverage test below fails.
+ROUTES = {
+    "pages.home": lambda case_id: ["/"],
+    "pages.case": lambda case_id: [f"/cases/{case_id}"],
+    "pages.org_policy": lambda case_id: ["/organisation/policy"],
+}
+# Endpoints that return no case data (health check, sign-in forms, static files, form posts).
+NO_DATA = {"pages.healthz", "auth.login", "auth.logout", "auth.choose_purpose", "static"}
+PURPOSES = [
+    Purpose.OUTREACH,
+    Purpose.CASE_MANAGEMENT,
+    Purpose.HOUSING_ALLOCATION,
+    Purpose.FOOD_AID,
+    Purpose.VITAL_INTEREST,
+    Purpose.ENFORCEMENT,
+]
+ROLES = [
+    Role.OUTREACH_WORKER,
+    Role.HOUSING_OFFICER,
+    Role.AUDITOR,
+    Role.ORG_ADMIN,
+    Role.BREAK_GLASS_RESPONDER,
+]
+# Ten points 6.6 km apart, each in its own district cell (so a district shown for one case is not
+# another's), with geohashes holding letters outside hex so they cannot occur inside a UUID.
+POINTS = [Point(45.50 + 0.06 * i, 4.85) for i in range(10)]
+
+
+@dataclass(frozen=True)
+class SeededCase:
+    id: uuid.UUID
+    owner: str
+    owner_kind: str
+    consent: bool  # consented to every other org for every purpose
+    sentinels: dict[str, list[str]]
+    point: Point
+
+
+@dataclass(frozen=True)
+class World:
+    cases: list[SeededCase]
+    slugs: dict[str, str]  # slug -> kind
+
+
+@pytest.fixture(scope="module")
+def world_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    base = postgres_url()
+    tmp = tmp_path_factory.mktemp("routes")
+    url = (
+        fresh_postgres_database(base, "databank_routes")
+        if base
+        else f"sqlite:///{tmp / 'r.sqlite'}"
+    )
+    runtime = migrated_runtime(url, tmp / "instance")
+    yield runtime
+    runtime.dispose()
+
+
+@pytest.fixture(scope="module")
+def world(world_runtime: Runtime) -> World:
+    bundle = world_runtime.policy.bundle
+    slugs = {slug: meta.kind for slug, meta in bundle.orgs.items()}
+    seeded: list[SeededCase] = []
+    with world_runtime.transaction() as session:
+        made = {
+            slug: orgs.create_organisation(session, slug, meta.name, OrgKind(meta.kind))
+            for slug, meta in sorted(bundle.orgs.items())
+        }
+        for slug, org in made.items():
+            for role in ROLES:
+                orgs.create_user(session, org, f"{role.value}@{slug}", role.value, PASSWORD, [role])
+        for n, (slug, org) in enumerate(sorted(made.items())):
+            actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "test")
+            for consent in (False, True):
+                tag = f"{slug[:4].upper()}{int(consent)}"
+                point = POINTS[2 * n + int(consent)]
+                note, enc_note = f"CASENOTE-{tag}", f"ENCNOTE-{tag}"
+                when = datetime(2026, 2, 3 + n, 4, 5 + int(consent), tzinfo=UTC)
+                [result] = people.intake(
+                    session,
+                    actor,
+                    Purpose.OUTREACH,
+                    [
+                        IntakeRecord(
+                            identity=identity(given_name=f"Given{tag}", family_name=f"Family{tag}"),
+                            case=CaseIn(
+                                living_situation=EthosCategory.ETHOS_13_OVERCROWDING,
+                                point=point,
+                                notes=note,
+                            ),
+                            needs=(
+                                NeedIn(NeedCategory.EDUCATION_TRAINING),
+                                NeedIn(NeedCategory.ADDICTION, NeedSeverity.HIGH),
+                            ),
+                            encounters=(
+                                EncounterIn(occurred_at=when, point=point, notes=enc_note),
+                            ),
+                        )
+                    ],
+                )
+                if consent:
+                    consents.record_consent(
+                        session,
+                        actor,
+                        Purpose.OUTREACH,
+                        result.person_id,
+                        ConsentIn(
+                            purposes=tuple(p for p in Purpose if not p.is_forbidden),
+                            recipient_org_ids=tuple(o.id for o in made.values() if o is not org),
+                        ),
+                    )
+                assert result.case_id is not None
+                seeded.append(
+                    SeededCase(
+                        id=result.case_id,
+                        owner=slug,
+                        owner_kind=org.kind.value,
+                        consent=consent,
+                        point=point,
+                        sentinels={
+                            "notes": [note, enc_note],
+                            "living_situation": ["ethos_13_overcrowding"],
+                            "needs": ["education_training"],
+                            "health": ["addiction"],
+                            "encounters": [when.strftime("%Y-%m-%d %H:%M")],
+                        },
+                    )
+                )
+    return World(seeded, slugs)
+
+
+@pytest.fixture(scope="module")
+def app(world_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    app = create_app(
+        Settings.from_env(
+            {},
+            instance_path=tmp_path_factory.mktemp("app"),
+            database_url=str(world_runtime.engine.url),
+            testing=True,
+        )
+    )
+    app.extensions["databank"] = world_runtime
+    return app
+
+
+def test_every_data_route_is_covered(app: Flask) -> None:
+    """A new route must declare what it may show, or this test fails."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(ROUTES) - NO_DATA == set()
+
+
+def _forbidden_texts(
+    runtime: Runtime, slug: str, kind: str, role: Role, case: SeededCase, purpose: Purpose
+) -> list[str]:
+    """What must not appear for this principal: withheld fields' sentinels, finer locations."""
+    engine = runtime.policy
+    principal = Principal("u", slug, kind, frozenset({role.value}))
+    facts = CaseFacts(case.owner, case.owner_kind)
+    own = slug == case.owner
+    situation = Situation(purpose.value, consent=case.consent and not own)
+    release = engine.release(principal, "read", facts, situation, CASE_FIELDS)
+    texts = [t for f, ts in case.sentinels.items() if f not in release.allowed for t in ts]
+    level = release.location_level
+    p = case.point
+    if level < 4:
+        texts += [f"{p.lat:.5f}", f"{p.lon:.5f}", f"{p.lat:.6f}"]
+    if level < 3:
+        texts.append(geo.encode(p.lat, p.lon, 7))
+        texts.append(geo.encode(p.lat, p.lon, 6))
+    if level < 2:
+        texts.append(geo.encode(p.lat, p.lon, 5))
+    return texts
+
+
+@pytest.mark.parametrize(("role", "purpose"), list(itertools.product(ROLES, PURPOSES)))
+def test_no_route_shows_what_the_policy_withholds(
+    app: Flask, world: World, world_runtime: Runtime, role: Role, purpose: Purpose
+) -> None:
+    """Threats 3 and 4: whatever the route, a withheld field or a finer location never shows."""
+    for slug, kind in sorted(world.slugs.items()):
+        client: FlaskClient = app.test_client()
+        assert login(client, f"{role.value}@{slug}") == 302
+        with client.session_transaction() as flask_session:
+            flask_session["purpose"] = purpose.value
+        for case in world.cases:
+            forbidden = _forbidden_texts(world_runtime, slug, kind, role, case, purpose)
+            for endpoint, paths in ROUTES.items():
+                for path in paths(case.id):
+                    response = client.get(path)
+                    assert response.status_code in (200, 403, 404), (endpoint, path)
+                    body = response.get_data(as_text=True)
+                    leaked = [t for t in forbidden if t in body]
+                    assert not leaked, (slug, role.value, purpose.value, case.owner, path, leaked)
