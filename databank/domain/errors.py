@@ -21,6 +21,13 @@ class DatabankError(Exception):
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
 
 
+class BadRequest(DatabankError):
+    """The request itself is malformed (e.g. an unknown purpose): nothing was looked up."""
+
+    status = 400
+    code = "bad_request"
+
+
 class NotFound(DatabankError):
     status = 404
     code = "not_found"

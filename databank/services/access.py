@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from databank.domain.enums import Action, Decision, Purpose, Role
-from databank.domain.errors import PermissionDenied, ValidationFailed
+from databank.domain.errors import BadRequest, PermissionDenied
 from databank.policy import CaseFacts, Explanation, Principal, Release, Situation
 from databank.services import audit_log, sharing
 from databank.services.actors import Actor
@@ -66,9 +66,7 @@ def parse_purpose(value: str | Purpose | None) -> Purpose:
         return Purpose(value or "")
     except ValueError:
         valid = ", ".join(p.value for p in Purpose)
-        raise ValidationFailed(
-            "unknown purpose", {"purpose": [f"must be one of: {valid}"]}
-        ) from None
+        raise BadRequest("unknown purpose", {"purpose": [f"must be one of: {valid}"]}) from None
 
 
 class AccessRefused(PermissionDenied):

@@ -33,6 +33,10 @@ DEFAULT_PURPOSE = {
 }
 
 
+# Purposes a session can declare. Forbidden ones never; vital interest only through break-glass.
+SESSION_PURPOSES = [p for p in Purpose if not p.is_forbidden and p is not Purpose.VITAL_INTEREST]
+
+
 class SignedInUser:
     """The flask-login user: a User row plus what the session chose."""
 
@@ -114,7 +118,7 @@ def logout() -> Response:
 @login_required
 def choose_purpose() -> Response:
     value = request.form.get("purpose", "")
-    if value in {p.value for p in Purpose if not p.is_forbidden}:
+    if value in {p.value for p in SESSION_PURPOSES}:
         session["purpose"] = value
         # Every switch of declared purpose is in the access log.
         record_purpose_switch(db(), current_actor(), Purpose(value))
@@ -124,7 +128,7 @@ def choose_purpose() -> Response:
 def _template_context() -> dict[str, object]:
     if not current_user.is_authenticated:
         return {}
-    return {"purpose": current_purpose(), "purposes": [p for p in Purpose if not p.is_forbidden]}
+    return {"purpose": current_purpose(), "purposes": SESSION_PURPOSES}
 
 
 def init_app(app: Flask) -> None:

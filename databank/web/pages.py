@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from databank.domain.enums import LocationLevel
-from databank.services import access, cases, policy_view
+from databank.domain.enums import Purpose
+from databank.services import access, breakglass, cases, policy_view
 from databank.web.auth import current_actor, current_purpose, login_required
-from databank.web.runtime import db
+from databank.web.runtime import db, log_refusal
 
 bp = Blueprint("pages", __name__)
 
@@ -43,21 +44,48 @@ def home() -> str:
         caseload = cases.list_cases(session, current_actor(), current_purpose(), limit=50)
     except access.AccessRefused as refusal:
         # Auditors and other roles without case content: the refusal is logged, the page says so.
-        session.rollback()
-        access.record_denial(session, refusal)
+        log_refusal(refusal)
         return render_template("home.html", caseload=None)
     return render_template("home.html", caseload=caseload)
 
 
-@bp.route("/cases/<case_id>")
-@login_required
-def case(case_id: str) -> str:
+def _case_id(value: str) -> uuid.UUID:
     try:
-        parsed = uuid.UUID(case_id)
+        return uuid.UUID(value)
     except ValueError:
         abort(404)
-    view = cases.read_case(db(), current_actor(), current_purpose(), parsed)
-    return render_template("case.html", case=view, labels=FIELD_LABELS, LocationLevel=LocationLevel)
+
+
+@bp.route("/cases/<case_id>")
+@login_required
+def case(case_id: str) -> str | tuple[str, int]:
+    parsed = _case_id(case_id)
+    session = db()
+    try:
+        view = cases.read_case(session, current_actor(), current_purpose(), parsed)
+    except access.AccessRefused as refusal:
+        log_refusal(refusal)
+        # The refusal page offers break-glass; opening one is itself decided and logged.
+        return render_template("case_refused.html", case_id=parsed), 403
+    return render_template("case.html", case=view, labels=FIELD_LABELS)
+
+
+@bp.route("/cases/<case_id>/break-glass", methods=["POST"])
+@login_required
+def break_glass(case_id: str) -> Response:
+    parsed = _case_id(case_id)
+    session = db()
+    person_id = cases.person_of_case(session, parsed)
+    breakglass.start(session, current_actor(), person_id, request.form.get("justification", ""))
+    return redirect(url_for("pages.emergency_case", case_id=parsed))
+
+
+@bp.route("/cases/<case_id>/emergency")
+@login_required
+def emergency_case(case_id: str) -> str:
+    """A case read for the vital interest of the person, inside an open break-glass window."""
+    view = cases.read_case(db(), current_actor(), Purpose.VITAL_INTEREST, _case_id(case_id))
+    return render_template("case.html", case=view, labels=FIELD_LABELS)
 
 
 @bp.route("/organisation/policy")

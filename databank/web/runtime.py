@@ -37,10 +37,19 @@ def fail_request(error: BaseException) -> None:
     session: Session | None = g.get("db")
     if session is None:
         return
-    session.rollback()
     if isinstance(error, AccessRefused):
-        record_denial(session, error)
-        session.commit()
+        log_refusal(error)
+    else:
+        session.rollback()
+
+
+def log_refusal(refusal: AccessRefused) -> None:
+    """Roll back the refused work, then write and commit the refusal's log entries on their own
+    (the response that follows may be an error, which would roll back anything left open)."""
+    session = db()
+    session.rollback()
+    record_denial(session, refusal)
+    session.commit()
 
 
 def close_request(_exc: BaseException | None) -> None:

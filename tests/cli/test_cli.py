@@ -137,3 +137,85 @@ def test_console_command_is_the_flask_cli() -> None:
     output = CliRunner().invoke(main, ["--help"]).output
     for group in ("db", "keys", "orgs", "users", "people", "demo", "serve"):
         assert f"  {group} " in output
+
+
+def test_policies_check_passes_on_the_shipped_policies(app: Flask) -> None:
+    output = run(app, "policies", "check")
+    assert "policies OK" in output
+    assert "table tests passed" in output
+
+
+def test_policies_check_names_the_broken_file(app: Flask, tmp_path: Path) -> None:
+    """An org rule about another org's cases is rejected, naming the file."""
+    import shutil
+
+    from databank.config import DEFAULT_POLICIES
+
+    broken = tmp_path / "policies"
+    shutil.copytree(DEFAULT_POLICIES, broken)
+    path = broken / "orgs" / "entraide.cedar"
+    path.write_text(
+        path.read_text()
+        + '\n@id("entraide.grab")\npermit (principal, action, resource in Org::"emsp");\n'
+    )
+    output = run(app, "policies", "check", "--dir", str(broken), ok=False)
+    assert "entraide.cedar" in output
+
+
+def test_policies_explain_names_the_rules(app: Flask) -> None:
+    run(app, "keys", "init")
+    run(app, "db", "upgrade")
+    run(app, "keys", "setup")
+    run(app, "orgs", "create", "--slug", "tables-du-coeur", "--name", "T", "--kind", "charity")
+    run(app, "orgs", "create", "--slug", "entraide", "--name", "E", "--kind", "charity")
+    run(
+        app,
+        "users",
+        "create",
+        "--org",
+        "entraide",
+        "--username",
+        "eve",
+        "--name",
+        "Eve",
+        "--role",
+        "outreach_worker",
+        "--password",
+        PASSWORD,
+    )
+    runtime = runtime_of(app)
+    with runtime.transaction() as session:
+        org = session.execute(
+            select(Organisation).where(Organisation.slug == "tables-du-coeur")
+        ).scalar_one()
+        actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "test")
+        [result] = people.intake(session, actor, Purpose.OUTREACH, [intake_record()])
+    output = run(
+        app,
+        "policies",
+        "explain",
+        "--user",
+        "eve",
+        "--case",
+        str(result.case_id),
+        "--purpose",
+        "food_aid",
+        "--field",
+        "location",
+        "--level",
+        "3",
+    )
+    assert "deny" in output.lower()
+    assert "tables-du-coeur.location_district_max" in output or "default.deny" in output
+    output = run(
+        app,
+        "policies",
+        "explain",
+        "--user",
+        "eve",
+        "--case",
+        str(result.case_id),
+        "--purpose",
+        "enforcement",
+    )
+    assert "platform.forbidden_purpose" in output

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from databank.domain import geo
 from databank.domain.enums import CaseStatus, LocationLevel, OrgKind, Purpose, Role
-from databank.domain.errors import Conflict, NotFound, ValidationFailed
+from databank.domain.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from databank.domain.vocab import NeedCategory
 from databank.models import AuditEntry, Referral
 from databank.services import access, cases, consents, people
@@ -107,7 +107,7 @@ def test_denials_are_logged_after_the_rollback(
 def test_unknown_purpose_is_refused_with_the_valid_list(
     session: Session, owner: Actor, case_id: uuid.UUID
 ) -> None:
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(BadRequest) as caught:
         cases.read_case(session, owner, "curiosity", case_id)
     assert "outreach" in caught.value.errors["purpose"][0]
 

@@ -46,6 +46,7 @@ def world(web_runtime: Runtime) -> World:
         charity = orgs.create_organisation(session, "charity", "Charity", OrgKind.CHARITY)
         council = orgs.create_organisation(session, "council", "Council", OrgKind.COUNCIL)
         orgs.create_user(session, charity, "worker", "Worker", PASSWORD, [Role.OUTREACH_WORKER])
+        orgs.create_user(session, charity, "admin", "Admin", PASSWORD, [Role.ORG_ADMIN])
         orgs.create_user(session, council, "officer", "Officer", PASSWORD, [Role.HOUSING_OFFICER])
         orgs.create_user(session, council, "victim", "Victim", PASSWORD, [Role.HOUSING_OFFICER])
         [own] = people.intake(

@@ -93,3 +93,52 @@ def test_json_errors_have_one_shape(client: FlaskClient) -> None:
     assert response.status_code == 404
     body = response.get_json()
     assert set(body) == {"code", "status", "message", "errors"}
+
+
+def test_purpose_switch_is_logged(client: FlaskClient, web_runtime: Runtime) -> None:
+    login(client, "worker")
+    client.post("/purpose", data={"purpose": "case_management", "csrf_token": csrf(client, "/")})
+    assert "<strong>case_management</strong>" in client.get("/").get_data(as_text=True)
+    with web_runtime.transaction() as session:
+        switches = session.scalars(
+            select(AuditEntry.purpose).where(AuditEntry.event == "purpose.switch")
+        ).all()
+    assert "case_management" in switches
+
+
+def test_vital_interest_is_not_a_session_purpose(client: FlaskClient) -> None:
+    """Vital interest is only reachable through a justified break-glass."""
+    login(client, "worker")
+    client.post("/purpose", data={"purpose": "vital_interest", "csrf_token": csrf(client, "/")})
+    assert "<strong>outreach</strong>" in client.get("/").get_data(as_text=True)
+
+
+def test_policy_page_is_for_admins_and_auditors(client: FlaskClient) -> None:
+    login(client, "worker")
+    assert client.get("/organisation/policy").status_code == 403
+
+
+def test_refused_case_offers_break_glass_only_to_responders(
+    client: FlaskClient, world: World
+) -> None:
+    login(client, "worker")
+    page = client.get(f"/cases/{world.other_case}")
+    assert page.status_code == 403
+    assert "Emergency access" in page.get_data(as_text=True)
+    response = client.post(
+        f"/cases/{world.other_case}/break-glass",
+        data={
+            "justification": "Collapsed in the street, unconscious.",
+            "csrf_token": csrf(client, "/"),
+        },
+    )
+    assert response.status_code == 403  # an outreach worker is not a break-glass responder
+
+
+def test_policy_page_shows_what_partners_would_see(client: FlaskClient) -> None:
+    login(client, "admin")
+    page = client.get("/organisation/policy")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "What a partner would see" in text
+    assert "tables-du-coeur" in text  # every organisation with a policy is listed as a partner
