@@ -77,15 +77,7 @@ def explain_(
             raise NotFound(f"no user {username!r}")
         if case is None:
             raise NotFound("no such case")
-        resource = access.Resource(
-            "case",
-            case.id,
-            case.org_id,
-            case.person_id,
-            case_id=case.id,
-            is_minor=case.is_minor,
-            is_domestic_abuse_survivor=case.is_domestic_abuse_survivor,
-        )
+        resource = access.Resource.of_case(case)
         result = access.explain(
             session,
             Actor.for_user(user, "cli"),

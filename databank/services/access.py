@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from databank.domain.enums import Action, Decision, Purpose, Role
 from databank.domain.errors import BadRequest, PermissionDenied
+from databank.models import Case
 from databank.policy import CaseFacts, Explanation, Principal, Release, Situation
 from databank.services import audit_log, sharing
 from databank.services.actors import Actor
@@ -37,6 +38,18 @@ class Resource:
     case_id: uuid.UUID | None = None
     is_minor: bool = False
     is_domestic_abuse_survivor: bool = False
+
+    @classmethod
+    def of_case(cls, case: Case) -> Resource:
+        return cls(
+            "case",
+            case.id,
+            case.org_id,
+            case.person_id,
+            case_id=case.id,
+            is_minor=case.is_minor,
+            is_domestic_abuse_survivor=case.is_domestic_abuse_survivor,
+        )
 
 
 @dataclass(frozen=True)

@@ -160,15 +160,7 @@ def _authorize_case(
         actor,
         action,
         purpose,
-        access.Resource(
-            "case",
-            case.id,
-            case.org_id,
-            case.person_id,
-            case_id=case.id,
-            is_minor=case.is_minor,
-            is_domestic_abuse_survivor=case.is_domestic_abuse_survivor,
-        ),
+        access.Resource.of_case(case),
         fields=fields,
     )
 
@@ -457,18 +449,7 @@ def list_cases(
         actor,
         Action.READ,
         purpose,
-        [
-            access.Resource(
-                "case",
-                c.id,
-                c.org_id,
-                c.person_id,
-                case_id=c.id,
-                is_minor=c.is_minor,
-                is_domestic_abuse_survivor=c.is_domestic_abuse_survivor,
-            )
-            for c in found
-        ],
+        [access.Resource.of_case(c) for c in found],
         fields=("status", "location"),
         result_count=len(found),
         partial_ok=True,
