@@ -34,6 +34,8 @@ class Settings:
     keys_dir: Path | None = None
     policies_dir: Path = DEFAULT_POLICIES
     secret_key: str = ""
+    # The name of this log in its signed checkpoints (the "origin" line of the signed note).
+    audit_origin: str = "databank.local/audit"
     # Blind indexes are sized for this many identity rows per organisation (design section 4).
     planned_population: int = 100_000
     testing: bool = False
@@ -56,6 +58,7 @@ class Settings:
             database_url=url,
             keys_dir=keys_dir,
             policies_dir=Path(env.get("DATABANK_POLICIES_DIR") or DEFAULT_POLICIES),
+            audit_origin=env.get("DATABANK_AUDIT_ORIGIN") or "databank.local/audit",
             secret_key=env.get("DATABANK_SECRET_KEY", ""),
             planned_population=_int(env, "DATABANK_PLANNED_POPULATION", 100_000),
             testing=env.get("DATABANK_TESTING", "") == "1",

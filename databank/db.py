@@ -84,6 +84,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
         datetime: UTCDateTime(),
         dict[str, Any]: JSON(),
+        dict[str, object]: JSON(),
         list[str]: JSON(),
     }
 

@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from databank.cli import db, demo, keys, orgs, people, policies, serve
+    from databank.cli import audit, db, demo, keys, orgs, people, policies, serve
 
     for group in (
+        audit.group,
         db.group,
         keys.group,
         orgs.orgs,

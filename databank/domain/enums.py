@@ -121,3 +121,10 @@ class Purpose(StrEnum):
 FORBIDDEN_PURPOSES = frozenset(
     {Purpose.ENFORCEMENT, Purpose.IMMIGRATION_CONTROL, Purpose.PUBLIC_ORDER}
 )
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    JUSTIFIED = "justified"
+    ESCALATED = "escalated"
+    CLOSED = "closed"

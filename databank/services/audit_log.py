@@ -1,7 +1,9 @@
-"""Writes access-log entries in the caller's transaction ("no log, no data").
+"""Appends entries to the Merkle access log in the caller's transaction ("no log, no data").
 
-Entries are inserted with a Core statement that executes at once, so a failing audit write raises
-before the calling service returns any data.
+Every append locks the log's head row, numbers the entries gaplessly from the head's size, adds
+their leaves to the tree's frontier and inserts them at once (a failing write raises before the
+calling service returns any data); a signed checkpoint follows every N entries, every few minutes
+of activity, and right after a break-glass.
 """
 
 from __future__ import annotations
@@ -10,16 +12,19 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from databank.audit import canonical_body
+from databank.audit.checkpoint import Checkpoint, sign_checkpoint
+from databank.audit.merkle import Frontier, leaf_hash
 from databank.db import bulk_insert
-from databank.models import AuditEntry
+from databank.models import AuditCheckpoint, AuditEntry, AuditHead
 from databank.services.actors import Actor
-from databank.services.context import policy_of
+from databank.services.context import policy_of, signer_of
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ def _ref(value: object) -> object:
     return str(value) if isinstance(value, uuid.UUID) else value
 
 
+CHECKPOINT_EVERY = 1000  # entries
+CHECKPOINT_INTERVAL = timedelta(minutes=5)
+
+
 def _row(
     actor_body: dict[str, Any] | None,
     actor: Actor | None,
@@ -53,10 +62,16 @@ def _row(
     at: datetime,
     at_text: str,
     policy_version: str,
+    seq: int,
+    prev: str,
 ) -> dict[str, Any]:
     # Values are turned into JSON types here (not through a `default` hook): this runs once per
     # access and sits on the hot path of every read and of batch intake.
     body: dict[str, Any] = {
+        "seq": seq,
+        # The previous entry's leaf hash: an altered entry breaks the chain at its successor,
+        # which lets `audit verify` name the exact entry, not only the checkpoint range.
+        "prev": prev,
         "at": at_text,
         "event": entry.event,
         "actor": actor_body,
@@ -83,6 +98,7 @@ def _row(
     if entry.extra:
         body["extra"] = entry.extra
     return {
+        "seq": seq,
         "at": at,
         "event": entry.event,
         "actor_user_id": None if actor is None else actor.user_id,
@@ -96,7 +112,10 @@ def _row(
 
 
 def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) -> int:
-    """Insert the entries now, inside the current transaction. Returns how many were written."""
+    """Append the entries now, inside the current transaction. Returns how many were written."""
+    entries = list(entries)
+    if not entries:
+        return 0
     at = datetime.now(UTC)
     actor_body = (
         None
@@ -111,6 +130,57 @@ def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) ->
     at_text = at.isoformat()
     # The version of the policies in force goes into every entry, whatever its event.
     policy_version = policy_of(session).version
-    rows = [_row(actor_body, actor, entry, at, at_text, policy_version) for entry in entries]
+    # The row lock serialises appends, so seq has no gap and the frontier no lost update.
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
+    if head.size is None:
+        _adopt(session, head)
+    assert head.size is not None  # noqa: S101 - set by _adopt
+    frontier = Frontier.from_bytes(head.frontier) if head.frontier else Frontier()
+    rows = []
+    prev = head.last_leaf
+    for seq, entry in enumerate(entries, start=head.size):
+        row = _row(actor_body, actor, entry, at, at_text, policy_version, seq, prev.hex())
+        prev = leaf_hash(row["body"])
+        frontier.append(prev)
+        rows.append(row)
     bulk_insert(session, AuditEntry.__table__, rows)  # type: ignore[arg-type]
+    head.size = frontier.size
+    head.frontier = frontier.to_bytes()
+    head.last_leaf = prev
+    break_glass = any(e.event == "break_glass.start" for e in entries)
+    if (
+        break_glass
+        or head.size - head.checkpoint_size >= CHECKPOINT_EVERY
+        or head.checkpoint_at is None
+        or at - head.checkpoint_at >= CHECKPOINT_INTERVAL
+    ):
+        checkpoint(session, head, frontier, at)
     return len(rows)
+
+
+def checkpoint(session: Session, head: AuditHead, frontier: Frontier, at: datetime) -> None:
+    """Sign the tree as it stands (origin, size, root) and keep the signed note."""
+    if head.size == head.checkpoint_size and head.checkpoint_at is not None:
+        return
+    signer = signer_of(session)
+    root = frontier.root()
+    note = sign_checkpoint(
+        Checkpoint(signer.origin, frontier.size, root), signer.key, signer.key_name
+    )
+    session.add(AuditCheckpoint(size=frontier.size, root=root, signed_note=note, created_at=at))
+    head.checkpoint_size = frontier.size
+    head.checkpoint_at = at
+
+
+def _adopt(session: Session, head: AuditHead) -> None:
+    """Take the entries written before the Merkle log existed into the tree (once, under lock)."""
+    frontier = Frontier()
+    leaf = b""
+    for (body,) in session.execute(select(AuditEntry.body).order_by(AuditEntry.seq)):
+        leaf = leaf_hash(body)
+        frontier.append(leaf)
+    head.size = frontier.size
+    head.frontier = frontier.to_bytes()
+    head.last_leaf = leaf

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from databank.domain.errors import ConfigurationError
 from databank.policy import PolicyEngine
+from databank.services.audit_signer import AuditSigner
 from databank.services.keyring import Keyring
 from databank.services.linkage import LinkageZone
 from databank.services.orgdir import OrgDirectory
@@ -37,3 +38,10 @@ def linkage_of(session: Session) -> LinkageZone:
     if not isinstance(zone, LinkageZone):
         raise ConfigurationError("this session was not opened by the databank runtime")
     return zone
+
+
+def signer_of(session: Session) -> AuditSigner:
+    signer = session.info.get("audit_signer")
+    if not isinstance(signer, AuditSigner):
+        raise ConfigurationError("this session was not opened by the databank runtime")
+    return signer

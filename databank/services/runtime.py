@@ -14,6 +14,7 @@ from databank.crypto import KeyMaterial, load_keys, load_linkage_secret
 from databank.db import create_engine, session_factory
 from databank.policy import PolicyEngine, load_bundle
 from databank.services.access import AccessRefused, record_denial
+from databank.services.audit_signer import AuditSigner
 from databank.services.keyring import Keyring
 from databank.services.linkage import LinkageZone
 from databank.services.orgdir import OrgDirectory
@@ -77,6 +78,13 @@ def build_runtime(
     engine = engine or create_engine(settings.database_url)
     keyring = Keyring(material, settings.planned_population)
     linkage = LinkageZone(linkage_secret)
-    info = {"keyring": keyring, "linkage": linkage, "policy": policy, "orgs": OrgDirectory()}
+    signer = AuditSigner(material.audit_signing_key, settings.audit_origin)
+    info = {
+        "keyring": keyring,
+        "linkage": linkage,
+        "policy": policy,
+        "orgs": OrgDirectory(),
+        "audit_signer": signer,
+    }
     sessions = session_factory(engine, info)
     return Runtime(settings, engine, sessions, keyring, linkage, policy)
