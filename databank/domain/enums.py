@@ -19,6 +19,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ORG_ADMIN = "org_admin"
     BREAK_GLASS_RESPONDER = "break_glass_responder"
+    # Reviews the whole platform's access log (an org's auditor sees its own org's part only).
+    PLATFORM_AUDITOR = "platform_auditor"
 
 
 class PersonStatus(StrEnum):

@@ -22,6 +22,7 @@ class AuditEntry(Base):
         Index("ix_audit_entries_person_id_at", "person_id", "at"),
         Index("ix_audit_entries_actor_org_id_at", "actor_org_id", "at"),
         Index("ix_audit_entries_owner_org_id_at", "owner_org_id", "at"),
+        Index("ix_audit_entries_actor_org_id_area_at", "actor_org_id", "area", "at"),
     )
 
     # Gapless from 0, assigned under the head's row lock; also the entry's leaf index.
@@ -34,6 +35,8 @@ class AuditEntry(Base):
     person_id: Mapped[uuid.UUID | None]
     purpose: Mapped[str | None] = mapped_column(String(32))
     decision: Mapped[str | None] = mapped_column(String(8))
+    # The district (geohash of 5) of a released location, for the district-sweep alert.
+    area: Mapped[str | None] = mapped_column(String(12))
     body: Mapped[bytes] = mapped_column(LargeBinary())
 
     def __repr__(self) -> str:

@@ -38,6 +38,7 @@ class Resource:
     case_id: uuid.UUID | None = None
     is_minor: bool = False
     is_domestic_abuse_survivor: bool = False
+    area: str | None = None  # the case's district, logged with location reads (sweep alerts)
 
     @classmethod
     def of_case(cls, case: Case) -> Resource:
@@ -49,6 +50,7 @@ class Resource:
             case_id=case.id,
             is_minor=case.is_minor,
             is_domestic_abuse_survivor=case.is_domestic_abuse_survivor,
+            area=case.area_geohash[:5] if case.area_geohash else None,
         )
 
 
@@ -233,6 +235,7 @@ def authorize_many(
                 fields_withheld=sorted(release.withheld),
                 result_count=result_count,
                 location_level=release.location_level if "location" in fields else None,
+                area=resource.area if release.location_level else None,
                 break_glass=break_glass,
             )
         )

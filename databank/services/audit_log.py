@@ -43,6 +43,7 @@ class EntryIn:
     fields_withheld: Sequence[str] = ()
     result_count: int | None = None
     location_level: int | None = None
+    area: str | None = None  # district geohash of a released location, never finer
     break_glass: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -90,6 +91,7 @@ def _row(
         },
         "count": entry.result_count,
         "location_level": entry.location_level,
+        "area": entry.area,
         "break_glass": entry.break_glass,
         "policy_version": policy_version,
         # A per-entry salt, so entries disclosed in a proof cannot be confirmed by guessing.
@@ -107,6 +109,7 @@ def _row(
         "person_id": entry.person_id,
         "purpose": entry.purpose,
         "decision": entry.decision,
+        "area": entry.area,
         "body": canonical_body(body),
     }
 

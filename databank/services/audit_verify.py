@@ -89,7 +89,7 @@ def _column_fragments(row: Any) -> tuple[bytes, ...]:
     Keys are unique across the body's nesting (actor.org, record.owner, person, ...) and string
     values cannot hold an unescaped quote, so a fragment's presence pins the column's value.
     """
-    seq, event, actor_user, actor_org, owner, person, purpose, decision, _body = row
+    seq, event, actor_user, actor_org, owner, person, purpose, decision, area, _body = row
     return (
         f'"seq":{seq}}}'.encode(),  # the last key in sorted order: it closes the body
         f'"event":"{event}"'.encode(),
@@ -99,6 +99,7 @@ def _column_fragments(row: Any) -> tuple[bytes, ...]:
         f'"person":{_text(person)}'.encode(),
         f'"purpose":{_json_str(purpose)}'.encode(),
         f'"decision":{_json_str(decision)}'.encode(),
+        f'"area":{_json_str(area)}'.encode(),
     )
 
 
@@ -124,6 +125,7 @@ def _rows(session: Session) -> Iterator[Any]:
         AuditEntry.person_id,
         AuditEntry.purpose,
         AuditEntry.decision,
+        AuditEntry.area,
         AuditEntry.body,
     )
     last = -1
@@ -179,7 +181,7 @@ def verify(session: Session, public_key: Ed25519PublicKey | None = None) -> Veri
     current = next(rows, None)
     while current is not None:
         following = next(rows, None)
-        seq, body = current[0], current[8]
+        seq, body = current[0], current[9]
         if seq != frontier.size:
             problem = Problem(frontier.size, "gap", f"expected seq {frontier.size}, found {seq}")
             break
@@ -188,7 +190,7 @@ def verify(session: Session, public_key: Ed25519PublicKey | None = None) -> Veri
         if claimed is not None and claimed != prev.hex().encode():
             # Either this entry or the one before it changed: the next link tells which.
             if following is not None:
-                this_intact = _prev_of(following[8]) == leaf.hex().encode()
+                this_intact = _prev_of(following[9]) == leaf.hex().encode()
             else:
                 this_intact = head is not None and head.last_leaf == leaf
             culprit = seq - 1 if this_intact else seq

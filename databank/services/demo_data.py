@@ -111,7 +111,7 @@ STAFF: tuple[tuple[str, Role, str], ...] = (
 )
 SPECIAL_STAFF: tuple[tuple[str, str, Role, str], ...] = (
     ("emsp", "breakglass", Role.BREAK_GLASS_RESPONDER, "Médecin d'astreinte (bris de glace)"),
-    ("metropole", "platform-auditor", Role.AUDITOR, "Auditeur de la plateforme"),
+    ("metropole", "platform-auditor", Role.PLATFORM_AUDITOR, "Auditeur de la plateforme"),
 )
 
 # ETHOS living situations, weighted towards roofless and houseless as in an outreach register.
