@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -76,3 +77,31 @@ def actor_for() -> ActorMaker:
 @pytest.fixture
 def instance(tmp_path: Path) -> Path:
     return tmp_path / "instance"
+
+
+# -- every audit body the suite writes is kept, and scanned for personal data by the last test --
+
+AUDIT_BODIES: list[bytes] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_audit_bodies() -> Iterator[None]:
+    """Observe (not change) the log: each canonical body the services write is kept."""
+    from databank.services import audit_log
+
+    original = audit_log.canonical_body
+
+    def recording(fields: Any) -> bytes:
+        body = original(fields)
+        AUDIT_BODIES.append(body)
+        return body
+
+    audit_log.canonical_body = recording  # type: ignore[assignment]
+    yield
+    audit_log.canonical_body = original  # type: ignore[assignment]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The scan of audit bodies runs after every other test (it reads what they wrote)."""
+    last = [i for i in items if i.name == "test_no_personal_data_in_any_audit_body"]
+    items[:] = [i for i in items if i not in last] + last

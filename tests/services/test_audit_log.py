@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.orm import Session
 
 from databank.audit.merkle import leaf_hash
@@ -173,3 +173,15 @@ def test_postgres_refuses_update_and_delete(session: Session, log: int) -> None:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 0).values(event="x"))
     with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
         session.execute(delete(AuditCheckpoint))
+
+
+def test_no_log_no_data(session: Session, make_org: OrgMaker, actor_for: ActorMaker) -> None:
+    """If the access entry cannot be written, the read fails and returns nothing."""
+    actor = actor_for(make_org())
+    [result] = people.intake(session, actor, Purpose.OUTREACH, [intake_record()])
+    assert result.case_id is not None
+    session.execute(delete(AuditHead))  # the log can no longer be appended to
+    returned = None
+    with pytest.raises(NoResultFound):
+        returned = cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
+    assert returned is None
