@@ -6,13 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from databank.config import Settings
 from databank.crypto import KeyMaterial, load_keys, load_linkage_secret
 from databank.db import create_engine, session_factory
+from databank.models import AuditEntry
 from databank.policy import PolicyEngine, load_bundle
+from databank.services import audit_log
 from databank.services.access import AccessRefused, record_denial
 from databank.services.audit_signer import AuditSigner
 from databank.services.keyring import Keyring
@@ -52,9 +54,11 @@ class Runtime:
             session.close()
 
     def check(self) -> None:
-        """Start-up checks that need the database: blind indexes sized for the plan."""
+        """Start-up checks that need the database: blind indexes sized for the plan; and a policy
+        version different from the last one in force is logged as a policy change."""
         with self.transaction() as session:
             self.keyring.check_blind_indexes(session)
+            record_policy_version(session, self.policy.version)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -88,3 +92,17 @@ def build_runtime(
     }
     sessions = session_factory(engine, info)
     return Runtime(settings, engine, sessions, keyring, linkage, policy)
+
+
+def record_policy_version(session: Session, version: str) -> bool:
+    """Log `policy.changed` when the policies in force differ from the last recorded ones."""
+    last = session.execute(
+        select(AuditEntry.body)
+        .where(AuditEntry.event == "policy.changed")
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if last is not None and f'"policy_version":"{version}"'.encode() in last:
+        return False
+    audit_log.append(session, None, [audit_log.EntryIn("policy.changed", extra={"now": version})])
+    return True

@@ -185,3 +185,17 @@ def test_no_log_no_data(session: Session, make_org: OrgMaker, actor_for: ActorMa
     with pytest.raises(NoResultFound):
         returned = cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
     assert returned is None
+
+
+def test_policy_change_is_logged_once(session: Session) -> None:
+    """A new policy version in force is an audit event; the same version again is not."""
+    from databank.services.context import policy_of
+    from databank.services.runtime import record_policy_version
+
+    version = policy_of(session).version
+    assert record_policy_version(session, version) is True
+    assert record_policy_version(session, version) is False
+    events = session.scalars(
+        select(AuditEntry.event).where(AuditEntry.event == "policy.changed")
+    ).all()
+    assert events == ["policy.changed"]

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Audit benchmark: the log's cost inside real case reads, and `audit verify` over a large log.
+
+1. Case reads through the services, each in its own transaction as a web request would be: reads
+   per second, mean latency, and the time spent appending the access entry (head lock, body,
+   leaf, frontier, insert), measured in the same run. Goal: the audit write adds <= 20 % to the
+   latency of a case read.
+2. A log of --entries entries (default 1,000,000, realistic bodies, written through the same
+   append path in large batches), then a full `verify`. Goal: >= 500,000 entries/s.
+
+    .venv/bin/python scripts/bench_audit.py [--reads 2000] [--entries 1000000] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from databank.config import Settings
+from databank.crypto import generate_dev_keys
+from databank.db import create_engine
+from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.vocab import EthosCategory
+from databank.services import audit_log, audit_verify, cases, keys, orgs, people, schema
+from databank.services.actors import Actor
+from databank.services.inputs import CaseIn, IdentityIn, IntakeRecord, Point
+from databank.services.runtime import Runtime, build_runtime
+
+BATCH = 10_000
+
+
+def setup(url: str, workdir: Path) -> Runtime:
+    generate_dev_keys(workdir / "keys")
+    engine = create_engine(url)
+    schema.upgrade(engine)
+    settings = Settings.from_env(
+        {}, instance_path=workdir, database_url=url, keys_dir=workdir / "keys"
+    )
+    runtime = build_runtime(settings, engine=engine)
+    with runtime.transaction() as session:
+        keys.ensure_schema_keys(session)
+    return runtime
+
+
+def bench_reads(runtime: Runtime, reads: int) -> tuple[float, float, float]:
+    """(reads per second, mean latency in ms, share of the latency spent appending the entry)."""
+    from datetime import date
+
+    with runtime.transaction() as session:
+        org = orgs.create_organisation(
+            session, f"b{uuid.uuid4().hex[:6]}", "Bench", OrgKind.CHARITY
+        )
+        actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "bench")
+        records = [
+            IntakeRecord(
+                IdentityIn("Alex", f"Family{i}", date(1980, 1, 1)),
+                CaseIn(EthosCategory.ETHOS_1_PUBLIC_SPACE, point=Point(45.76, 4.83), notes="n"),
+            )
+            for i in range(100)
+        ]
+        case_ids = [r.case_id for r in people.intake(session, actor, Purpose.OUTREACH, records)]
+    in_append = [0.0]
+    original = audit_log.append
+
+    def timed(*args: object, **kwargs: object) -> int:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            in_append[0] += time.perf_counter() - started
+
+    audit_log.append = timed  # type: ignore[assignment]  # measuring, not changing
+    try:
+        start = time.perf_counter()
+        for i in range(reads):
+            case_id = case_ids[i % len(case_ids)]
+            assert case_id is not None  # noqa: S101
+            with runtime.transaction() as session:
+                cases.read_case(session, actor, Purpose.OUTREACH, case_id)
+        total = time.perf_counter() - start
+    finally:
+        audit_log.append = original  # type: ignore[assignment]
+    without_audit = total - in_append[0]
+    return reads / total, total / reads * 1000, in_append[0] / without_audit
+
+
+def build_log(runtime: Runtime, entries: int) -> float:
+    """Append `entries` realistic access entries in batches; returns entries per second."""
+    org_id, person = uuid.uuid4(), uuid.uuid4()
+    actor = Actor(uuid.uuid4(), org_id, OrgKind.CHARITY, frozenset({Role.OUTREACH_WORKER}), "bench")
+    start = time.perf_counter()
+    written = 0
+    while written < entries:
+        n = min(BATCH, entries - written)
+        batch = [
+            audit_log.EntryIn(
+                event="access.read",
+                record_type="case",
+                record_id=uuid.uuid4(),
+                owner_org_id=org_id,
+                person_id=person if i % 7 else uuid.uuid4(),
+                purpose="outreach",
+                decision="allow",
+                rule="platform.owner_content",
+                fields_released=("status", "needs", "location", "notes"),
+                location_level=4,
+            )
+            for i in range(n)
+        ]
+        with runtime.transaction() as session:
+            audit_log.append(session, actor, batch)
+        written += n
+    return entries / (time.perf_counter() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="databank-bench-audit-"))
+    url = args.database_url or f"sqlite:///{workdir / 'audit.sqlite'}"
+    runtime = setup(url, workdir)
+
+    rate, latency_ms, audit_share = bench_reads(runtime, args.reads)
+    print(f"backend                      {runtime.engine.dialect.name}")
+    print(f"case reads                   {rate:,.0f} /s, mean {latency_ms:.2f} ms each")
+    print(f"audit write in a read        +{audit_share * 100:.1f} % of the read without it")
+    append_rate = build_log(runtime, args.entries)
+    print(f"bulk append                  {append_rate:,.0f} entries/s ({args.entries:,} entries)")
+    with runtime.transaction() as session:
+        report = audit_verify.verify(session)
+    verify_rate = report.size / report.seconds
+    print(
+        f"verify                       {report.size:,} entries in {report.seconds:.2f} s = "
+        f"{verify_rate:,.0f} entries/s, {report.checkpoints} checkpoints, "
+        f"{'OK' if report.ok else report.problem}"
+    )
+    print(f"goal verify >= 500,000/s     {'MET' if verify_rate >= 500_000 else 'NOT MET'}")
+    print(f"goal audit <= 20 % of read   {'MET' if audit_share <= 0.20 else 'NOT MET'}")
+    runtime.dispose()
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
