@@ -149,6 +149,9 @@ def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) ->
         frontier.append(prev)
         rows.append(row)
     bulk_insert(session, AuditEntry.__table__, rows)  # type: ignore[arg-type]
+    from databank.services import alerts  # here: alerts builds on this module
+
+    alerts.evaluate(session, rows)
     head.size = frontier.size
     head.frontier = frontier.to_bytes()
     head.last_leaf = prev

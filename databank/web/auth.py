@@ -30,6 +30,7 @@ DEFAULT_PURPOSE = {
     Role.ORG_ADMIN: Purpose.CASE_MANAGEMENT,
     Role.AUDITOR: Purpose.AUDIT,
     Role.BREAK_GLASS_RESPONDER: Purpose.OUTREACH,
+    Role.PLATFORM_AUDITOR: Purpose.AUDIT,
 }
 
 

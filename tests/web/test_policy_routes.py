@@ -52,6 +52,20 @@ NO_DATA = {
     "auth.choose_purpose",
     "pages.break_glass",
     "static",
+    # The auditor console shows access-log metadata only, never case content.
+    "audit.index",
+    "audit.person",
+    "audit.alerts_page",
+    "audit.review_alert",
+    "audit.log_status",
+    "audit.export_csv",
+    "audit.export_jsonl",
+    "audit.api_entries",
+    "audit.api_person_history",
+    "audit.api_alerts",
+    "audit.api_review_alert",
+    "audit.api_status",
+    "audit.api_export",
 }
 PURPOSES = [
     Purpose.OUTREACH,

@@ -1,0 +1,298 @@
+"""The auditor console: pages and JSON API over the access log. Parse, call a service, render.
+
+Who may see what is decided in `services.audit_console` (and `services.alerts`); these views only
+read parameters, pick the acting user and shape the answer. The log holds metadata, never case
+content, so nothing here can show a case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from marshmallow import Schema, ValidationError
+from werkzeug.wrappers import Response
+
+from databank.domain.enums import AlertStatus, Purpose
+from databank.domain.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from databank.schemas.audit import (
+    DECISIONS,
+    AlertOut,
+    AlertQueryIn,
+    AlertReviewIn,
+    EntryFilterIn,
+    EntryPageOut,
+    ExportIn,
+    LogStatusOut,
+    PersonHistoryOut,
+    StatusQueryIn,
+)
+from databank.services import alerts, audit_console
+from databank.services.actors import Actor
+from databank.services.audit_console import EntryFilter, ExportFormat
+from databank.web.auth import current_actor, login_required
+from databank.web.runtime import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("audit", __name__)
+
+MIMETYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
+# Paging parameters: kept out of export links and of the filter form's hidden state.
+PAGING = ("limit", "before_seq")
+
+
+def api_login_required(view: F) -> F:
+    """The API answers a missing session with a 401 in the JSON error shape, not a redirect."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            abort(401, description="Sign in first.")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def _api_actor() -> Actor:
+    return dataclasses.replace(current_actor(), channel="api")
+
+
+def _messages(error: ValidationError) -> dict[str, list[str]]:
+    raw = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in raw.items()}
+
+
+def _args() -> dict[str, Any]:
+    """The query string, empty values dropped (an empty form field means no filter)."""
+    return {k: v for k, v in request.args.items() if v != ""}
+
+
+def _load(schema: Schema, data: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+    """Load with the schema; on bad input, non-auditors still get their 403 (and its log entry)
+    before anything is said about the parameters."""
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as error:
+        audit_console.require_auditor(db(), actor)
+        raise BadRequest("the request has invalid parameters", _messages(error)) from None
+    return loaded
+
+
+def _uuid(value: str, name: str, api: bool) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        if not api:
+            abort(404)
+        raise BadRequest(
+            "the request has invalid parameters", {name: ["Not a valid UUID."]}
+        ) from None
+
+
+def _download(data: bytes, fmt: str) -> Response:
+    return Response(
+        data,
+        mimetype=MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="audit-entries.{fmt}"'},
+    )
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@bp.app_context_processor
+def _console_link() -> dict[str, object]:
+    """Whether the header offers the console (display only: the service decides access)."""
+    if not current_user.is_authenticated:
+        return {"audit_console_link": False}
+    roles: frozenset[str] = current_user.user.roles
+    return {"audit_console_link": not roles.isdisjoint(audit_console.AUDITOR_ROLES)}
+
+
+def _form_context(args: Mapping[str, str]) -> dict[str, object]:
+    return {"form": args, "purposes": [p.value for p in Purpose], "decisions": DECISIONS}
+
+
+@bp.route("/audit/")
+@login_required
+def index() -> str | tuple[str, int]:
+    session, actor, args = db(), current_actor(), _args()
+    try:
+        data = EntryFilterIn().load(args)
+    except ValidationError as error:
+        audit_console.require_auditor(session, actor)
+        context = _form_context(args)
+        return render_template("audit/entries.html", errors=_messages(error), **context), 400
+    page = audit_console.search(session, actor, EntryFilter(**data))
+    filters = {k: v for k, v in args.items() if k not in PAGING}
+    next_url = None
+    if page.next_before_seq is not None:
+        next_url = url_for("audit.index", **{**args, "before_seq": str(page.next_before_seq)})
+    return render_template(
+        "audit/entries.html",
+        page=page,
+        orgs=audit_console.org_labels(session, page.entries),
+        next_url=next_url,
+        csv_url=url_for("audit.export_csv", **filters),
+        jsonl_url=url_for("audit.export_jsonl", **filters),
+        errors={},
+        **_form_context(args),
+    )
+
+
+@bp.route("/audit/people/<person_id>")
+@login_required
+def person(person_id: str) -> str:
+    session = db()
+    parsed = _uuid(person_id, "person_id", api=False)
+    history = audit_console.person_history(session, current_actor(), parsed)
+    orgs = audit_console.org_labels(session, history)
+    return render_template("audit/person.html", person_id=parsed, history=history, orgs=orgs)
+
+
+@bp.route("/audit/alerts")
+@login_required
+def alerts_page() -> str:
+    session, actor = db(), current_actor()
+    query = _load(AlertQueryIn(), _args(), actor)
+    chosen = AlertStatus(query["status"]) if "status" in query else None
+    rows = alerts.list_alerts(session, actor, status=chosen)
+    return render_template(
+        "audit/alerts.html",
+        alerts=rows,
+        chosen=chosen.value if chosen else "",
+        statuses=[s.value for s in AlertStatus],
+        review_statuses=[s for s in AlertStatus if s is not AlertStatus.OPEN],
+    )
+
+
+@bp.route("/audit/alerts/<alert_id>", methods=["POST"])
+@login_required
+def review_alert(alert_id: str) -> Response:
+    session, actor = db(), current_actor()
+    parsed = _uuid(alert_id, "alert_id", api=False)
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    try:
+        data = AlertReviewIn().load(form)
+    except ValidationError as error:
+        audit_console.require_auditor(session, actor)
+        for field, messages in _messages(error).items():
+            flash(f"The review was not saved: {field}: {' '.join(messages)}")
+        return redirect(url_for("audit.alerts_page"), 303)
+    try:
+        alerts.review(session, actor, parsed, AlertStatus(data["status"]), data["note"])
+    except (Conflict, NotFound, ValidationFailed) as error:
+        # Refusals (AccessRefused) are not caught: the error handler logs them.
+        flash(f"The review was not saved: {error.message}.")
+    else:
+        flash(f"Alert {str(parsed)[:8]} marked {data['status']}.")
+    return redirect(url_for("audit.alerts_page"), 303)
+
+
+@bp.route("/audit/status", methods=["GET", "POST"])
+@login_required
+def log_status() -> str:
+    # POST (a form with its CSRF token) runs the verification; GET only reads the status.
+    run = request.method == "POST"
+    result = audit_console.status(db(), current_actor(), run_verify=run)
+    return render_template("audit/status.html", status=result)
+
+
+def _export_page(fmt: ExportFormat) -> Response:
+    actor = current_actor()
+    data = _load(EntryFilterIn(), _args(), actor)
+    body, _count = audit_console.export(db(), actor, EntryFilter(**data), fmt)
+    return _download(body, fmt)
+
+
+@bp.route("/audit/export.csv")
+@login_required
+def export_csv() -> Response:
+    return _export_page("csv")
+
+
+@bp.route("/audit/export.jsonl")
+@login_required
+def export_jsonl() -> Response:
+    return _export_page("jsonl")
+
+
+# --- JSON API --------------------------------------------------------------------------------
+
+
+@bp.route("/api/v1/audit/entries")
+@api_login_required
+def api_entries() -> dict[str, Any]:
+    actor = _api_actor()
+    data = _load(EntryFilterIn(), _args(), actor)
+    page = audit_console.search(db(), actor, EntryFilter(**data))
+    result: dict[str, Any] = EntryPageOut().dump(page)
+    return result
+
+
+@bp.route("/api/v1/audit/people/<person_id>/history")
+@api_login_required
+def api_person_history(person_id: str) -> dict[str, Any]:
+    actor = _api_actor()
+    _load(Schema.from_dict({})(), _args(), actor)  # no parameters: refuse unknown ones
+    parsed = _uuid(person_id, "person_id", api=True)
+    history = audit_console.person_history(db(), actor, parsed)
+    result: dict[str, Any] = PersonHistoryOut().dump({"person_id": parsed, "entries": history})
+    return result
+
+
+@bp.route("/api/v1/audit/alerts")
+@api_login_required
+def api_alerts() -> dict[str, Any]:
+    actor = _api_actor()
+    query = _load(AlertQueryIn(), _args(), actor)
+    chosen = AlertStatus(query["status"]) if "status" in query else None
+    rows = alerts.list_alerts(db(), actor, status=chosen)
+    return {"alerts": AlertOut(many=True).dump(rows)}
+
+
+@bp.route("/api/v1/audit/alerts/<alert_id>/review", methods=["POST"])
+@api_login_required
+def api_review_alert(alert_id: str) -> dict[str, Any]:
+    session, actor = db(), _api_actor()
+    parsed = _uuid(alert_id, "alert_id", api=True)
+    # JSON only: with no CSRF token on /api/, a cross-site form cannot send this content type.
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        audit_console.require_auditor(session, actor)
+        raise BadRequest("send a JSON object", {"body": ["must be a JSON object"]})
+    try:
+        data = AlertReviewIn().load(body)
+    except ValidationError as error:
+        audit_console.require_auditor(session, actor)
+        raise ValidationFailed("the review has invalid fields", _messages(error)) from None
+    reviewed = alerts.review(session, actor, parsed, AlertStatus(data["status"]), data["note"])
+    result: dict[str, Any] = AlertOut().dump(reviewed)
+    return result
+
+
+@bp.route("/api/v1/audit/status")
+@api_login_required
+def api_status() -> dict[str, Any]:
+    actor = _api_actor()
+    query = _load(StatusQueryIn(), _args(), actor)
+    result: dict[str, Any] = LogStatusOut().dump(
+        audit_console.status(db(), actor, run_verify=query["verify"])
+    )
+    return result
+
+
+@bp.route("/api/v1/audit/export")
+@api_login_required
+def api_export() -> Response:
+    actor = _api_actor()
+    data = _load(ExportIn(), _args(), actor)
+    fmt: ExportFormat = data.pop("fmt")
+    body, _count = audit_console.export(db(), actor, EntryFilter(**data), fmt)
+    return _download(body, fmt)
