@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from databank.audit.checkpoint import parse_verifier_key, public_key_line
 from databank.cli.common import friendly_errors, transaction
-from databank.services import audit_verify
+from databank.services import alerts, audit_verify
 from databank.services.context import signer_of
 from databank.services.orgs import get_organisation
 
@@ -41,10 +41,11 @@ def verify(key_file: Path | None) -> None:
         f"unsigned tail {report.unsigned_tail} ({rate:,.0f} entries/s)"
     )
     if report.problem:
-        click.echo(
-            f"FAILED at seq {report.problem.seq}: {report.problem.kind}: {report.problem.reason}",
-            err=True,
-        )
+        problem = report.problem
+        # The integrity alert is committed on its own, before the command exits with failure.
+        with transaction() as session:
+            alerts.raise_integrity_alert(session, problem.seq, problem.kind, problem.reason)
+        click.echo(f"FAILED at seq {problem.seq}: {problem.kind}: {problem.reason}", err=True)
         sys.exit(report.exit_code)
     click.echo("OK")
 

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from databank.audit.alert_rules import load_alert_rules
 from databank.cli.common import friendly_errors, transaction
 from databank.config import Settings
 from databank.domain.enums import Action
@@ -39,10 +40,15 @@ def check_(directory: Path | None) -> None:
     except PolicyError as error:
         click.echo(f"FAILED: {error}", err=True)
         sys.exit(1)
-    for problem in report.problems:
+    problems = list(report.problems)
+    try:
+        load_alert_rules(_policies_dir(directory) / "alerts.yaml")
+    except (OSError, ValueError) as error:
+        problems.append(f"alerts.yaml: {error}")
+    for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     click.echo(f"policy version {report.version}; {report.tests_passed} table tests passed")
-    if not report.ok:
+    if problems:
         sys.exit(1)
     click.echo("policies OK")
 

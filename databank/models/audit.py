@@ -23,6 +23,7 @@ class AuditEntry(Base):
         Index("ix_audit_entries_actor_org_id_at", "actor_org_id", "at"),
         Index("ix_audit_entries_owner_org_id_at", "owner_org_id", "at"),
         Index("ix_audit_entries_actor_org_id_area_at", "actor_org_id", "area", "at"),
+        Index("ix_audit_entries_actor_user_id_at", "actor_user_id", "at"),
     )
 
     # Gapless from 0, assigned under the head's row lock; also the entry's leaf index.

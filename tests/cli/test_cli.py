@@ -219,3 +219,41 @@ def test_policies_explain_names_the_rules(app: Flask) -> None:
         "enforcement",
     )
     assert "platform.forbidden_purpose" in output
+
+
+def test_audit_verify_prove_and_integrity_alert(app: Flask, tmp_path: Path) -> None:
+    """verify exits 0 on an intact log; prove writes a bundle the standalone script accepts;
+    a tampered entry makes verify exit non-zero, name the seq and raise an integrity alert."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from databank.models import AuditAlert, AuditEntry
+
+    run(app, "keys", "init")
+    run(app, "db", "upgrade")
+    run(app, "keys", "setup")
+    run(app, "orgs", "create", "--slug", "restos", "--name", "R", "--kind", "charity")
+    output = run(app, "audit", "verify")
+    assert "OK" in output
+    bundle = tmp_path / "bundle.json"
+    assert "written to" in run(app, "audit", "prove", "--org", "restos", "--out", str(bundle))
+    script = Path(__file__).resolve().parents[2] / "scripts" / "verify_audit_bundle.py"
+    checked = subprocess.run(
+        [sys.executable, str(script), str(bundle)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "databank-audit+" in run(app, "audit", "public-key")
+
+    runtime = runtime_of(app)
+    with runtime.transaction() as session:
+        session.execute(
+            update(AuditEntry).where(AuditEntry.seq == 1).values(event="org.deleted")
+        )
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code != 0
+    assert "FAILED at seq 1" in result.output
+    with runtime.transaction() as session:
+        rules = session.scalars(select(AuditAlert.rule)).all()
+    assert "log_integrity" in rules
