@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from databank.audit import canonical_body
@@ -134,12 +134,8 @@ def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) ->
     # The version of the policies in force goes into every entry, whatever its event.
     policy_version = policy_of(session).version
     # The row lock serialises appends, so seq has no gap and the frontier no lost update.
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
-    if head.size is None:
-        _adopt(session, head)
-    assert head.size is not None  # noqa: S101 - set by _adopt
+    # Core statements, not the ORM: this runs in every read's transaction.
+    head = _locked_head(session)
     frontier = Frontier.from_bytes(head.frontier) if head.frontier else Frontier()
     rows = []
     prev = head.last_leaf
@@ -152,53 +148,94 @@ def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) ->
     from databank.services import alerts  # here: alerts builds on this module
 
     alerts.evaluate(session, rows)
-    head.size = frontier.size
-    head.frontier = frontier.to_bytes()
-    head.last_leaf = prev
+    values: dict[str, Any] = {
+        "size": frontier.size,
+        "frontier": frontier.to_bytes(),
+        "last_leaf": prev,
+    }
     break_glass = any(e.event == "break_glass.start" for e in entries)
     if (
         break_glass
-        or head.size - head.checkpoint_size >= CHECKPOINT_EVERY
+        or frontier.size - head.checkpoint_size >= CHECKPOINT_EVERY
         or head.checkpoint_at is None
         or at - head.checkpoint_at >= CHECKPOINT_INTERVAL
     ):
-        checkpoint(session, head, frontier, at)
+        values.update(checkpoint(session, frontier, at))
+    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**values))
     return len(rows)
 
 
-def checkpoint(session: Session, head: AuditHead, frontier: Frontier, at: datetime) -> None:
-    """Sign the tree as it stands (origin, size, root) and keep the signed note."""
-    if head.size == head.checkpoint_size and head.checkpoint_at is not None:
-        return
+@dataclass(frozen=True)
+class _Head:
+    size: int
+    frontier: bytes
+    last_leaf: bytes
+    checkpoint_size: int
+    checkpoint_at: datetime | None
+
+
+_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
+
+
+def _locked_head(session: Session) -> _Head:
+    """The head row, locked until the transaction ends; adopts pre-Merkle entries once."""
+    found = session.execute(
+        select(
+            _HEAD.c.size,
+            _HEAD.c.frontier,
+            _HEAD.c.last_leaf,
+            _HEAD.c.checkpoint_size,
+            _HEAD.c.checkpoint_at,
+        )
+        .where(_HEAD.c.id == 1)
+        .with_for_update()
+    ).one()
+    if found[0] is None:
+        frontier, leaf = _adopt(session)
+        session.execute(
+            update(_HEAD)
+            .where(_HEAD.c.id == 1)
+            .values(size=frontier.size, frontier=frontier.to_bytes(), last_leaf=leaf)
+        )
+        return _Head(frontier.size, frontier.to_bytes(), leaf, found[3], found[4])
+    return _Head(found[0], found[1], found[2], found[3], found[4])
+
+
+def checkpoint(session: Session, frontier: Frontier, at: datetime) -> dict[str, Any]:
+    """Sign the tree as it stands (origin, size, root) and keep the signed note.
+
+    Returns the head's new checkpoint columns, for the caller's update of the head."""
     signer = signer_of(session)
     root = frontier.root()
     note = sign_checkpoint(
         Checkpoint(signer.origin, frontier.size, root), signer.key, signer.key_name
     )
-    session.add(AuditCheckpoint(size=frontier.size, root=root, signed_note=note, created_at=at))
-    head.checkpoint_size = frontier.size
-    head.checkpoint_at = at
+    exists = session.execute(
+        select(AuditCheckpoint.size).where(AuditCheckpoint.size == frontier.size)
+    ).first()
+    if exists is None:
+        session.execute(
+            insert(AuditCheckpoint).values(
+                size=frontier.size, root=root, signed_note=note, created_at=at
+            )
+        )
+    return {"checkpoint_size": frontier.size, "checkpoint_at": at}
 
 
-def _adopt(session: Session, head: AuditHead) -> None:
+def _adopt(session: Session) -> tuple[Frontier, bytes]:
     """Take the entries written before the Merkle log existed into the tree (once, under lock)."""
     frontier = Frontier()
     leaf = b""
     for (body,) in session.execute(select(AuditEntry.body).order_by(AuditEntry.seq)):
         leaf = leaf_hash(body)
         frontier.append(leaf)
-    head.size = frontier.size
-    head.frontier = frontier.to_bytes()
-    head.last_leaf = leaf
+    return frontier, leaf
 
 
 def sign_now(session: Session) -> int:
     """Sign a checkpoint of the log as it stands (operators, `prove`, tests). Returns its size."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
-    if head.size is None:
-        _adopt(session, head)
+    head = _locked_head(session)
     frontier = Frontier.from_bytes(head.frontier) if head.frontier else Frontier()
-    checkpoint(session, head, frontier, datetime.now(UTC))
+    values = checkpoint(session, frontier, datetime.now(UTC))
+    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**values))
     return frontier.size

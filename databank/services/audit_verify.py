@@ -196,7 +196,9 @@ def verify(session: Session, public_key: Ed25519PublicKey | None = None) -> Veri
         report.signed_size = size
         return None
 
-    head = session.get(AuditHead, 1)
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
+    if head is not None:
+        session.refresh(head)  # the append path updates the head with Core statements
     fragments = _Fragments()
     problem = check_point(0)
     rows = _rows(session) if problem is None else iter(())
