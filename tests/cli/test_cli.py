@@ -248,9 +248,7 @@ def test_audit_verify_prove_and_integrity_alert(app: Flask, tmp_path: Path) -> N
 
     runtime = runtime_of(app)
     with runtime.transaction() as session:
-        session.execute(
-            update(AuditEntry).where(AuditEntry.seq == 1).values(event="org.deleted")
-        )
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 1).values(event="org.deleted"))
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code != 0
     assert "FAILED at seq 1" in result.output
