@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy.orm import Session
 
 from databank.domain.errors import ConfigurationError
@@ -11,37 +13,31 @@ from databank.services.keyring import Keyring
 from databank.services.linkage import LinkageZone
 from databank.services.orgdir import OrgDirectory
 
+T = TypeVar("T")
+
+
+def _carried(session: Session, key: str, kind: type[T]) -> T:
+    value = session.info.get(key)
+    if not isinstance(value, kind):
+        raise ConfigurationError("this session was not opened by the databank runtime")
+    return value
+
 
 def keyring_of(session: Session) -> Keyring:
-    keyring = session.info.get("keyring")
-    if not isinstance(keyring, Keyring):
-        raise ConfigurationError("this session was not opened by the databank runtime")
-    return keyring
+    return _carried(session, "keyring", Keyring)
 
 
 def policy_of(session: Session) -> PolicyEngine:
-    engine = session.info.get("policy")
-    if not isinstance(engine, PolicyEngine):
-        raise ConfigurationError("this session was not opened by the databank runtime")
-    return engine
+    return _carried(session, "policy", PolicyEngine)
 
 
 def orgs_of(session: Session) -> OrgDirectory:
-    directory = session.info.get("orgs")
-    if not isinstance(directory, OrgDirectory):
-        raise ConfigurationError("this session was not opened by the databank runtime")
-    return directory
+    return _carried(session, "orgs", OrgDirectory)
 
 
 def linkage_of(session: Session) -> LinkageZone:
-    zone = session.info.get("linkage")
-    if not isinstance(zone, LinkageZone):
-        raise ConfigurationError("this session was not opened by the databank runtime")
-    return zone
+    return _carried(session, "linkage", LinkageZone)
 
 
 def signer_of(session: Session) -> AuditSigner:
-    signer = session.info.get("audit_signer")
-    if not isinstance(signer, AuditSigner):
-        raise ConfigurationError("this session was not opened by the databank runtime")
-    return signer
+    return _carried(session, "audit_signer", AuditSigner)
