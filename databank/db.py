@@ -128,10 +128,6 @@ def session_factory(engine: Engine, info: dict[str, Any]) -> sessionmaker[Sessio
     return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
-def new_id() -> uuid.UUID:
-    return uuid.uuid4()
-
-
 class _InsertPlan:
     """A compiled INSERT for one table and column set, with each column's bind processor."""
 

@@ -108,31 +108,43 @@ def principal_of(session: Session, actor: Actor) -> Principal:
     )
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """Sharing facts for a batch of resources, looked up with one query each (not per row)."""
+
+    consented: frozenset[tuple[uuid.UUID, uuid.UUID]]  # (person, owner org)
+    referred: frozenset[uuid.UUID]  # case ids
+    break_glass: frozenset[uuid.UUID]  # person ids under an open break-glass window
+
+
+def _shared(
+    session: Session, actor: Actor, purpose: Purpose, resources: Sequence[Resource]
+) -> _Shared:
+    """Only the resources the actor does not own need facts; owners' reads cost no query."""
+    foreign = [r for r in resources if r.owner_org_id != actor.org_id and r.person_id is not None]
+    if not foreign:
+        return _Shared(frozenset(), frozenset(), frozenset())
+    people = {r.person_id for r in foreign if r.person_id is not None}
+    consented = sharing.consented_pairs(session, people, actor.org_id, actor.org_kind, purpose)
+    cases = {r.case_id for r in foreign if r.case_id is not None}
+    referred = sharing.referred_cases(session, cases, actor.org_id, purpose)
+    glass: set[uuid.UUID] = set()
+    if Role.BREAK_GLASS_RESPONDER in actor.roles and purpose is Purpose.VITAL_INTEREST:
+        glass = sharing.break_glass_people(session, actor.user_id, people)
+    return _Shared(frozenset(consented), frozenset(referred), frozenset(glass))
+
+
 def _situation(
-    session: Session,
-    actor: Actor,
-    purpose: Purpose,
-    resource: Resource,
-    justification: bool,
+    actor: Actor, purpose: Purpose, resource: Resource, justification: bool, shared: _Shared
 ) -> tuple[Situation, bool]:
-    """The sharing facts of one request; only looked up when the actor is not the owner."""
+    """The sharing facts of one request; only the non-owner ones come from the shared facts."""
     if resource.owner_org_id == actor.org_id or resource.person_id is None:
         return Situation(purpose.value, justification=justification), False
-    consent = sharing.has_consent(
-        session, resource.person_id, resource.owner_org_id, actor.org_id, actor.org_kind, purpose
-    )
-    referred = resource.case_id is not None and sharing.is_referred(
-        session, resource.case_id, actor.org_id, purpose
-    )
-    break_glass = (
-        Role.BREAK_GLASS_RESPONDER in actor.roles
-        and purpose is Purpose.VITAL_INTEREST
-        and sharing.active_break_glass(session, actor.user_id, resource.person_id) is not None
-    )
+    break_glass = resource.person_id in shared.break_glass
     situation = Situation(
         purpose.value,
-        consent=consent,
-        referred=referred,
+        consent=(resource.person_id, resource.owner_org_id) in shared.consented,
+        referred=resource.case_id in shared.referred,
         break_glass=break_glass,
         justification=justification or break_glass,
     )
@@ -140,7 +152,12 @@ def _situation(
 
 
 def _facts(
-    session: Session, actor: Actor, purpose: Purpose, resource: Resource, justification: bool
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    resource: Resource,
+    justification: bool,
+    shared: _Shared,
 ) -> tuple[CaseFacts, Situation, bool]:
     owner = orgs_of(session).get(session, resource.owner_org_id)
     case = CaseFacts(
@@ -149,7 +166,7 @@ def _facts(
         is_minor=resource.is_minor,
         is_domestic_abuse_survivor=resource.is_domestic_abuse_survivor,
     )
-    situation, break_glass = _situation(session, actor, purpose, resource, justification)
+    situation, break_glass = _situation(actor, purpose, resource, justification, shared)
     return case, situation, break_glass
 
 
@@ -163,7 +180,8 @@ def explain(
     location_level: int = 0,
 ) -> Explanation:
     """The decision and the rules behind it, from the same facts a real access would use."""
-    case, situation, _ = _facts(session, actor, purpose, resource, justification=False)
+    shared = _shared(session, actor, purpose, [resource])
+    case, situation, _ = _facts(session, actor, purpose, resource, False, shared)
     return policy_of(session).explain(
         principal_of(session, actor),
         _POLICY_ACTION.get(action, action.value),
@@ -209,8 +227,11 @@ def authorize_many(
     principal = principal_of(session, actor)
     grants: list[Grant] = []
     entries: list[audit_log.EntryIn] = []
+    shared = _shared(session, actor, purpose, resources)
     for resource in resources:
-        case, situation, break_glass = _facts(session, actor, purpose, resource, justification)
+        case, situation, break_glass = _facts(
+            session, actor, purpose, resource, justification, shared
+        )
         release = engine.release(
             principal, _POLICY_ACTION.get(action, action.value), case, situation, fields
         )

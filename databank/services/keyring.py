@@ -47,10 +47,6 @@ class Keyring:
         self._blind_indexes: dict[tuple[uuid.UUID, str, str, int], BlindIndex] = {}
         self._bidx_bits: dict[tuple[str, str, int], int] = {}
 
-    @property
-    def provider_name(self) -> str:
-        return self._material.provider.name
-
     # -- organisation keys -------------------------------------------------------------------
 
     def create_org_key(self, session: Session, org_id: uuid.UUID, version: int = 1) -> OrgKey:

@@ -73,38 +73,6 @@ def has_consent(
     return session.execute(query.limit(1)).first() is not None
 
 
-def is_referred(
-    session: Session, case_id: uuid.UUID, to_org_id: uuid.UUID, purpose: Purpose
-) -> bool:
-    """The case was referred to this org for this purpose, and the referral is still open."""
-    query = select(Referral.id).where(
-        Referral.case_id == case_id,
-        Referral.to_org_id == to_org_id,
-        Referral.purpose == purpose,
-        Referral.status.in_(OPEN_REFERRAL),
-    )
-    return session.execute(query.limit(1)).first() is not None
-
-
-def active_break_glass(
-    session: Session, user_id: uuid.UUID | None, person_id: uuid.UUID
-) -> BreakGlassGrant | None:
-    if user_id is None:
-        return None
-    now = datetime.now(UTC)
-    return session.execute(
-        select(BreakGlassGrant)
-        .where(
-            BreakGlassGrant.user_id == user_id,
-            BreakGlassGrant.person_id == person_id,
-            BreakGlassGrant.ended_at.is_(None),
-            BreakGlassGrant.expires_at > now,
-        )
-        .order_by(BreakGlassGrant.expires_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-
-
 def visible_cases_clause(
     session: Session,
     org_id: uuid.UUID,
@@ -136,3 +104,64 @@ def visible_cases_clause(
     if owner_ids is not None:
         clause = and_(clause, Case.org_id.in_(list(owner_ids)))
     return clause
+
+
+def consented_pairs(
+    session: Session,
+    person_ids: Iterable[uuid.UUID],
+    recipient_org_id: uuid.UUID,
+    recipient_kind: OrgKind,
+    purpose: Purpose,
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(person, owner org) pairs whose active consent covers the recipient for the purpose."""
+    ids = list(set(person_ids))
+    found: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    clause = consent_clause(session, recipient_org_id, recipient_kind, purpose, datetime.now(UTC))
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Consent.person_id, Consent.org_id).where(
+                Consent.person_id.in_(ids[start : start + 500]), clause
+            )
+        )
+        found.update((person, owner) for person, owner in rows)
+    return found
+
+
+def referred_cases(
+    session: Session, case_ids: Iterable[uuid.UUID], to_org_id: uuid.UUID, purpose: Purpose
+) -> set[uuid.UUID]:
+    """The cases with an open referral to this org for this purpose."""
+    ids = list(set(case_ids))
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(ids), 500):
+        found.update(
+            session.scalars(
+                select(Referral.case_id).where(
+                    Referral.case_id.in_(ids[start : start + 500]),
+                    Referral.to_org_id == to_org_id,
+                    Referral.purpose == purpose,
+                    Referral.status.in_(OPEN_REFERRAL),
+                )
+            )
+        )
+    return found
+
+
+def break_glass_people(
+    session: Session, user_id: uuid.UUID | None, person_ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """The people this user holds an open break-glass window for."""
+    if user_id is None:
+        return set()
+    ids = list(set(person_ids))
+    now = datetime.now(UTC)
+    return set(
+        session.scalars(
+            select(BreakGlassGrant.person_id).where(
+                BreakGlassGrant.user_id == user_id,
+                BreakGlassGrant.person_id.in_(ids),
+                BreakGlassGrant.ended_at.is_(None),
+                BreakGlassGrant.expires_at > now,
+            )
+        )
+    )
