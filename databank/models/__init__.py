@@ -1,13 +1,17 @@
 """ORM mapping of the databank, one module per aggregate. Mapping only: no behaviour, no crypto."""
 
+from databank.models.accounts import Invitation, RecoveryCode
 from databank.models.audit import AuditAlert, AuditCheckpoint, AuditEntry, AuditHead
 from databank.models.case import BreakGlassGrant, Case, Consent, Encounter, Need, Referral
 from databank.models.keys import BlindIndexConfig, ErasureTombstone, OrgKey, SubjectKey
 from databank.models.linkage import LinkageRecord
 from databank.models.org import Organisation, User, UserRole
 from databank.models.person import Identity, Person
+from databank.models.submissions import FormSubmission
+from databank.models.tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "AuditAlert",
     "AuditCheckpoint",
     "AuditEntry",
@@ -18,12 +22,15 @@ __all__ = [
     "Consent",
     "Encounter",
     "ErasureTombstone",
+    "FormSubmission",
     "Identity",
+    "Invitation",
     "LinkageRecord",
     "Need",
     "OrgKey",
     "Organisation",
     "Person",
+    "RecoveryCode",
     "Referral",
     "SubjectKey",
     "User",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from databank.db import Base, created_at, str_enum, uuid_pk
@@ -41,6 +41,15 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[created_at]
+    # Two-factor: the TOTP secret sealed under the org's key (AAD names the user and the column),
+    # set at enrolment and enabled once a first code is confirmed; the last accepted time step, so
+    # a code is never accepted twice.
+    totp_secret_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary())
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
+    # Carried by every signed-in session; bumped at sign-out, deactivation and 2FA reset, so every
+    # session cookie issued before no longer signs anyone in (cookie sessions cannot be revoked).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     org: Mapped[Organisation] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")

@@ -1,21 +1,50 @@
-"""Sign-in for staff with flask-login; the acting user becomes a services Actor."""
+"""Sign-in for staff with flask-login; the acting user becomes a services Actor.
+
+Sign-in has up to three steps: the password (/login), then a second factor (/login/2fa) if the
+user has one, or a forced enrolment (/account/2fa/setup) if their role needs one and they have
+none. Between the steps the session only holds "pending" markers: flask-login knows no user, so
+every other page treats the visitor as signed out. Only the last step calls login_user.
+
+A signed-in session carries the user's session epoch, its sign-in time and the time of its last
+request: it stops working when the epoch moves on (sign-out, deactivation, 2FA reset, password
+change), after an idle period, and after an absolute lifetime.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_login import login_required as _login_required
 from werkzeug.wrappers import Response
 
 from databank.domain.enums import Purpose, Role
+from databank.domain.errors import DatabankError
 from databank.models import User
+from databank.services import accounts
 from databank.services.actors import Actor
+from databank.services.context import policy_of
 from databank.services.orgs import authenticate, record_purpose_switch
+from databank.web.i18n import back_to, select_locale
 from databank.web.runtime import db
+from databank.web.service_messages import plain
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +65,9 @@ DEFAULT_PURPOSE = {
 
 # Purposes a session can declare. Forbidden ones never; vital interest only through break-glass.
 SESSION_PURPOSES = [p for p in Purpose if not p.is_forbidden and p is not Purpose.VITAL_INTEREST]
+
+# How long a half-signed-in visitor has to give their second factor or finish enrolment.
+PENDING_LIFETIME = 10 * 60  # seconds
 
 
 class SignedInUser:
@@ -65,7 +97,12 @@ def _load(user_id: str) -> SignedInUser | None:
         user = db().get(User, uuid.UUID(user_id))
     except ValueError:
         return None
-    return SignedInUser(user) if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    # A cookie from before a sign-out, deactivation or 2FA reset names an old epoch: refused.
+    if session.get("epoch") != user.session_epoch:
+        return None
+    return SignedInUser(user)
 
 
 login_manager.user_loader(_load)
@@ -80,39 +117,205 @@ def current_purpose() -> Purpose:
     value = session.get("purpose")
     if value:
         return Purpose(value)
-    roles = current_actor().roles
+    return default_purpose(current_actor().roles)
+
+
+def default_purpose(roles: frozenset[Role]) -> Purpose:
+    """The purpose preselected for these roles (the first role in the enum's order that has one)."""
     for role in Role:
         if role in roles:
             return DEFAULT_PURPOSE[role]
     return Purpose.CASE_MANAGEMENT
 
 
+# -- throttling by client address -----------------------------------------------------------------
+
+
+class AddressThrottle:
+    """Failed sign-in attempts per client address, in this process's memory.
+
+    One process keeps its own counts (a deployment with several workers gets several counts, each
+    still bounding the rate; a shared store would be needed for one global count). The per-account
+    lockout in services/orgs.py is in the database and holds across processes. Addresses are never
+    written anywhere: not to the audit log, not to a log line.
+    """
+
+    def __init__(self, limit: int = 20, window: float = 15 * 60) -> None:
+        self.limit = limit
+        self.window = window
+        self._lock = threading.Lock()
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(address, deque())
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        return failures
+
+    def blocked(self, address: str) -> bool:
+        with self._lock:
+            return len(self._recent(address, time.monotonic())) >= self.limit
+
+    def failed(self, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._recent(address, now).append(now)
+            if len(self._failures) > 100_000:  # bound the memory an address flood can take
+                self._failures.clear()
+
+
+def throttle() -> AddressThrottle:
+    return cast(AddressThrottle, current_app.extensions["databank_throttle"])
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _throttled() -> tuple[str, int] | None:
+    if not throttle().blocked(_address()):
+        return None
+    accounts.record_throttled(db())
+    db().commit()  # the log entry stays although the response is an error
+    message = _("Too many failed sign-in attempts from your network. Please wait and try again.")
+    return render_template("login.html", error=message), 429
+
+
+# -- the steps of sign-in --------------------------------------------------------------------------
+
+
+def _finish_sign_in(user: User) -> None:
+    """The last step: a fresh session (no fixation), then flask-login knows the user."""
+    session.clear()
+    login_user(SignedInUser(user))
+    now = time.time()
+    session["epoch"] = user.session_epoch
+    session["signed_in_at"] = now
+    session["seen"] = now
+
+
+def pending_user() -> User | None:
+    """The half-signed-in user (password right, second factor outstanding), if still valid."""
+    raw = session.get("pending_user")
+    started = session.get("pending_at")
+    if not isinstance(raw, str) or not isinstance(started, float | int):
+        return None
+    if time.time() - started > PENDING_LIFETIME:
+        return None
+    try:
+        user = db().get(User, uuid.UUID(raw))
+    except ValueError:
+        return None
+    if user is None or not user.is_active or session.get("pending_epoch") != user.session_epoch:
+        return None
+    return user
+
+
+def finish_enrolment(user: User) -> None:
+    """Called by the enrolment page once the first code is confirmed."""
+    if not current_user.is_authenticated:
+        _finish_sign_in(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
-    if request.method == "POST":
-        outcome = authenticate(
-            db(), request.form.get("username", ""), request.form.get("password", "")
-        )
-        if outcome.user is not None:
-            session.clear()  # no session fixation: a fresh session at sign-in
-            login_user(SignedInUser(outcome.user))
-            return redirect(url_for("pages.home"))
-        flash(
-            "This account is locked for a while after too many attempts."
-            if outcome.reason == "locked"
-            else "Wrong username or password."
-        )
+def login() -> str | Response | tuple[str, int]:
+    if request.method == "GET":
+        return render_template("login.html")
+    refused = _throttled()
+    if refused:
+        return refused
+    outcome = authenticate(db(), request.form.get("username", ""), request.form.get("password", ""))
+    user = outcome.user
+    if user is None:
+        throttle().failed(_address())
         db().commit()  # keep the failure count and its log entry
-        return render_template("login.html"), 401  # type: ignore[return-value]
-    return render_template("login.html")
+        error = (
+            _("This account is locked for a while after too many attempts.")
+            if outcome.reason == "locked"
+            else _("Wrong username or password.")
+        )
+        return render_template("login.html", error=error), 401
+    return _next_step(user)
+
+
+def _next_step(user: User) -> Response:
+    """After the password: signed in, or half-signed-in until the second factor is given."""
+    stage = accounts.second_factor_stage(user)
+    if stage is None:
+        _finish_sign_in(user)
+        return redirect(url_for("pages.home"))
+    session.clear()  # no session fixation: a fresh session already at the first step
+    session["pending_user"] = str(user.id)
+    session["pending_epoch"] = user.session_epoch
+    session["pending_at"] = time.time()
+    if stage == "enrol":
+        return redirect(url_for("account.setup_two_factor"))
+    return redirect(url_for("auth.second_factor"))
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+def second_factor() -> str | Response | tuple[str, int]:
+    user = pending_user()
+    if user is None or not accounts.two_factor_enabled(user):
+        session.clear()
+        flash(_("Please sign in again."))
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("login_2fa.html")
+    refused = _throttled()
+    if refused:
+        return refused
+    if accounts.verify_second_factor(db(), user, request.form.get("code", "")):
+        _finish_sign_in(user)
+        return redirect(url_for("pages.home"))
+    throttle().failed(_address())
+    db().commit()  # keep the failure count and its log entry
+    error = (
+        _("This account is locked for a while after too many attempts.")
+        if accounts.is_locked(user)
+        else _("This code is not valid. Enter the current code or an unused recovery code.")
+    )
+    return render_template("login_2fa.html", error=error), 401
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    accounts.sign_out(db(), current_user.user)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> str | Response | tuple[str, int]:
+    """Accept an invitation: choose a username and a password (then enrol 2FA if required)."""
+    try:
+        invited = accounts.open_invitation(db(), token)
+    except DatabankError:
+        return render_template("account/invitation_invalid.html"), 404
+    org = accounts.invitation_org(db(), invited)
+    if request.method == "GET":
+        return render_template("account/invitation.html", invitation=invited, org=org, errors={})
+    refused = _throttled()
+    if refused:
+        return refused
+    try:
+        user = accounts.accept_invitation(
+            db(),
+            token,
+            request.form.get("username", ""),
+            request.form.get("password", ""),
+        )
+    except DatabankError as error:
+        page = render_template(
+            "account/invitation.html", invitation=invited, org=org, errors=plain(error.errors)
+        )
+        return page, error.status
+    if current_user.is_authenticated:
+        logout_user()
+    # The new user is in at once, through two-factor enrolment if their role needs it.
+    return _next_step(user)
 
 
 @bp.route("/purpose", methods=["POST"])
@@ -123,16 +326,56 @@ def choose_purpose() -> Response:
         session["purpose"] = value
         # Every switch of declared purpose is in the access log.
         record_purpose_switch(db(), current_actor(), Purpose(value))
-    return redirect(request.referrer or url_for("pages.home"))
+    # Back to the page the bar was on (the Referer header is never sent: no-referrer).
+    return redirect(back_to())
+
+
+def purpose_info(purpose: Purpose) -> tuple[str, str]:
+    """A purpose's short label and its plain sentence, from policies/purposes.yaml, in the
+    user's language."""
+    info = policy_of(db()).bundle.purposes[purpose]
+    if select_locale() == "fr":
+        return str(info.fr), str(info.description_fr)
+    return str(info.en), str(info.description_en)
+
+
+def purpose_label(purpose: Purpose) -> str:
+    return purpose_info(purpose)[0]
 
 
 def _template_context() -> dict[str, object]:
     if not current_user.is_authenticated:
-        return {}
-    return {"purpose": current_purpose(), "purposes": SESSION_PURPOSES}
+        return {"purpose_label": purpose_label}
+    return {
+        "purpose": current_purpose(),
+        "purposes": SESSION_PURPOSES,
+        "purpose_label": purpose_label,
+    }
+
+
+def _session_timeouts() -> None:
+    """End a signed-in session that was idle too long or is older than its absolute lifetime."""
+    if "_user_id" not in session:
+        return
+    now = time.time()
+    seen = session.get("seen")
+    started = session.get("signed_in_at")
+    config = current_app.config
+    if (
+        not isinstance(seen, float | int)
+        or not isinstance(started, float | int)
+        or now - seen > config["DATABANK_IDLE_TIMEOUT"]
+        or now - started > config["DATABANK_SESSION_LIFETIME"]
+    ):
+        session.clear()
+        return
+    if now - seen > 10:  # the cookie is re-sent at most every few seconds, not on every request
+        session["seen"] = now
 
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    app.extensions["databank_throttle"] = AddressThrottle()
+    app.before_request(_session_timeouts)
     app.register_blueprint(bp)
     app.context_processor(_template_context)

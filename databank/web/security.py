@@ -1,11 +1,16 @@
-"""CSRF tokens on every form, and security headers on every response (no inline scripts)."""
+"""CSRF tokens on every form, session cookie settings, and security headers on every response
+(a strict Content-Security-Policy: no inline scripts or styles)."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
 
-from flask import Flask, Response, abort, request, session
+from flask import Flask, Response, abort, current_app, request, session
+from flask_babel import gettext as _
+
+from databank.config import Settings
+from databank.domain.errors import PermissionDenied
 
 CSRF_FIELD = "csrf_token"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -26,13 +31,36 @@ def csrf_token() -> str:
 
 
 def _check_csrf() -> None:
-    if request.method not in _UNSAFE or request.path.startswith("/api/"):
+    if request.method not in _UNSAFE:
+        return
+    if request.path.startswith("/api/"):
+        _check_api_csrf()
         return
     expected = session.get(CSRF_FIELD)
     sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token", "")
     # Cross-site request forgery: a form posted from another site cannot know the token.
     if not isinstance(expected, str) or not hmac.compare_digest(expected, sent):
-        abort(400, description="The form expired or did not come from this site. Please try again.")
+        abort(
+            400, description=_("The form expired or did not come from this site. Please try again.")
+        )
+
+
+def _check_api_csrf() -> None:
+    """API calls made with the browser's session cookie carry the session's token in a header.
+
+    A bearer-token call needs none: a cross-site page cannot set the Authorization header (and the
+    API then judges the token alone, never the cookie). A request without a signed-in session has
+    nothing to forge; the API answers it 401.
+    """
+    if "Authorization" in request.headers or "_user_id" not in session:
+        return
+    expected = session.get(CSRF_FIELD)
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, sent):
+        raise PermissionDenied(
+            "send the session's CSRF token in the X-CSRF-Token header",
+            {"X-CSRF-Token": ["is missing or does not match this session"]},
+        )
 
 
 def _headers(response: Response) -> Response:
@@ -43,17 +71,41 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault(
         "Permissions-Policy", "geolocation=(self), camera=(), microphone=()"
     )
+    # Another site's window cannot script this one, nor embed its resources.
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        # Served over HTTPS: browsers must not fall back to plain HTTP for a year.
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
+def _minutes(settings: Settings, name: str, default: int) -> int:
+    raw = settings.environ.get(name, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Set, not setdefault: Flask's default config already holds these keys (SameSite None,
+    # Secure off), so setdefault would silently keep the weak defaults.
     settings = app.config["DATABANK_SETTINGS"]
-    app.config.setdefault("SESSION_COOKIE_SECURE", settings.cookie_secure)
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", 8 * 3600)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = settings.cookie_secure
+    app.config["PERMANENT_SESSION_LIFETIME"] = 8 * 3600
+    # A signed-in session ends after this long without a request, and in any case after the
+    # absolute lifetime (web/auth.py enforces both; the cookie itself cannot be trusted to expire).
+    app.config.setdefault(
+        "DATABANK_IDLE_TIMEOUT", 60 * _minutes(settings, "DATABANK_SESSION_IDLE_MINUTES", 30)
+    )
+    app.config.setdefault(
+        "DATABANK_SESSION_LIFETIME",
+        60 * _minutes(settings, "DATABANK_SESSION_LIFETIME_MINUTES", 8 * 60),
+    )
     app.before_request(_check_csrf)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

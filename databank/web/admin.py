@@ -1,0 +1,99 @@
+"""An org admin's page of their organisation's staff: invite, deactivate, reset two-factor.
+
+Who may do what is decided by the services (services/access.py `require_account_admin`).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from databank.domain.enums import Role
+from databank.domain.errors import DatabankError
+from databank.services import accounts
+from databank.web.auth import current_actor, login_required
+from databank.web.runtime import db
+from databank.web.service_messages import plain
+
+bp = Blueprint("admin", __name__, url_prefix="/organisation/users")
+
+ROLE_LABELS = {
+    Role.OUTREACH_WORKER: _l("Outreach worker"),
+    Role.HOUSING_OFFICER: _l("Housing officer"),
+    Role.AUDITOR: _l("Auditor"),
+    Role.ORG_ADMIN: _l("Organisation administrator"),
+    Role.BREAK_GLASS_RESPONDER: _l("Break-glass responder"),
+    Role.PLATFORM_AUDITOR: _l("Platform auditor"),
+}
+
+
+def _page(
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+    link: str | None = None,
+    form: dict[str, object] | None = None,
+) -> tuple[str, int]:
+    users = accounts.list_users(db(), current_actor())
+    return (
+        render_template(
+            "admin/users.html",
+            users=users,
+            me=current_actor().user_id,
+            two_factor_enabled=accounts.two_factor_enabled,
+            requires_two_factor=accounts.requires_two_factor,
+            roles=accounts.INVITABLE_ROLES,
+            role_labels=ROLE_LABELS,
+            errors=plain(errors or {}),
+            link=link,
+            form=form or {},
+        ),
+        status,
+    )
+
+
+@bp.route("/")
+@login_required
+def users() -> tuple[str, int]:
+    return _page()
+
+
+@bp.route("/invite", methods=["POST"])
+@login_required
+def invite() -> tuple[str, int]:
+    display_name = request.form.get("display_name", "")
+    roles = request.form.getlist("roles")
+    try:
+        invited = accounts.invite(db(), current_actor(), display_name, roles)
+    except DatabankError as error:
+        if error.status == 403:
+            raise
+        form: dict[str, object] = {"display_name": display_name, "roles": roles}
+        return _page(error.errors, error.status, form=form)
+    # The link holds the only copy of the token: shown once, on this page.
+    link = url_for("auth.invitation", token=invited.token, _external=True)
+    return _page(link=link)
+
+
+@bp.route("/<uuid:user_id>/deactivate", methods=["POST"])
+@login_required
+def deactivate(user_id: uuid.UUID) -> Response | tuple[str, int]:
+    try:
+        accounts.deactivate(db(), current_actor(), user_id)
+    except DatabankError as error:
+        if error.status == 403:
+            raise
+        return _page(error.errors, error.status)
+    flash(_("The account is deactivated; its sessions have ended."))
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/<uuid:user_id>/reset-2fa", methods=["POST"])
+@login_required
+def reset_two_factor(user_id: uuid.UUID) -> Response:
+    accounts.reset_two_factor(db(), current_actor(), user_id)
+    flash(_("Two-factor sign-in is reset: the user sets it up again at their next sign-in."))
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,521 @@
+"""Accounts through the pages: two-factor sign-in, sessions, throttling, headers, CSRF, and an org
+admin's management of their own organisation's users."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from databank.domain.enums import Role
+from databank.models import Organisation, User
+from databank.services import orgs
+from databank.services.runtime import Runtime
+from tests.web.conftest import PASSWORD, SECRETS, World, csrf, login, totp_secret_of
+
+# Endpoints any visitor may reach without being signed in (they show no data).
+PUBLIC = {"auth.login", "auth.second_factor", "pages.healthz", "static", "account.setup_two_factor"}
+# The API's description is public: it names operations and fields, never data.
+PUBLIC |= {"api.openapi_json", "api.docs"}
+
+
+def _make_user(runtime: Runtime, org_slug: str, *roles: Role) -> str:
+    username = f"u-{uuid.uuid4().hex[:10]}"
+    with runtime.transaction() as session:
+        org = session.execute(
+            select(Organisation).where(Organisation.slug == org_slug)
+        ).scalar_one()
+        orgs.create_user(session, org, username, "Test user", PASSWORD, roles)
+    return username
+
+
+def _user(runtime: Runtime, username: str) -> User:
+    with runtime.transaction() as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one()
+        session.expunge(user)
+    return user
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, str], page: str = "/") -> int:
+    return client.post(path, data={**data, "csrf_token": csrf(client, page)}).status_code
+
+
+def _session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def _get_paths(app: Flask, world: World) -> list[tuple[str, str]]:
+    """(endpoint, path) for every GET route, with a real case id where one is asked for."""
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()):
+            continue
+        values = {}
+        for arg in rule.arguments:
+            values[arg] = (
+                str(world.own_case) if "case" in arg else "app.css" if arg == "filename" else "x"
+            )
+        with app.test_request_context():
+            from flask import url_for
+
+            paths.append((rule.endpoint, url_for(rule.endpoint, **values)))
+    return paths
+
+
+# -- two-factor at sign-in ------------------------------------------------------------------------
+
+
+def test_roles_that_need_two_factor_are_sent_to_enrolment(
+    client: FlaskClient, app: Flask, web_runtime: Runtime
+) -> None:
+    for role, target in [
+        (Role.HOUSING_OFFICER, "/account/2fa/setup"),
+        (Role.AUDITOR, "/account/2fa/setup"),
+        (Role.ORG_ADMIN, "/account/2fa/setup"),
+        (Role.OUTREACH_WORKER, "/"),
+    ]:
+        fresh = app.test_client()
+        username = _make_user(web_runtime, "charity", role)
+        response = fresh.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": csrf(fresh)},
+        )
+        assert response.status_code == 302
+        assert response.headers["Location"] == target, role
+
+
+def test_enrolment_shows_the_secret_then_the_recovery_codes_once(
+    client: FlaskClient, web_runtime: Runtime
+) -> None:
+    username = _make_user(web_runtime, "council", Role.HOUSING_OFFICER)
+    _post(client, "/login", {"username": username, "password": PASSWORD}, "/login")
+    page = client.get("/account/2fa/setup").get_data(as_text=True)
+    secret = totp_secret_of(page)
+    assert "otpauth://totp/" in page
+    # The half-signed-in visitor is not signed in: the caseload sends them to sign in.
+    assert client.get("/").status_code == 302
+    wrong = f"{(int(pyotp.TOTP(secret).now()) + 500_000) % 1_000_000:06d}"
+    response = client.post(
+        "/account/2fa/setup", data={"code": wrong, "csrf_token": csrf(client, "/account/2fa/setup")}
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in body
+    assert 'id="code-error"' in body
+    assert totp_secret_of(body) == secret  # the same secret, still to confirm
+    response = client.post(
+        "/account/2fa/setup",
+        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf(client, "/account/2fa/setup")},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    codes = re.findall(r"<li><code>([0-9A-F-]+)</code></li>", body)
+    assert len(codes) == 10
+    assert 'id="recovery-codes"' in body
+    assert client.get("/").status_code == 200  # signed in now
+    assert client.get("/account/2fa/setup").status_code == 302  # enrolled: nothing to show
+
+
+def _half_sign_in(client: FlaskClient, username: str) -> None:
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf(client)}
+    )
+    assert response.headers["Location"] == "/login/2fa"
+
+
+def _logout(client: FlaskClient) -> None:
+    assert _post(client, "/logout", {}) == 302
+
+
+def test_wrong_and_replayed_codes_are_refused(app: Flask, web_runtime: Runtime) -> None:
+    client = app.test_client()
+    username = _make_user(web_runtime, "council", Role.AUDITOR)
+    assert login(client, username) == 302
+    _logout(client)
+    secret = SECRETS[(str(web_runtime.engine.url), username)]
+    last = _user(web_runtime, username).totp_last_step
+    assert last is not None
+    _half_sign_in(client, username)
+    replayed = pyotp.TOTP(secret).at(last * 30)  # the code used at enrolment
+    assert _post(client, "/login/2fa", {"code": replayed}, "/login/2fa") == 401
+    assert _post(client, "/login/2fa", {"code": "12345x"}, "/login/2fa") == 401
+    assert client.get("/").status_code == 302
+    # The next time step's code is fresh (one step of clock drift is allowed).
+    fresh = pyotp.TOTP(secret).at((last + 1) * 30)
+    assert _post(client, "/login/2fa", {"code": fresh}, "/login/2fa") == 302
+    assert client.get("/").status_code == 200
+
+
+def test_a_recovery_code_works_once(app: Flask, web_runtime: Runtime) -> None:
+    client = app.test_client()
+    username = _make_user(web_runtime, "council", Role.HOUSING_OFFICER)
+    _post(client, "/login", {"username": username, "password": PASSWORD}, "/login")
+    secret = totp_secret_of(client.get("/account/2fa/setup").get_data(as_text=True))
+    page = client.post(
+        "/account/2fa/setup",
+        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf(client, "/account/2fa/setup")},
+    ).get_data(as_text=True)
+    code = re.findall(r"<li><code>([0-9A-F-]+)</code></li>", page)[0]
+    _logout(client)
+    _half_sign_in(client, username)
+    assert _post(client, "/login/2fa", {"code": code}, "/login/2fa") == 302
+    assert client.get("/account/").status_code == 200
+    _logout(client)
+    _half_sign_in(client, username)
+    assert _post(client, "/login/2fa", {"code": code}, "/login/2fa") == 401
+
+
+def test_logged_out_and_half_signed_in_visitors_get_nothing(
+    app: Flask, world: World, web_runtime: Runtime
+) -> None:
+    """No route gives data to a visitor who is not fully signed in."""
+    anonymous = app.test_client()
+    half = app.test_client()
+    username = _make_user(web_runtime, "charity", Role.ORG_ADMIN)
+    assert login(half, username) == 302
+    _logout(half)
+    _half_sign_in(half, username)
+    for client in (anonymous, half):
+        for endpoint, path in _get_paths(app, world):
+            if endpoint in PUBLIC:
+                continue
+            response = client.get(path)
+            if response.status_code == 302:
+                assert response.headers["Location"].startswith("/login"), (endpoint, path)
+            else:
+                assert response.status_code in (401, 403, 404), (endpoint, path)
+            assert "CASENOTE" not in response.get_data(as_text=True)
+    # The half-signed-in visitor could still finish signing in.
+    assert half.get("/login/2fa").status_code == 200
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+def test_session_fixation_is_prevented(app: Flask, client: FlaskClient) -> None:
+    client.get("/login")
+    before = _session_cookie(client)
+    assert login(client, "worker") == 302
+    after = _session_cookie(client)
+    assert after != before
+    planted = app.test_client()
+    planted.set_cookie("session", before)
+    assert planted.get("/").status_code == 302
+    with client.session_transaction() as flask_session:
+        # Nothing from the pre-login session survives (its CSRF token is replaced too).
+        assert "pending_user" not in flask_session
+        assert "_user_id" in flask_session
+
+
+def test_a_cookie_copied_before_logout_is_dead_after_logout(
+    app: Flask, client: FlaskClient, web_runtime: Runtime
+) -> None:
+    username = _make_user(web_runtime, "charity", Role.OUTREACH_WORKER)
+    assert login(client, username) == 302
+    copied = _session_cookie(client)
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/").status_code == 200
+    _logout(client)
+    assert thief.get("/").status_code == 302
+    assert thief.get("/account/").status_code == 302
+
+
+def test_idle_and_absolute_timeouts(client: FlaskClient, app: Flask) -> None:
+    assert login(client, "worker") == 302
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as flask_session:
+        flask_session["seen"] = time.time() - app.config["DATABANK_IDLE_TIMEOUT"] - 1
+    assert client.get("/").status_code == 302
+    assert login(client, "worker") == 302
+    with client.session_transaction() as flask_session:
+        flask_session["signed_in_at"] = time.time() - app.config["DATABANK_SESSION_LIFETIME"] - 1
+    assert client.get("/").status_code == 302
+
+
+def test_cookie_flags(client: FlaskClient) -> None:
+    client.get("/login")
+    response = client.post(
+        "/login", data={"username": "worker", "password": PASSWORD, "csrf_token": csrf(client)}
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" in cookie
+
+
+# -- throttling -----------------------------------------------------------------------------------
+
+
+def test_per_address_throttle_answers_429(app: Flask, client: FlaskClient) -> None:
+    limit = app.extensions["databank_throttle"].limit
+    for n in range(limit):
+        assert login(client, f"nobody-{n}", "wrong password!!") == 401
+    response = client.post(
+        "/login", data={"username": "worker", "password": PASSWORD, "csrf_token": csrf(client)}
+    )
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
+    # Another address is not affected.
+    other = client.post(
+        "/login",
+        data={"username": "worker", "password": PASSWORD, "csrf_token": csrf(client)},
+        environ_base={"REMOTE_ADDR": "192.0.2.7"},
+    )
+    assert other.status_code == 302
+
+
+def test_wrong_codes_lock_the_account(app: Flask, web_runtime: Runtime) -> None:
+    client = app.test_client()
+    username = _make_user(web_runtime, "council", Role.AUDITOR)
+    assert login(client, username) == 302
+    _logout(client)
+    _half_sign_in(client, username)
+    for _ in range(orgs.MAX_FAILED_LOGINS):
+        assert _post(client, "/login/2fa", {"code": "ZZZZZ"}, "/login/2fa") == 401
+    response = client.post(
+        "/login/2fa", data={"code": "ZZZZZ", "csrf_token": csrf(client, "/login/2fa")}
+    )
+    assert "locked" in response.get_data(as_text=True)
+    assert login(client, username) == 401  # the password step refuses a locked account too
+
+
+# -- org admin ------------------------------------------------------------------------------------
+
+
+def test_invite_accept_enrol_and_sign_in(app: Flask, client: FlaskClient) -> None:
+    assert login(client, "admin") == 302
+    assert client.get("/organisation/users/").status_code == 200
+    response = client.post(
+        "/organisation/users/invite",
+        data={
+            "display_name": "New Officer",
+            "roles": ["housing_officer"],
+            "csrf_token": csrf(client, "/organisation/users/"),
+        },
+    )
+    assert response.status_code == 200
+    match = re.search(
+        r'id="invitation-link">http://localhost(/invite/[^<]+)<', response.get_data(as_text=True)
+    )
+    assert match is not None
+    link = match.group(1)
+    newcomer = app.test_client()
+    assert newcomer.get(link).status_code == 200
+    short = newcomer.post(
+        link,
+        data={"username": "newofficer", "password": "short", "csrf_token": csrf(newcomer, link)},
+    )
+    assert short.status_code == 422
+    assert 'id="password-error"' in short.get_data(as_text=True)
+    response = newcomer.post(
+        link,
+        data={"username": "newofficer", "password": PASSWORD, "csrf_token": csrf(newcomer, link)},
+    )
+    assert response.headers["Location"] == "/account/2fa/setup"
+    assert newcomer.get("/").status_code == 302  # not signed in before enrolment
+    secret = totp_secret_of(newcomer.get("/account/2fa/setup").get_data(as_text=True))
+    page = newcomer.post(
+        "/account/2fa/setup",
+        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf(newcomer, "/account/2fa/setup")},
+    ).get_data(as_text=True)
+    assert 'id="recovery-codes"' in page
+    assert newcomer.get("/").status_code == 200
+    # The admin's list shows the new user, with two-factor on; the link is spent.
+    listing = client.get("/organisation/users/").get_data(as_text=True)
+    assert "newofficer" in listing
+    assert app.test_client().get(link).status_code == 404
+
+
+def test_invitation_errors_name_the_field(client: FlaskClient) -> None:
+    assert login(client, "admin") == 302
+    response = client.post(
+        "/organisation/users/invite",
+        data={"display_name": "", "csrf_token": csrf(client, "/organisation/users/")},
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'id="display_name-error"' in body
+    assert 'id="roles-error"' in body
+
+
+def test_deactivation_ends_the_users_live_session(
+    app: Flask, client: FlaskClient, web_runtime: Runtime
+) -> None:
+    username = _make_user(web_runtime, "charity", Role.OUTREACH_WORKER)
+    member = app.test_client()
+    assert login(member, username) == 302
+    assert member.get("/").status_code == 200
+    assert login(client, "admin") == 302
+    user_id = _user(web_runtime, username).id
+    assert (
+        _post(client, f"/organisation/users/{user_id}/deactivate", {}, "/organisation/users/")
+        == 302
+    )
+    assert member.get("/").status_code == 302
+    assert login(member, username) == 401
+
+
+def test_reset_two_factor_ends_sessions_and_forces_enrolment(
+    app: Flask, client: FlaskClient, web_runtime: Runtime
+) -> None:
+    username = _make_user(web_runtime, "charity", Role.HOUSING_OFFICER)
+    member = app.test_client()
+    assert login(member, username) == 302
+    assert login(client, "admin") == 302
+    user_id = _user(web_runtime, username).id
+    assert (
+        _post(client, f"/organisation/users/{user_id}/reset-2fa", {}, "/organisation/users/") == 302
+    )
+    assert member.get("/").status_code == 302
+    fresh = app.test_client()
+    response = fresh.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf(fresh)}
+    )
+    assert response.headers["Location"] == "/account/2fa/setup"
+
+
+def test_an_org_admin_cannot_manage_another_orgs_users(
+    client: FlaskClient, web_runtime: Runtime, app: Flask
+) -> None:
+    victim = _user(web_runtime, "victim")
+    assert login(client, "admin") == 302  # the charity's admin; the victim is at the council
+    for action in ("deactivate", "reset-2fa"):
+        path = f"/organisation/users/{victim.id}/{action}"
+        assert _post(client, path, {}, "/organisation/users/") == 403
+    assert _user(web_runtime, "victim").is_active
+    officer = app.test_client()
+    assert login(officer, "officer") == 302  # not an admin at all
+    assert officer.get("/organisation/users/").status_code == 403
+    data = {"display_name": "X", "roles": "auditor"}
+    assert _post(officer, "/organisation/users/invite", data) == 403
+    listing = client.get("/organisation/users/").get_data(as_text=True)
+    assert "<td>victim</td>" not in listing
+    assert "<td>officer</td>" not in listing
+
+
+# -- the account page -----------------------------------------------------------------------------
+
+
+def test_account_page_and_password_change(
+    app: Flask, client: FlaskClient, web_runtime: Runtime
+) -> None:
+    username = _make_user(web_runtime, "charity", Role.ORG_ADMIN)
+    assert login(client, username) == 302
+    other = app.test_client()
+    assert login(other, username) == 302
+    page = client.get("/account/").get_data(as_text=True)
+    assert "cannot be turned off" in page
+    response = client.post(
+        "/account/recovery-codes", data={"csrf_token": csrf(client, "/account/")}
+    )
+    assert 'id="recovery-codes"' in response.get_data(as_text=True)
+    wrong = client.post(
+        "/account/password",
+        data={
+            "current_password": "not my password",
+            "new_password": "a new long password",
+            "confirm_password": "a new long password",
+            "csrf_token": csrf(client, "/account/"),
+        },
+    )
+    assert wrong.status_code == 422
+    assert 'id="current_password-error"' in wrong.get_data(as_text=True)
+    ok = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a new long password",
+            "confirm_password": "a new long password",
+            "csrf_token": csrf(client, "/account/"),
+        },
+    )
+    assert ok.status_code == 302
+    assert client.get("/account/").status_code == 200  # this session goes on
+    assert other.get("/account/").status_code == 302  # the other one has ended
+
+
+# -- headers and CSRF -----------------------------------------------------------------------------
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def test_every_page_has_the_security_headers_and_no_inline_code(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    assert login(client, "admin") == 302
+    for endpoint, path in _get_paths(app, world):
+        if endpoint == "static":
+            continue
+        response = client.get(path)
+        headers = response.headers
+        csp = headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in csp, path
+        assert "'unsafe-inline'" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert "max-age=" in headers["Strict-Transport-Security"]  # cookies are Secure here
+        if response.mimetype == "text/html":
+            body = response.get_data(as_text=True)
+            assert not INLINE_SCRIPT.search(body), path
+            assert "style=" not in body, path
+            assert not INLINE_HANDLER.search(body), path
+
+
+def test_csrf_is_refused_on_every_post_route(app: Flask, client: FlaskClient, world: World) -> None:
+    assert login(client, "admin") == 302
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in (rule.methods or set()) or rule.rule.startswith("/api/"):
+            continue
+        values = {arg: str(world.own_case) if "id" in arg else "x" for arg in rule.arguments}
+        with app.test_request_context():
+            from flask import url_for
+
+            path = url_for(rule.endpoint, **values)
+        response = client.post(path, data={"username": "admin", "password": PASSWORD})
+        assert response.status_code == 400, (rule.endpoint, response.status_code)
+        checked += 1
+    assert checked >= 10
+    assert client.get("/").status_code == 200  # still signed in: nothing was done
+
+
+@pytest.mark.parametrize("path", ["/login", "/login/2fa", "/invite/whatever"])
+def test_sign_in_pages_work_signed_out(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code in (200, 302, 404)
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_cli_invite_and_reset_two_factor(app: Flask, web_runtime: Runtime) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "invite", "--org", "charity", "--name", "Cli Person", "--role", "auditor"]
+    )
+    assert result.exit_code == 0, result.output
+    path = result.output.strip().rsplit(" ", 1)[-1]
+    assert path.startswith("/invite/")
+    newcomer = app.test_client()
+    response = newcomer.post(
+        path,
+        data={"username": "cliperson", "password": PASSWORD, "csrf_token": csrf(newcomer, path)},
+    )
+    assert response.headers["Location"] == "/account/2fa/setup"
+    assert login(app.test_client(), "cliperson") == 302  # enrols through the setup page
+    assert _user(web_runtime, "cliperson").totp_enabled_at is not None
+    result = runner.invoke(args=["users", "reset-2fa", "cliperson"])
+    assert result.exit_code == 0, result.output
+    assert _user(web_runtime, "cliperson").totp_enabled_at is None
+    result = runner.invoke(args=["users", "reset-2fa", "nobody-at-all"])
+    assert result.exit_code == 1
