@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from databank.cli import audit, db, demo, keys, orgs, people, policies, serve
+    from databank.cli import audit, db, demo, keys, orgs, people, policies, serve, tokens
 
     for group in (
         audit.group,
@@ -18,5 +18,6 @@ def register_commands(app: Flask) -> None:
         policies.group,
         demo.demo,
         serve.serve,
+        tokens.group,
     ):
         app.cli.add_command(group)

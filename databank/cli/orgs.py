@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from databank.cli.common import friendly_errors, transaction
+from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import OrgKind, Role
 from databank.models import Organisation, User
 from databank.services import orgs as org_service
@@ -70,3 +70,37 @@ def list_users(slug: str) -> None:
         for user in session.execute(select(User).where(User.org_id == org.id)).scalars():
             roles = ",".join(sorted(r.value for r in user.roles))
             click.echo(f"{user.username}\t{roles}\t{'active' if user.is_active else 'inactive'}")
+
+
+@users.command("reset-2fa")
+@click.argument("username")
+@friendly_errors
+def reset_two_factor(username: str) -> None:
+    """Remove a user's second factor (lost phone): they set it up again at their next sign-in."""
+    from databank.services import accounts
+
+    with transaction() as session:
+        user = accounts.user_by_username(session, username)
+        accounts.reset_two_factor(session, None, user.id)
+    click.echo(f"two-factor reset for {username}; their sessions have ended")
+
+
+@users.command("invite")
+@click.option("--org", "slug", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role if r is not Role.PLATFORM_AUDITOR]),
+)
+@friendly_errors
+def invite_user(slug: str, display_name: str, roles: tuple[str, ...]) -> None:
+    """An invitation link for a new member of an organisation (works once, for 7 days)."""
+    from databank.services import accounts
+
+    with transaction() as session:
+        org = org_service.get_organisation(session, slug)
+        invited = accounts.invite(session, operator(org), display_name, roles)
+    click.echo(f"invitation link path (append to the site's address): /invite/{invited.token}")

@@ -170,6 +170,10 @@ class AlertOut(Schema):
     reviewed_at = fields.DateTime(allow_none=True)
 
 
+class AlertListOut(Schema):
+    alerts = fields.List(fields.Nested(AlertOut))
+
+
 class CheckpointOut(Schema):
     size = fields.Integer()
     created_at = fields.DateTime()

@@ -1,0 +1,149 @@
+"""API schemas for cases: caseload query, case page, encounters, referrals, closing."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from databank.domain.enums import CaseStatus, Purpose
+from databank.domain.vocab import CloseReason, EthosCategory, ServiceGiven
+from databank.schemas.common import (
+    MAX_NEEDS,
+    NEED_CATEGORIES,
+    NeedIn,
+    NeedOut,
+    PastInstant,
+    PlaceOut,
+    PointIn,
+    area_field,
+    note_field,
+    one_of,
+)
+
+MAX_LIMIT = 200
+MAX_OFFSET = 100_000
+CASE_STATUSES = [s.value for s in CaseStatus]
+
+
+class EncounterIn(Schema):
+    """An encounter on an open case. Needs use the closed taxonomy; place is a point or a
+    district geohash (only the district is stored in clear; the point is sealed)."""
+
+    occurred_at = PastInstant(required=True, metadata={"example": "2026-11-21T22:00:00Z"})
+    district = area_field()
+    point = fields.Nested(PointIn, allow_none=True)
+    needs = fields.List(
+        fields.Nested(NeedIn), validate=validate.Length(max=MAX_NEEDS), load_default=list
+    )
+    services_given = fields.List(
+        fields.String(validate=one_of([s.value for s in ServiceGiven])),
+        validate=validate.Length(max=20),
+        load_default=list,
+        metadata={"example": ["meal"]},
+    )
+    notes = note_field()
+
+
+class EncounterCreatedOut(Schema):
+    id = fields.UUID()
+    case_id = fields.UUID()
+    occurred_at = fields.AwareDateTime()
+
+
+class CaseQueryIn(Schema):
+    status = fields.String(validate=one_of(CASE_STATUSES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_OFFSET))
+    own_only = fields.Boolean(load_default=False)
+
+
+class CaseSummaryOut(Schema):
+    """One line of a caseload: what the policy releases of the case, never identifiers."""
+
+    id = fields.UUID()
+    person_id = fields.UUID()
+    org_id = fields.UUID()
+    owner = fields.String(metadata={"description": "The owning organisation's slug."})
+    status = fields.String(allow_none=True, metadata={"enum": CASE_STATUSES})
+    opened_at = fields.AwareDateTime(allow_none=True)
+    place = fields.Nested(PlaceOut, allow_none=True)
+
+
+class CaseListOut(Schema):
+    cases = fields.List(fields.Nested(CaseSummaryOut))
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+class EncounterOut(Schema):
+    id = fields.UUID()
+    occurred_at = fields.AwareDateTime()
+    place = fields.Nested(PlaceOut, allow_none=True)
+    notes = fields.String(allow_none=True)
+    services_given = fields.List(fields.String())
+    worker_id = fields.UUID(allow_none=True)
+
+
+class CaseOut(Schema):
+    """A case as the caller may see it: withheld fields are null and named in `withheld`."""
+
+    id = fields.UUID()
+    person_id = fields.UUID()
+    org_id = fields.UUID()
+    status = fields.String(allow_none=True, metadata={"enum": CASE_STATUSES})
+    opened_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    living_situation = fields.String(
+        allow_none=True, metadata={"enum": [c.value for c in EthosCategory]}
+    )
+    hud_living_situation = fields.Integer(allow_none=True)
+    is_minor = fields.Boolean(allow_none=True)
+    is_domestic_abuse_survivor = fields.Boolean(allow_none=True)
+    place = fields.Nested(PlaceOut, allow_none=True)
+    notes = fields.String(allow_none=True)
+    needs = fields.List(fields.Nested(NeedOut))
+    encounters = fields.List(fields.Nested(EncounterOut))
+    released = fields.Function(
+        lambda case: sorted(case.released), metadata={"type": "array", "items": {"type": "string"}}
+    )
+    withheld = fields.Function(
+        lambda case: sorted(case.withheld), metadata={"type": "array", "items": {"type": "string"}}
+    )
+    break_glass = fields.Boolean()
+
+
+class ReferralIn(Schema):
+    """A referral to a partner for a purpose; without the person's consent, only a user the
+    policies grant the consent override may refer, with `consent_override` set."""
+
+    to_org = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The partner organisation's slug or id."},
+    )
+    purpose = fields.String(
+        validate=one_of([p.value for p in Purpose]),
+        metadata={
+            "description": "What the partner will use the case for (default: the "
+            "request's purpose). Enforcement purposes are refused and logged."
+        },
+    )
+    need = fields.String(allow_none=True, validate=one_of(NEED_CATEGORIES))
+    note = note_field()
+    consent_override = fields.Boolean(load_default=False)
+
+
+class CreatedOut(Schema):
+    id = fields.UUID()
+
+
+class CaseCloseIn(Schema):
+    reason = fields.String(
+        required=True,
+        validate=one_of([r.value for r in CloseReason]),
+        metadata={"example": "housed"},
+    )
+
+
+class CaseClosedOut(Schema):
+    id = fields.UUID()
+    status = fields.String(metadata={"enum": CASE_STATUSES})

@@ -1,0 +1,182 @@
+"""API operations on cases: caseload, case page, encounters, referrals, closing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from databank.domain.enums import CaseStatus, Purpose, ReferralStatus
+from databank.domain.vocab import NeedCategory
+from databank.schemas.cases import (
+    CaseClosedOut,
+    CaseCloseIn,
+    CaseListOut,
+    CaseOut,
+    CaseQueryIn,
+    CreatedOut,
+    EncounterCreatedOut,
+    EncounterIn,
+    ReferralIn,
+)
+from databank.schemas.referrals import ReferralListOut, ReferralQueryIn
+from databank.services import caseload, cases, referrals
+from databank.web.api import convert, io
+from databank.web.api.auth import caller
+from databank.web.api.registry import operation
+from databank.web.runtime import commit_access, db
+
+_WRITE_ERRORS = (400, 401, 403, 404, 409, 410, 413, 415, 422)
+
+
+@operation(
+    "/cases",
+    summary="The caseload",
+    tag="cases",
+    scope="cases:read",
+    query=CaseQueryIn,
+    response=CaseListOut,
+    errors=(401, 403, 422),
+)
+def list_cases() -> dict[str, Any]:
+    """The cases the caller's organisation may see for the request's purpose: its own, and
+    partners' cases shared by consent or referral (`own_only` for the organisation's own).
+    Status and district only, as each case's policy releases them; never identifiers."""
+    who = caller()
+    q = io.query(CaseQueryIn())
+    status = CaseStatus(q["status"]) if "status" in q else None
+    found = cases.list_cases(
+        db(), who.actor, who.purpose, status, q["limit"], q["offset"], q["own_only"]
+    )
+    result: dict[str, Any] = CaseListOut().dump(
+        {"cases": found, "limit": q["limit"], "offset": q["offset"]}
+    )
+    return result
+
+
+_CASE_OUT = CaseOut()
+
+
+@operation(
+    "/cases/<case_id>",
+    summary="A case, as the policies release it",
+    tag="cases",
+    scope="cases:read",
+    response=CaseOut,
+    errors=(400, 401, 403, 404, 410),
+)
+def read_case(case_id: str) -> dict[str, Any]:
+    """The cross-organisation view of a case: what the owner's policy releases to the caller
+    for the purpose, with the list of withheld fields. Withheld fields are never decrypted; a
+    location is coarsened server-side to the released level."""
+    io.no_query()
+    who = caller()
+    view = cases.read_case(db(), who.actor, who.purpose, io.path_id(case_id, "case_id"))
+    commit_access()
+    result: dict[str, Any] = _CASE_OUT.dump(view)
+    return result
+
+
+@operation(
+    "/cases/<case_id>/encounters",
+    "POST",
+    summary="Record an encounter",
+    tag="cases",
+    scope="cases:write",
+    status=201,
+    body=EncounterIn,
+    response=EncounterCreatedOut,
+    errors=_WRITE_ERRORS,
+)
+def record_encounter(case_id: str) -> tuple[Response, int]:
+    """An encounter on an open case: when, where (a point, sealed at rest, or a district
+    geohash), the needs seen from the closed taxonomy, the services given and a note."""
+    who = caller()
+    parsed = io.path_id(case_id, "case_id")
+    encounter = convert.encounter(io.body(EncounterIn()))
+    encounter_id = cases.record_encounter(db(), who.actor, who.purpose, parsed, encounter)
+    return io.created(
+        EncounterCreatedOut().dump(
+            {"id": encounter_id, "case_id": parsed, "occurred_at": encounter.occurred_at}
+        )
+    )
+
+
+@operation(
+    "/cases/<case_id>/referrals",
+    "POST",
+    summary="Refer a case to a partner",
+    tag="referrals",
+    scope="referrals:write",
+    status=201,
+    body=ReferralIn,
+    response=CreatedOut,
+    errors=_WRITE_ERRORS,
+)
+def refer_case(case_id: str) -> tuple[Response, int]:
+    """Refer a case to a partner organisation for a purpose. The person must have consented
+    to that sharing; otherwise only a user the policies grant the consent override may refer,
+    with `consent_override`, and the override is decided and logged as its own entry."""
+    who = caller()
+    parsed = io.path_id(case_id, "case_id")
+    data = io.body(ReferralIn())
+    session = db()
+    to_org = referrals.resolve_org(session, data["to_org"], "to_org")
+    need = data.get("need")
+    referral_id = cases.refer(
+        session,
+        who.actor,
+        who.purpose,
+        parsed,
+        to_org,
+        Purpose(data.get("purpose") or who.purpose),
+        NeedCategory(need) if need else None,
+        data.get("note"),
+        override=data["consent_override"],
+    )
+    return io.created(CreatedOut().dump({"id": referral_id}))
+
+
+@operation(
+    "/cases/<case_id>/close",
+    "POST",
+    summary="Close a case",
+    tag="cases",
+    scope="cases:write",
+    body=CaseCloseIn,
+    response=CaseClosedOut,
+    errors=_WRITE_ERRORS,
+)
+def close_case(case_id: str) -> dict[str, Any]:
+    """Close an open case with a short reason code (e.g. `housed`)."""
+    who = caller()
+    parsed = io.path_id(case_id, "case_id")
+    data = io.body(CaseCloseIn())
+    cases.close_case(db(), who.actor, who.purpose, parsed, data["reason"])
+    result: dict[str, Any] = CaseClosedOut().dump({"id": parsed, "status": CaseStatus.CLOSED.value})
+    return result
+
+
+@operation(
+    "/referrals/received",
+    summary="Referrals received",
+    tag="referrals",
+    scope="referrals:read",
+    query=ReferralQueryIn,
+    response=ReferralListOut,
+    errors=(401, 403, 422),
+)
+def referrals_received() -> dict[str, Any]:
+    """Referrals partners sent to the caller's organisation, newest first; the case and the
+    need of each as the referring organisation's policy releases them for the request's
+    purpose (the same list as the web page)."""
+    who = caller()
+    q = io.query(ReferralQueryIn())
+    status = ReferralStatus(q["status"]) if "status" in q else None
+    found = caseload.referrals_received(
+        db(), who.actor, who.purpose, status, q["limit"], q["offset"]
+    )
+    result: dict[str, Any] = ReferralListOut().dump(
+        {"referrals": found, "limit": q["limit"], "offset": q["offset"]}
+    )
+    return result

@@ -1,0 +1,264 @@
+"""The OpenAPI 3 document of /api/v1, built with apispec from the schemas and view docstrings."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from databank.domain.enums import Purpose
+from databank.schemas.audit import (
+    AlertListOut,
+    AlertOut,
+    AlertQueryIn,
+    AlertReviewIn,
+    EntryFilterIn,
+    EntryPageOut,
+    ExportIn,
+    LogStatusOut,
+    PersonHistoryOut,
+    StatusQueryIn,
+)
+from databank.schemas.common import ErrorOut
+from databank.services.tokens import SCOPES
+from databank.web.api.auth import PURPOSE_HEADER
+from databank.web.api.registry import OPERATIONS, Operation
+
+TITLE = "Databank API"
+VERSION = "1.0"
+ERROR_TEXT = {
+    400: "Malformed request: bad JSON, an unknown purpose header, a path id that is not a UUID.",
+    401: "No valid credentials: missing, malformed, unknown, expired or revoked token.",
+    403: "Refused: a scope the token lacks, or an access the policies refuse (logged).",
+    404: "No such record in what the caller may reach.",
+    405: "Method not allowed on this path.",
+    409: "Conflict with the record's state (e.g. an already closed case).",
+    410: "The person's data was erased.",
+    413: "The body is too large.",
+    415: "The body is not JSON.",
+    422: "Invalid fields, named in `errors` by field path.",
+}
+
+# The auditor console's API (web/audit.py) lives under the same prefix: documented here too.
+AUDIT_OPERATIONS = [
+    Operation(
+        "audit.api_entries",
+        "GET",
+        "/audit/entries",
+        "Search the access log",
+        "Entries of the access log the auditor may see, newest first, paged by `before_seq`.",
+        "audit",
+        "audit:read",
+        query=EntryFilterIn,
+        response=EntryPageOut,
+        errors=(400, 401, 403),
+    ),
+    Operation(
+        "audit.api_person_history",
+        "GET",
+        "/audit/people/<person_id>/history",
+        "Who accessed a person's records",
+        "Every access to one person's records.",
+        "audit",
+        "audit:read",
+        response=PersonHistoryOut,
+        errors=(400, 401, 403),
+        path_params=("person_id",),
+    ),
+    Operation(
+        "audit.api_alerts",
+        "GET",
+        "/audit/alerts",
+        "Alerts on unusual access",
+        "",
+        "audit",
+        "audit:read",
+        query=AlertQueryIn,
+        response=AlertListOut,
+        errors=(400, 401, 403),
+    ),
+    Operation(
+        "audit.api_review_alert",
+        "POST",
+        "/audit/alerts/<alert_id>/review",
+        "Review an alert",
+        "Mark an alert justified, escalated or closed, with a note.",
+        "audit",
+        "audit:review",
+        body=AlertReviewIn,
+        response=AlertOut,
+        errors=(400, 401, 403, 404, 409, 415, 422),
+        path_params=("alert_id",),
+    ),
+    Operation(
+        "audit.api_status",
+        "GET",
+        "/audit/status",
+        "The log's integrity status",
+        "",
+        "audit",
+        "audit:read",
+        query=StatusQueryIn,
+        response=LogStatusOut,
+        errors=(400, 401, 403),
+    ),
+    Operation(
+        "audit.api_export",
+        "GET",
+        "/audit/export",
+        "Export entries (CSV or JSON lines)",
+        "",
+        "audit",
+        "audit:read",
+        query=ExportIn,
+        errors=(400, 401, 403),
+        media=("text/csv", "application/jsonl"),
+    ),
+]
+
+
+TAGS = {
+    "meta": "The caller, the purposes of use, the partner directory.",
+    "people": "Search the organisation's own records; register people.",
+    "consents": "What a person agreed to share, with whom, for what.",
+    "cases": "Caseload, case page, encounters, closing.",
+    "referrals": "Referring cases to partners, and referrals received.",
+    "audit": "The auditor console's API over the access log.",
+    "docs": "This document and its browsable rendering.",
+}
+
+
+def all_operations() -> list[Operation]:
+    """Every operation, grouped by tag in reading order (declaration order within a tag)."""
+    order = list(TAGS)
+    return sorted([*OPERATIONS, *AUDIT_OPERATIONS], key=lambda op: order.index(op.tag))
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if op.status == 204:
+        out["204"] = {"description": "Done; no content."}
+    else:
+        ok: dict[str, Any] = {"description": "Created." if op.status == 201 else "OK."}
+        if op.response is not None:
+            ok["content"] = {"application/json": {"schema": op.response}}
+        elif op.media:
+            ok["content"] = {m: {"schema": {"type": "string"}} for m in op.media}
+        out[str(op.status)] = ok
+    statuses = set(op.errors)
+    if op.scope is not None:
+        statuses |= {400, 401, 403}
+    if op.body is not None:
+        statuses |= {400, 413, 415, 422}
+    for status in sorted(statuses):
+        out[str(status)] = {"$ref": f"#/components/responses/Error{status}"}
+    return out
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    parameters: list[Any] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "format": "uuid"},
+        }
+        for name in op.path_params
+    ]
+    if op.scope is not None:
+        parameters.append("Purpose")  # apispec resolves a component by name
+    if op.query is not None:
+        parameters.append({"in": "query", "schema": op.query})
+    result: dict[str, Any] = {
+        "operationId": op.endpoint.replace(".", "_"),
+        "summary": op.summary,
+        "description": op.description,
+        "tags": [op.tag],
+        "parameters": parameters,
+        "responses": _responses(op),
+        "security": [] if op.scope is None else _security(op),
+        "x-scope": op.scope,
+        "x-session-only": op.session_only,
+    }
+    if op.body is not None:
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": op.body}},
+        }
+    return result
+
+
+def _security(op: Operation) -> list[dict[str, list[str]]]:
+    """Either a token with the operation's scope or a signed-in session (its roles decide)."""
+    session: dict[str, list[str]] = {"session": []}
+    if op.session_only:
+        return [session]
+    return [{"bearerToken": [op.scope] if op.scope else []}, session]
+
+
+@functools.cache
+def openapi() -> dict[str, Any]:
+    """The document (built once per process: it depends on code only)."""
+    spec = APISpec(
+        title=TITLE,
+        version=VERSION,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": (
+                "Case records of a homelessness services network, as each organisation's "
+                "policies release them. Every call names a purpose of use (header "
+                f"`{PURPOSE_HEADER}`) and is recorded in a tamper-evident access log. "
+                "Errors always have the shape {code, status, message, errors}."
+            )
+        },
+        servers=[{"url": "/"}],
+        tags=[{"name": name, "description": text} for name, text in TAGS.items()],
+    )
+    spec.components.security_scheme(
+        "bearerToken",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "dbk_<prefix>_<secret>",
+            "description": "An API token; its scopes: "
+            + "; ".join(f"`{k}`: {v.rstrip('.')}" for k, v in SCOPES.items())
+            + ".",
+        },
+    )
+    spec.components.security_scheme(
+        "session",
+        {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session",
+            "description": "A signed-in browser session; unsafe methods also need the "
+            "`X-CSRF-Token` header.",
+        },
+    )
+    spec.components.schema("Error", schema=ErrorOut)
+    for status, text in ERROR_TEXT.items():
+        spec.components.response(
+            f"Error{status}",
+            {"description": text, "content": {"application/json": {"schema": "Error"}}},
+        )
+    spec.components.parameter(
+        "Purpose",
+        "header",
+        {
+            "name": PURPOSE_HEADER,
+            "required": False,
+            "description": "The purpose of use of this request (default: the session's, or "
+            "the role's). Echoed in the response header of the same name. Forbidden purposes "
+            "are refused and logged.",
+            "schema": {"type": "string", "enum": [p.value for p in Purpose]},
+        },
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in all_operations():
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
