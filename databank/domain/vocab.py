@@ -281,3 +281,49 @@ def ethos_for_hud(code: int) -> EthosCategory:
 def hud_codes_for(category: EthosCategory) -> frozenset[int]:
     """Every HUD FY2024 living-situation code that maps to this ETHOS category (may be empty)."""
     return frozenset(code for code, mapped in HUD_TO_ETHOS.items() if mapped == category)
+
+
+class CloseReason(StrEnum):
+    """Why a case was closed. Stored in clear, so a closed list (free text could carry a name)."""
+
+    HOUSED = "housed"
+    SHELTERED = "sheltered"  # in lasting accommodation that is not a home of their own
+    MOVED_AWAY = "moved_away"
+    LOST_CONTACT = "lost_contact"
+    DECLINED_SUPPORT = "declined_support"
+    DECEASED = "deceased"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+class ServiceGiven(StrEnum):
+    """What an outreach team gives or does during an encounter (the demo uses the same words)."""
+
+    MEAL = "meal"
+    FOOD_PARCEL = "food_parcel"
+    BLANKET = "blanket"
+    SLEEPING_BAG = "sleeping_bag"
+    HYGIENE_KIT = "hygiene_kit"
+    SHOWER = "shower"
+    CLOTHING = "clothing"
+    PHONE_CHARGE = "phone_charge"
+    ORIENTATION = "orientation"  # information on where to go for what
+    MEDICAL_CHECK = "medical_check"
+    MEDICAL_REFERRAL = "medical_referral"
+
+
+SERVICE_LABELS: Mapping[ServiceGiven, Label] = MappingProxyType(
+    {
+        ServiceGiven.MEAL: Label("Meal or hot drink", "Repas ou boisson chaude"),
+        ServiceGiven.FOOD_PARCEL: Label("Food parcel", "Colis alimentaire"),
+        ServiceGiven.BLANKET: Label("Blanket", "Couverture"),
+        ServiceGiven.SLEEPING_BAG: Label("Sleeping bag", "Sac de couchage"),
+        ServiceGiven.HYGIENE_KIT: Label("Hygiene kit", "Kit d'hygiène"),
+        ServiceGiven.SHOWER: Label("Shower", "Douche"),
+        ServiceGiven.CLOTHING: Label("Clothing", "Vêtements"),
+        ServiceGiven.PHONE_CHARGE: Label("Phone charging", "Recharge de téléphone"),
+        ServiceGiven.ORIENTATION: Label("Information and directions", "Information et orientation"),
+        ServiceGiven.MEDICAL_CHECK: Label("Health check", "Bilan de santé"),
+        ServiceGiven.MEDICAL_REFERRAL: Label("Sent to a doctor or clinic", "Orientation médicale"),
+    }
+)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Sex
 from databank.domain.errors import ValidationFailed
 from databank.domain.names import name_key
-from databank.domain.vocab import EthosCategory, NeedCategory
+from databank.domain.vocab import EthosCategory, NeedCategory, ServiceGiven
 
 MAX_NOTE_LENGTH = 2000
 MAX_NAME_LENGTH = 100
@@ -136,6 +136,14 @@ class EncounterIn:
             )
         _check_note(errors, "notes", self.notes)
         _check_district(errors, self.district)
+        # Stored in clear, so a closed list: free text here could carry a name.
+        known = {s.value for s in ServiceGiven}
+        _check(
+            errors,
+            "services_given",
+            all(s in known for s in self.services_given),
+            f"use the closed list: {', '.join(sorted(known))}",
+        )
         _raise(errors, "encounter")
 
     def __repr__(self) -> str:

@@ -154,7 +154,8 @@ def register_person(
     return intake(session, actor, purpose, [IntakeRecord(identity=identity)])[0]
 
 
-def _open_identity(row: Identity, key: SealingKey, contact: bool = True) -> IdentityView:
+def open_identity(row: Identity, key: SealingKey, contact: bool = True) -> IdentityView:
+    """Decrypt an identity row; the caller has decided (and logged) the read."""
     unseal = RowSealer(key, row.org_id, "identities", row.id, row.person_id).open
     aliases = unseal("aliases_ciphertext", row.aliases_ciphertext)
     sex = unseal("sex_ciphertext", row.sex_ciphertext)
@@ -203,9 +204,7 @@ def find_people(
     )
     # A truncated index value covers 16-64 people by design: the decrypted values confirm.
     keys = keyring.subject_keys(session, actor.org_id, [row.person_id for row in candidates])
-    views = [
-        _open_identity(row, keys[row.person_id]) for row in candidates if row.person_id in keys
-    ]
+    views = [open_identity(row, keys[row.person_id]) for row in candidates if row.person_id in keys]
     matches = [v for v in views if search_key(v.family_name, v.birth_date) == wanted]
     if matches:
         access.authorize_many(
@@ -244,4 +243,4 @@ def read_identity(
     if not grant.has("identity"):
         raise access.AccessRefused([], actor)
     key = keyring_of(session).subject_key_for(session, row.org_id, person_id)
-    return _open_identity(row, key, contact=grant.has("contact"))
+    return open_identity(row, key, contact=grant.has("contact"))

@@ -1,0 +1,396 @@
+"""The outreach worker's pages: find or register a person, record an encounter, consent, refer.
+
+Mobile first and offline-safe: every form works as a plain POST; with JavaScript the encounter,
+registration and consent forms are sent with fetch() and answered in JSON (`Accept:
+application/json`), and a client-made `submission_id` makes a resent form count once.
+Names never go in a URL: searches are POSTed, redirects carry ids only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from databank.domain.enums import Purpose
+from databank.domain.errors import ValidationFailed
+from databank.domain.vocab import (
+    NeedCategory,
+)
+from databank.services import access, cases, consents, outreach, people, submissions
+from databank.services.inputs import MAX_NOTE_LENGTH, CaseIn, EncounterIn, IntakeRecord
+from databank.web import outreach_forms as forms
+from databank.web import outreach_labels as labels
+from databank.web.auth import current_actor, current_purpose, login_required
+from databank.web.outreach_map import plan
+from databank.web.runtime import db, log_refusal
+
+bp = Blueprint("outreach", __name__, url_prefix="/outreach")
+bp.context_processor(labels.vocabulary)
+
+# Purposes a person can be asked to agree to; break-glass, audit and statistics need no consent,
+# and enforcement purposes can never be consented to (threat 4).
+CONSENT_PURPOSES = [
+    Purpose.OUTREACH,
+    Purpose.CASE_MANAGEMENT,
+    Purpose.HOUSING_ALLOCATION,
+    Purpose.FOOD_AID,
+]
+
+
+def _id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        abort(404)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+class _WhenShown:
+    """A page value read only if the page is drawn (a JSON answer or a redirect never draws
+    it), so a form sent from a phone does not read, and log, what nobody will see."""
+
+    def __init__(self, read: Callable[[], Any]) -> None:
+        self.read = read
+
+
+def _page(template: str, form: Any, errors: forms.Errors, **context: Any) -> str:
+    """Render a form page; `form` is what was typed (or the starting values)."""
+    values = form if isinstance(form, MultiDict) else MultiDict(form)
+    shown = {k: v.read() if isinstance(v, _WhenShown) else v for k, v in context.items()}
+    return render_template(template, form=values, errors=errors, **shown)
+
+
+def _saved(message: str, target: str) -> Response:
+    flash(message)
+    if _wants_json():
+        return jsonify(ok=True, redirect=target)
+    return redirect(target)
+
+
+def _invalid(errors: forms.Errors, template: str, **context: Any) -> tuple[Response | str, int]:
+    """422: the form again with what was typed and each message next to its field."""
+    if _wants_json():
+        message = _("Some answers need checking.")
+        return jsonify(ok=False, code="validation_failed", message=message, errors=errors), 422
+    return _page(template, request.form, errors, **context), 422
+
+
+def _once(save: Callable[[], str]) -> str | Response:
+    """Run a save at most once per client submission id; the URL to go to after it.
+
+    The submission is recorded in the save's own transaction (services/submissions.py), and
+    the transaction is committed here, so a resend after a lost answer, even on another worker
+    process, finds it and saves nothing more.
+    """
+    sid = forms.submission_id(request.form)
+    user_id = current_actor().user_id
+    session = db()
+    if sid is not None:
+        previous = submissions.saved_target(session, user_id, sid)
+        if previous is not None:
+            return _saved(_("Already saved."), previous)
+    target = save()
+    if sid is not None and not submissions.record(session, user_id, sid, target):
+        # The same submission, sent twice at once, was saved by the other send.
+        session.rollback()
+        previous = submissions.saved_target(session, user_id, sid)
+        return _saved(_("Already saved."), previous or url_for("outreach.index"))
+    session.commit()
+    return target
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def index() -> str | tuple[Response | str, int]:
+    """Start screen: find a person (POST: a name never goes in a URL), recent contacts."""
+    session, actor, purpose = db(), current_actor(), current_purpose()
+    if request.method == "POST":
+        family_name, birth_date, errors = forms.parse_search(request.form)
+        if errors or birth_date is None:
+            return _invalid(errors, "outreach/index.html", contacts=None, results=None)
+        results = people.find_people(session, actor, purpose, family_name, birth_date)
+        return _page("outreach/index.html", request.form, {}, contacts=None, results=results)
+    try:
+        contacts = outreach.recent_contacts(session, actor, purpose)
+    except access.AccessRefused as refusal:
+        log_refusal(refusal)
+        contacts = None
+    return _page("outreach/index.html", {}, {}, contacts=contacts, results=None)
+
+
+@bp.route("/people/<person_id>")
+@login_required
+def person(person_id: str) -> str:
+    page = outreach.person_page(db(), current_actor(), current_purpose(), _id(person_id))
+    return render_template(
+        "outreach/person.html",
+        page=page,
+        now=datetime.now(UTC),
+        purpose_info=labels.purpose_info,
+        kind_labels=labels.ORG_KIND_LABELS,
+        partner_names={p.id: p.name for p in outreach.partner_organisations(db(), current_actor())},
+    )
+
+
+@bp.route("/people/<person_id>/cases", methods=["POST"])
+@login_required
+def open_case(person_id: str) -> Response:
+    """A person met again after their case was closed: a new case, then the encounter form."""
+    parsed = _id(person_id)
+    case_id = cases.open_case(db(), current_actor(), current_purpose(), parsed, CaseIn())
+    flash(_("A new case is open."))
+    return redirect(url_for("outreach.encounter", case_id=case_id))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@login_required
+def register() -> str | Response | tuple[Response | str, int]:
+    if request.method == "GET" or "prefill" in request.form:
+        # "prefill": the search form's values carried over by POST, nothing is saved.
+        return _page("outreach/register.html", request.form, {})
+    errors: forms.Errors = {}
+    identity = forms.parse_identity(request.form, errors)
+    situation = forms.parse_living_situation(request.form, errors)
+    needs = forms.parse_needs(request.form, errors)
+    point, district = forms.parse_place(request.form, errors, required=False)
+    if errors or identity is None:
+        return _invalid(errors, "outreach/register.html")
+    met_now = request.form.get("first_encounter") == "yes"
+    record = IntakeRecord(
+        identity=identity,
+        case=CaseIn(living_situation=situation, district=district, point=point),
+        needs=tuple(needs),
+        encounters=(
+            (EncounterIn(occurred_at=datetime.now(UTC), district=district, point=point),)
+            if met_now
+            else ()
+        ),
+    )
+    outcome: dict[str, str] = {}
+
+    def save() -> str:
+        [result] = people.intake(db(), current_actor(), current_purpose(), [record])
+        outcome["kind"] = result.outcome
+        return url_for("outreach.person", person_id=result.person_id)
+
+    try:
+        target = _once(save)
+    except ValidationFailed as failed:
+        return _invalid(forms.plain(failed.errors), "outreach/register.html")
+    if isinstance(target, Response):
+        return target
+    if outcome.get("kind") == "existing":
+        return _saved(_("This person was already in your records: a new case was opened."), target)
+    return _saved(_("Person registered."), target)
+
+
+def _own_case_person(case_id: uuid.UUID) -> uuid.UUID:
+    person_id = outreach.case_owner_person(db(), current_actor(), case_id)
+    if person_id is None:
+        abort(404)
+    return person_id
+
+
+@bp.route("/cases/<case_id>/encounters/new", methods=["GET", "POST"])
+@login_required
+def encounter(case_id: str) -> str | Response | tuple[Response | str, int]:
+    parsed = _id(case_id)
+    person_id = _own_case_person(parsed)
+    identity = _WhenShown(
+        lambda: people.read_identity(db(), current_actor(), current_purpose(), person_id)
+    )
+    context = {"identity": identity, "case_id": parsed, "map": plan()}
+    if request.method == "GET":
+        now = datetime.now(forms.LOCAL_ZONE).strftime(forms.TIME_FORMAT)
+        return _page("outreach/encounter.html", {"occurred_at": now}, {}, **context)
+    errors: forms.Errors = {}
+    encounter_in = forms.parse_encounter(request.form, errors)
+    if errors or encounter_in is None:
+        return _invalid(errors, "outreach/encounter.html", **context)
+
+    def save() -> str:
+        cases.record_encounter(db(), current_actor(), current_purpose(), parsed, encounter_in)
+        return url_for("outreach.person", person_id=person_id)
+
+    try:
+        target = _once(save)
+    except ValidationFailed as failed:
+        return _invalid(forms.plain(failed.errors), "outreach/encounter.html", **context)
+    if isinstance(target, Response):
+        return target
+    return _saved(_("Encounter saved."), target)
+
+
+@bp.route("/people/<person_id>/consent", methods=["GET", "POST"])
+@login_required
+def consent(person_id: str) -> str | Response | tuple[Response | str, int]:
+    parsed = _id(person_id)
+    session, actor, purpose = db(), current_actor(), current_purpose()
+    identity = _WhenShown(lambda: people.read_identity(session, actor, purpose, parsed))
+    given = consents.consents_for(session, actor, purpose, parsed)
+    partners = outreach.partner_organisations(session, actor)
+    now = datetime.now(UTC)
+    active = [c for c in given if c.is_active(now)]
+    context: dict[str, Any] = {
+        "identity": identity,
+        "active": active,
+        "partners": partners,
+        "partner_names": {p.id: p.name for p in partners},
+        "consent_purposes": [(p, *labels.purpose_info(p)) for p in CONSENT_PURPOSES],
+        "kinds": list(labels.ORG_KIND_LABELS.items()),
+        "kind_labels": labels.ORG_KIND_LABELS,
+        "purpose_info": labels.purpose_info,
+        "now": now,
+    }
+    if request.method == "GET":
+        return _page("outreach/consent.html", _consent_form(active), {}, **context)
+    target = url_for("outreach.person", person_id=parsed)
+    revoke = request.form.get("revoke")
+    if revoke:
+        if _id(revoke) not in {c.id for c in active}:
+            abort(404)
+        consents.revoke_consent(session, actor, purpose, _id(revoke))
+        return _saved(_("Consent withdrawn."), target)
+    errors: forms.Errors = {}
+    consent_in = forms.parse_consent(
+        request.form, errors, {p.id for p in partners}, CONSENT_PURPOSES
+    )
+    replaces = request.form.get("replaces")
+    if replaces and _id(replaces) not in {c.id for c in active}:
+        errors.setdefault("replaces", []).append(_("This consent was already changed."))
+    if errors or consent_in is None:
+        return _invalid(errors, "outreach/consent.html", **context)
+
+    def save() -> str:
+        if replaces:  # an update: the old consent ends as the new one starts
+            consents.revoke_consent(session, actor, purpose, _id(replaces))
+        consents.record_consent(session, actor, purpose, parsed, consent_in)
+        return target
+
+    try:
+        saved = _once(save)
+    except ValidationFailed as failed:
+        return _invalid(forms.plain(failed.errors), "outreach/consent.html", **context)
+    if isinstance(saved, Response):
+        return saved
+    return _saved(_("Consent recorded."), saved)
+
+
+def _consent_form(active: list[consents.ConsentView]) -> dict[str, Any]:
+    """The form's starting values: the consent being changed (?change=<id>), else a year."""
+    wanted = request.args.get("change", "")
+    current = next((c for c in active if str(c.id) == wanted), None)
+    if current is None:
+        # Coming from a refused referral: its partner and purpose (ids, not personal data).
+        expires = (datetime.now(forms.LOCAL_ZONE) + timedelta(days=365)).date()
+        return {
+            "expires_on": expires.isoformat(),
+            "recipient_org_ids": request.args.getlist("org"),
+            "purposes": request.args.getlist("purpose"),
+        }
+    return {
+        "replaces": str(current.id),
+        "purposes": [p.value for p in current.purposes],
+        "recipient_org_ids": [str(o) for o in current.recipient_org_ids],
+        "recipient_org_kinds": list(current.recipient_org_kinds),
+        "expires_on": (
+            current.expires_at.astimezone(forms.LOCAL_ZONE).date().isoformat()
+            if current.expires_at
+            else ""
+        ),
+    }
+
+
+@bp.route("/cases/<case_id>/refer", methods=["GET", "POST"])
+@login_required
+def refer(case_id: str) -> str | Response | tuple[Response | str, int]:
+    parsed = _id(case_id)
+    session, actor, purpose = db(), current_actor(), current_purpose()
+    person_id = _own_case_person(parsed)
+    identity = _WhenShown(lambda: people.read_identity(session, actor, purpose, person_id))
+    partners = outreach.partner_organisations(session, actor)
+    context: dict[str, Any] = {
+        "identity": identity,
+        "case_id": parsed,
+        "partners": partners,
+        "consent_purposes": [(p, *labels.purpose_info(p)) for p in CONSENT_PURPOSES],
+        "kind_labels": labels.ORG_KIND_LABELS,
+        "may_override": False,
+    }
+    if request.method == "GET":
+        start = {"purpose": purpose.value if purpose in CONSENT_PURPOSES else ""}
+        return _page("outreach/refer.html", start, {}, **context)
+    errors, values = _parse_referral(request.form, {p.id for p in partners})
+    override = request.form.get("override") == "yes"
+    justification = (request.form.get("justification") or "").strip()
+    if override and not justification:
+        errors.setdefault("justification", []).append(
+            _("Say why the person's consent is not asked for.")
+        )
+    if errors:
+        context["may_override"] = override
+        return _invalid(errors, "outreach/refer.html", **context)
+    to_org, referral_purpose, need, note = values
+    if override:
+        # The reason is kept with the referral, sealed like its note (never in the log in clear).
+        note = "\n\n".join(
+            t for t in (note, _("Consent override: %(why)s", why=justification)) if t
+        )
+    try:
+        cases.refer(session, actor, purpose, parsed, to_org, referral_purpose, need, note, override)
+    except ValidationFailed as failed:
+        plain = forms.plain(failed.errors)
+        if "consent" in failed.errors:
+            partner = next(p.name for p in partners if p.id == to_org)
+            plain["consent"] = [
+                _(
+                    "This person has not agreed to share their file with %(org)s for "
+                    "“%(purpose)s”. Ask them and record their consent first.",
+                    org=partner,
+                    purpose=labels.purpose_info(referral_purpose)[0],
+                )
+            ]
+            context["may_override"] = outreach.may_override_consent(
+                session, actor, referral_purpose, parsed
+            )
+        return _invalid(plain, "outreach/refer.html", **context)
+    return _saved(_("Referral sent."), url_for("outreach.person", person_id=person_id))
+
+
+def _parse_referral(
+    form: forms.Form, partner_ids: set[uuid.UUID]
+) -> tuple[forms.Errors, tuple[uuid.UUID, Purpose, NeedCategory | None, str | None]]:
+    errors: forms.Errors = {}
+    to_org = None
+    with contextlib.suppress(ValueError):
+        to_org = uuid.UUID(form.get("to_org", ""))
+    if to_org not in partner_ids:
+        errors["to_org"] = [_("Choose the organisation to refer to.")]
+    try:
+        referral_purpose = Purpose(form.get("purpose", ""))
+    except ValueError:
+        referral_purpose = Purpose.OUTREACH
+        errors["purpose"] = [_("Choose what the referral is for.")]
+    if referral_purpose not in CONSENT_PURPOSES:
+        errors["purpose"] = [_("Choose what the referral is for.")]
+    need: NeedCategory | None = None
+    if form.get("need"):
+        try:
+            need = NeedCategory(form.get("need", ""))
+        except ValueError:
+            errors["need"] = [_("Choose a need from the list.")]
+    note = (form.get("note") or "").strip() or None
+    if note and len(note) > MAX_NOTE_LENGTH:
+        errors["note"] = [_("Please keep this under %(n)s characters.", n=MAX_NOTE_LENGTH)]
+    return errors, (to_org or uuid.UUID(int=0), referral_purpose, need, note)

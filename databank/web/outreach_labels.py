@@ -1,0 +1,115 @@
+"""The words of the outreach pages: labels of the vocabularies, field names, local dates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from babel import dates as babel_dates
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from databank.domain import geo
+from databank.domain.enums import NeedSeverity, OrgKind
+from databank.domain.vocab import (
+    ETHOS_LABELS,
+    NEED_LABELS,
+    SERVICE_LABELS,
+    EthosCategory,
+    NeedCategory,
+    ServiceGiven,
+)
+from databank.services.inputs import MAX_NOTE_LENGTH
+from databank.web.auth import purpose_info as purpose_info
+from databank.web.i18n import select_locale
+from databank.web.outreach_forms import LOCAL_ZONE
+
+ORG_KIND_LABELS = {
+    OrgKind.COUNCIL: _l("Council social services"),
+    OrgKind.CHARITY: _l("Charities"),
+    OrgKind.HOUSING_PROVIDER: _l("Housing providers"),
+    OrgKind.HEALTH: _l("Health services"),
+    OrgKind.OTHER: _l("Other organisations"),
+}
+SEVERITY_LABELS = {
+    NeedSeverity.LOW: _l("Low"),
+    NeedSeverity.MEDIUM: _l("Medium"),
+    NeedSeverity.HIGH: _l("High"),
+    NeedSeverity.URGENT: _l("Urgent"),
+}
+
+
+# Field keys of errors -> (label, id of the control to jump to) for the error summary.
+FIELD_NAMES = {
+    "family_name": (_l("Family name"), "family_name"),
+    "given_name": (_l("First name"), "given_name"),
+    "birth_date": (_l("Date of birth"), "birth_date"),
+    "phone": (_l("Phone number"), "phone"),
+    "living_situation": (_l("Where do they sleep now?"), "living_situation"),
+    "needs": (_l("Needs"), "needs-group"),
+    "services_given": (_l("Services given"), "services-group"),
+    "occurred_at": (_l("When"), "occurred_at"),
+    "place": (_l("Where"), "place-group"),
+    "district": (_l("District"), "district"),
+    "notes": (_l("Short note"), "notes"),
+    "recipients": (_l("Who may see the file?"), "recipients-group"),
+    "purposes": (_l("What for?"), "purposes-group"),
+    "expires_on": (_l("Until"), "expires_on"),
+    "replaces": (_l("Consent"), "record-title"),
+    "to_org": (_l("Refer to"), "to_org-group"),
+    "purpose": (_l("What for?"), "ref-purpose"),
+    "need": (_l("Main need"), "need"),
+    "note": (_l("Reason for the referral"), "note"),
+    "justification": (_l("Why"), "justification"),
+    "consent": (_l("Consent"), "consent"),
+}
+
+
+def vocabulary() -> dict[str, Any]:
+    """The closed lists the forms offer, labelled in the user's language."""
+    locale = select_locale()
+    return {
+        "needs_list": [(c.value, NEED_LABELS[c].for_locale(locale)) for c in NeedCategory],
+        "severities": [(s.value, SEVERITY_LABELS[s]) for s in NeedSeverity],
+        "services_list": [(s.value, SERVICE_LABELS[s].for_locale(locale)) for s in ServiceGiven],
+        "ethos_list": [(e.value, ETHOS_LABELS[e].for_locale(locale)) for e in EthosCategory],
+        "districts": sorted(geo.LYON_DISTRICTS, key=lambda d: d.name),
+        "need_label": lambda c: NEED_LABELS[c].for_locale(locale),
+        "severity_label": lambda s: SEVERITY_LABELS[s],
+        "service_label": service_label,
+        "ethos_label": lambda e: ETHOS_LABELS[e].for_locale(locale),
+        "district_name": district_name,
+        "max_note": MAX_NOTE_LENGTH,
+        "names": FIELD_NAMES,
+        "new_submission_id": lambda: str(uuid.uuid4()),
+        "format_date": local_date,
+        "format_datetime": local_datetime,
+    }
+
+
+def local_datetime(value: datetime, width: str = "short") -> str:
+    """A time as the worker lived it: in the city's time zone, in the user's language."""
+    return babel_dates.format_datetime(value, width, tzinfo=LOCAL_ZONE, locale=get_locale())
+
+
+def local_date(value: date | datetime, width: str = "medium") -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(LOCAL_ZONE).date()
+    return babel_dates.format_date(value, width, locale=get_locale())
+
+
+def service_label(value: str) -> str:
+    try:
+        return SERVICE_LABELS[ServiceGiven(value)].for_locale(select_locale())
+    except ValueError:  # a service recorded by an import under another word
+        return value
+
+
+def district_name(geohash: str | None) -> str:
+    """A district geohash in words: the demo districts whose centroid falls in that cell."""
+    if not geohash:
+        return ""
+    names = [d.name for d in geo.LYON_DISTRICTS if d.geohash5.startswith(geohash[:5])]
+    return " / ".join(names) if names else _("area %(code)s", code=geohash[:5])
