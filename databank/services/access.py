@@ -289,3 +289,19 @@ def require_any_role(session: Session, actor: Actor, roles: set[Role], event: st
             rule="platform.role_not_permitted",
         )
         raise AccessRefused([entry], actor)
+
+
+def require_account_admin(session: Session, actor: Actor, org_id: uuid.UUID, event: str) -> None:
+    """Staff accounts are managed by an org admin, of their own organisation only (refusals logged).
+
+    Invitations, deactivation, two-factor resets and the staff list all ask here.
+    """
+    require_any_role(session, actor, {Role.ORG_ADMIN}, event)
+    if org_id != actor.org_id:
+        entry = audit_log.EntryIn(
+            event=event,
+            owner_org_id=org_id,
+            decision=Decision.DENY.value,
+            rule="platform.accounts_of_other_org",
+        )
+        raise AccessRefused([entry], actor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,8 +22,8 @@ from databank.domain.enums import (
     Purpose,
     ReferralStatus,
 )
-from databank.domain.errors import Conflict, Erased, NotFound, ValidationFailed
-from databank.domain.vocab import EthosCategory, NeedCategory
+from databank.domain.errors import BadRequest, Conflict, Erased, NotFound, ValidationFailed
+from databank.domain.vocab import CloseReason, EthosCategory, NeedCategory
 from databank.models import Case, Encounter, Identity, Need, Person, Referral
 from databank.services import access, rows, sharing
 from databank.services.actors import Actor
@@ -53,6 +54,9 @@ class NeedView:
     severity: NeedSeverity
     status: NeedStatus
     identified_at: datetime
+
+    def __repr__(self) -> str:  # a need can be health data: keep it out of logs and tracebacks
+        return f"NeedView(id={self.id}, <hidden>)"
 
 
 @dataclass(frozen=True)
@@ -217,11 +221,18 @@ def close_case(
 ) -> None:
     purpose = access.parse_purpose(purpose)
     case, _person = _authorized_case(session, actor, Action.UPDATE, purpose, case_id, ("status",))
+    try:
+        code = CloseReason(reason)
+    except ValueError:
+        known = ", ".join(r.value for r in CloseReason)
+        raise ValidationFailed(
+            "the closing has invalid fields", {"reason": [f"use one of: {known}"]}
+        ) from None
     if case.status is CaseStatus.CLOSED:
         raise Conflict("the case is already closed")
     case.status = CaseStatus.CLOSED
     case.closed_at = datetime.now(UTC)
-    case.close_reason = reason[:32]
+    case.close_reason = code.value
 
 
 def record_encounter(
@@ -330,8 +341,77 @@ def read_case(
     """
     purpose = access.parse_purpose(purpose)
     case, person = _load_case(session, case_id)
+    # The sealed rows are fetched before the decision: fetching releases nothing, and the
+    # decision's log entry locks the log's head until commit, so less happens while it is held.
+    rows = _case_rows(session, case, person)
     grant = _authorize_case(session, actor, Action.READ, purpose, case, CASE_FIELDS)
-    key = _case_key(session, case, person)
+    return view_of(session, case, person, grant, rows)
+
+
+@dataclass(frozen=True)
+class _CaseRows:
+    """A case's sealed rows and key, fetched but not opened."""
+
+    key: SealingKey | None  # None: the person was erased
+    needs: tuple[Need, ...]
+    encounters: tuple[Encounter, ...]
+
+
+def case_rows_many(
+    session: Session, found: Sequence[tuple[Case, Person]]
+) -> dict[uuid.UUID, _CaseRows]:
+    """The sealed rows and keys of several cases, in one query per table (and one key query per
+    holding organisation), for pages that show several cases at once."""
+    live = [(case, person) for case, person in found if person.status is not PersonStatus.ERASED]
+    ids = [case.id for case, _person in live]
+    keys: dict[tuple[uuid.UUID, uuid.UUID], SealingKey] = {}
+    for org_id in {case.org_id for case, _person in live}:
+        people_of_org = [case.person_id for case, _person in live if case.org_id == org_id]
+        for person_id, key in (
+            keyring_of(session).subject_keys(session, org_id, people_of_org).items()
+        ):
+            keys[(org_id, person_id)] = key
+    needs: dict[uuid.UUID, list[Need]] = {i: [] for i in ids}
+    encounters: dict[uuid.UUID, list[Encounter]] = {i: [] for i in ids}
+    if ids:
+        for need in session.execute(
+            select(Need).where(Need.case_id.in_(ids)).order_by(Need.identified_at)
+        ).scalars():
+            needs[need.case_id].append(need)
+        for encounter in session.execute(
+            select(Encounter).where(Encounter.case_id.in_(ids)).order_by(Encounter.occurred_at)
+        ).scalars():
+            encounters[encounter.case_id].append(encounter)
+    return {
+        case.id: _CaseRows(
+            keys.get((case.org_id, case.person_id)),
+            tuple(needs.get(case.id, ())),
+            tuple(encounters.get(case.id, ())),
+        )
+        for case, _person in found
+    }
+
+
+def _case_rows(session: Session, case: Case, person: Person) -> _CaseRows:
+    return case_rows_many(session, [(case, person)])[case.id]
+
+
+def view_of(
+    session: Session,
+    case: Case,
+    person: Person,
+    grant: access.Grant,
+    rows: _CaseRows | None = None,
+) -> CaseView:
+    """The case as `grant` releases it (the caller authorized and logged the read for it).
+
+    Withheld fields are never decrypted; a location is coarsened to the released level here.
+    """
+    if rows is None:
+        rows = _case_rows(session, case, person)
+    if rows.key is None:
+        raise Erased("this person's data was erased")
+    key = rows.key
     unseal = RowSealer(key, case.org_id, "cases", case.id, case.person_id).open
     level = grant.location_level
     wants_point = level >= LocationLevel.STREET
@@ -339,20 +419,13 @@ def read_case(
     if grant.has("needs") or grant.has("health"):
         needs = tuple(
             NeedView(n.id, n.category, n.severity, n.status, n.identified_at)
-            for n in session.execute(
-                select(Need).where(Need.case_id == case.id).order_by(Need.identified_at)
-            ).scalars()
+            for n in rows.needs
             if grant.has("health" if n.category in HEALTH_NEEDS else "needs")
         )
     encounters: tuple[EncounterView, ...] = ()
     if grant.has("encounters"):
         encounters = tuple(
-            _open_encounter(key, e, level, grant.has("notes"))
-            for e in session.execute(
-                select(Encounter)
-                .where(Encounter.case_id == case.id)
-                .order_by(Encounter.occurred_at)
-            ).scalars()
+            _open_encounter(key, e, level, grant.has("notes")) for e in rows.encounters
         )
     shows = grant.has
     return CaseView(
@@ -410,6 +483,27 @@ class CaseSummary:
     place: Place | None
 
 
+# Caseload orders: none sorts on personal data (names are sealed, so SQL could not anyway), nor
+# on a field a partner's policy may withhold (the order would reveal it).
+CASE_SORTS = {
+    "opened_desc": (Case.opened_at.desc(), Case.id),
+    "opened_asc": (Case.opened_at.asc(), Case.id),
+}
+
+
+def _is_district_cell(value: str) -> bool:
+    try:
+        return len(value) == 5 and geo.coarsen(value, 5) == value
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class CasePage:
+    lines: list[CaseSummary]
+    more: bool  # visible cases follow this page (a policy may still hide some of them)
+
+
 def list_cases(
     session: Session,
     actor: Actor,
@@ -418,13 +512,54 @@ def list_cases(
     limit: int = 50,
     offset: int = 0,
     own_only: bool = False,
+    *,
+    need: NeedCategory | None = None,
+    district: str | None = None,
+    living_situation: EthosCategory | None = None,
+    sort: str = "opened_desc",
 ) -> list[CaseSummary]:
+    """The lines of `case_page` (same arguments)."""
+    return case_page(
+        session,
+        actor,
+        purpose,
+        status,
+        limit,
+        offset,
+        own_only,
+        need=need,
+        district=district,
+        living_situation=living_situation,
+        sort=sort,
+    ).lines
+
+
+def case_page(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose | str,
+    status: CaseStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    own_only: bool = False,
+    *,
+    need: NeedCategory | None = None,
+    district: str | None = None,
+    living_situation: EthosCategory | None = None,
+    sort: str = "opened_desc",
+) -> CasePage:
     """The cases the actor's org may see for this purpose: its own, consented and referred ones.
 
-    SQL keeps out every case the org may not see at all; then each row gets its field decisions
-    (status, location), logged like any read.
+    SQL keeps out every case the org may not see at all, and applies the filters (status, need
+    category, district geohash cell, ETHOS category); then each row gets its field decisions,
+    logged like any read. A row matched by a filter on a field the policy withholds from the
+    actor is left out: otherwise the filter would reveal the withheld value.
     """
     purpose = access.parse_purpose(purpose)
+    if sort not in CASE_SORTS:
+        raise BadRequest("unknown sort", {"sort": [f"one of: {', '.join(CASE_SORTS)}"]})
+    if district is not None and not _is_district_cell(district):
+        raise BadRequest("bad district", {"district": ["a 5-character geohash cell"]})
     # First the list itself: a role without access to case content is refused once, here.
     access.authorize(
         session, actor, Action.SEARCH, purpose, access.Resource("case_list", None, actor.org_id)
@@ -434,15 +569,32 @@ def list_cases(
     else:
         visible = sharing.visible_cases_clause(session, actor.org_id, actor.org_kind, purpose)
     query = select(Case).where(visible)
+    fields = ["status", "location"]
     if status is not None:
         query = query.where(Case.status == status)
-    found = (
-        session.execute(query.order_by(Case.opened_at.desc(), Case.id).limit(limit).offset(offset))
+    if living_situation is not None:
+        query = query.where(Case.living_situation == living_situation)
+        fields.append("living_situation")
+    if district is not None:
+        query = query.where(Case.area_geohash.startswith(district, autoescape=True))
+    need_field = None
+    if need is not None:
+        need_field = "health" if need in HEALTH_NEEDS else "needs"
+        fields.append(need_field)
+        query = query.where(
+            select(Need.id).where(Need.case_id == Case.id, Need.category == need).exists()
+        )
+    # One row past the page tells whether another page follows (limit and offset count the
+    # visible rows, before the field decisions below may leave some out).
+    found = list(
+        session.execute(query.order_by(*CASE_SORTS[sort]).limit(limit + 1).offset(offset))
         .scalars()
         .all()
     )
+    more = len(found) > limit
+    found = found[:limit]
     if not found:
-        return []
+        return CasePage([], more)
     orgs = orgs_of(session)
     grants = access.authorize_many(
         session,
@@ -450,11 +602,20 @@ def list_cases(
         Action.READ,
         purpose,
         [access.Resource.of_case(c) for c in found],
-        fields=("status", "location"),
+        fields=tuple(fields),
         result_count=len(found),
         partial_ok=True,
     )
-    return [
+
+    def filters_released(g: access.Grant) -> bool:
+        return (
+            (status is None or g.has("status"))
+            and (living_situation is None or g.has("living_situation"))
+            and (district is None or g.location_level >= LocationLevel.DISTRICT)
+            and (need_field is None or g.has(need_field))
+        )
+
+    lines = [
         CaseSummary(
             id=c.id,
             person_id=c.person_id,
@@ -466,5 +627,6 @@ def list_cases(
             place=_place(min(g.location_level, LocationLevel.DISTRICT), c.area_geohash, None),
         )
         for c, g in zip(found, grants, strict=True)
-        if g.fields
+        if g.fields and filters_released(g)
     ]
+    return CasePage(lines, more)

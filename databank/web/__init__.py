@@ -6,10 +6,32 @@ from flask import Flask
 
 
 def init_web(app: Flask) -> None:
-    from databank.web import audit, auth, errors, pages, security
+    from databank.web import (
+        account,
+        admin,
+        api,
+        audit,
+        auth,
+        errors,
+        i18n,
+        inputs,
+        navigation,
+        outreach,
+        pages,
+        security,
+        tokens,
+    )
 
     security.init_app(app)
+    inputs.init_app(app)
+    i18n.init_app(app)
+    app.context_processor(navigation.context)
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
+    api.init_app(app)
+    app.register_blueprint(tokens.bp)
+    app.register_blueprint(outreach.bp)

@@ -7,14 +7,14 @@ content, so nothing here can show a case.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Response
 
@@ -35,8 +35,11 @@ from databank.schemas.audit import (
 from databank.services import alerts, audit_console
 from databank.services.actors import Actor
 from databank.services.audit_console import EntryFilter, ExportFormat
+from databank.web.api import auth as api_auth
+from databank.web.api import io as api_io
 from databank.web.auth import current_actor, login_required
 from databank.web.runtime import db
+from databank.web.service_messages import message, plain
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,22 +48,23 @@ bp = Blueprint("audit", __name__)
 MIMETYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 # Paging parameters: kept out of export links and of the filter form's hidden state.
 PAGING = ("limit", "before_seq")
+# The review form's fields and the alert statuses, in the user's language (flash messages).
+REVIEW_FIELDS = {"status": _l("Outcome"), "note": _l("Note")}
+ALERT_STATUS_LABELS = {
+    AlertStatus.OPEN.value: _lp("alert status", "open"),
+    AlertStatus.JUSTIFIED.value: _lp("alert status", "justified"),
+    AlertStatus.ESCALATED.value: _lp("alert status", "escalated"),
+    AlertStatus.CLOSED.value: _lp("alert status", "closed"),
+}
 
 
 def api_login_required(view: F) -> F:
-    """The API answers a missing session with a 401 in the JSON error shape, not a redirect."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            abort(401, description="Sign in first.")
-        return view(*args, **kwargs)
-
-    return cast(F, wrapper)
+    """A bearer token with `audit:read`, or a signed-in session; else the JSON error shape."""
+    return api_auth.requires("audit:read")(view)
 
 
 def _api_actor() -> Actor:
-    return dataclasses.replace(current_actor(), channel="api")
+    return api_auth.caller().actor
 
 
 def _messages(error: ValidationError) -> dict[str, list[str]]:
@@ -106,15 +110,6 @@ def _download(data: bytes, fmt: str) -> Response:
 # --- pages -----------------------------------------------------------------------------------
 
 
-@bp.app_context_processor
-def _console_link() -> dict[str, object]:
-    """Whether the header offers the console (display only: the service decides access)."""
-    if not current_user.is_authenticated:
-        return {"audit_console_link": False}
-    roles: frozenset[str] = current_user.user.roles
-    return {"audit_console_link": not roles.isdisjoint(audit_console.AUDITOR_ROLES)}
-
-
 def _form_context(args: Mapping[str, str]) -> dict[str, object]:
     return {"form": args, "purposes": [p.value for p in Purpose], "decisions": DECISIONS}
 
@@ -128,7 +123,8 @@ def index() -> str | tuple[str, int]:
     except ValidationError as error:
         audit_console.require_auditor(session, actor)
         context = _form_context(args)
-        return render_template("audit/entries.html", errors=_messages(error), **context), 400
+        errors = plain(_messages(error))
+        return render_template("audit/entries.html", errors=errors, **context), 400
     page = audit_console.search(session, actor, EntryFilter(**data))
     filters = {k: v for k, v in args.items() if k not in PAGING}
     next_url = None
@@ -183,15 +179,23 @@ def review_alert(alert_id: str) -> Response:
     except ValidationError as error:
         audit_console.require_auditor(session, actor)
         for field, messages in _messages(error).items():
-            flash(f"The review was not saved: {field}: {' '.join(messages)}")
+            label = str(REVIEW_FIELDS.get(field, field))
+            flash(
+                _(
+                    "The review was not saved: %(field)s: %(messages)s",
+                    field=label,
+                    messages=" ".join(message(m) for m in messages),
+                )
+            )
         return redirect(url_for("audit.alerts_page"), 303)
     try:
         alerts.review(session, actor, parsed, AlertStatus(data["status"]), data["note"])
     except (Conflict, NotFound, ValidationFailed) as error:
         # Refusals (AccessRefused) are not caught: the error handler logs them.
-        flash(f"The review was not saved: {error.message}.")
+        flash(_("The review was not saved: %(reason)s.", reason=message(error.message)))
     else:
-        flash(f"Alert {str(parsed)[:8]} marked {data['status']}.")
+        status = str(ALERT_STATUS_LABELS.get(data["status"], data["status"]))
+        flash(_("Alert %(id)s marked “%(status)s”.", id=str(parsed)[:8], status=status))
     return redirect(url_for("audit.alerts_page"), 303)
 
 
@@ -258,12 +262,12 @@ def api_alerts() -> dict[str, Any]:
 
 
 @bp.route("/api/v1/audit/alerts/<alert_id>/review", methods=["POST"])
-@api_login_required
+@api_auth.requires("audit:review")
 def api_review_alert(alert_id: str) -> dict[str, Any]:
     session, actor = db(), _api_actor()
     parsed = _uuid(alert_id, "alert_id", api=True)
     # JSON only: with no CSRF token on /api/, a cross-site form cannot send this content type.
-    body = request.get_json(silent=True) if request.is_json else None
+    body = api_io.json_object()
     if not isinstance(body, dict):
         audit_console.require_auditor(session, actor)
         raise BadRequest("send a JSON object", {"body": ["must be a JSON object"]})

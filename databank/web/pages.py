@@ -1,34 +1,173 @@
-"""Pages of the web interface so far: caseload, case page, the org policy; all through services."""
+"""Case worker pages: caseload, case page with the cross-org timeline, referrals received, the
+statistics placeholder, the org policy; all through services, which decide and log each read."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from databank.domain.enums import Purpose
-from databank.services import access, breakglass, cases, policy_view
+from databank.domain import geo
+from databank.domain.enums import CaseStatus, Purpose, ReferralStatus
+from databank.domain.vocab import ETHOS_LABELS, NEED_LABELS, EthosCategory, NeedCategory
+from databank.services import access, breakglass, caseload, cases, policy_view, timeline
 from databank.web.auth import current_actor, current_purpose, login_required
+from databank.web.i18n import select_locale
 from databank.web.runtime import db, log_refusal
 
 bp = Blueprint("pages", __name__)
+T = TypeVar("T")
+
+PAGE_SIZE = 25
 
 # What a withheld field means, in words a worker can repeat to a person.
 FIELD_LABELS = {
-    "identity": "identity",
-    "contact": "contact details",
-    "status": "case status",
-    "living_situation": "living situation",
-    "flags": "protection flags",
-    "needs": "needs",
-    "health": "health needs",
-    "notes": "notes",
-    "encounters": "encounters",
-    "location": "location",
-    "referrals": "referrals",
-    "consents": "consents",
+    "identity": _l("identity"),
+    "contact": _l("contact details"),
+    "status": _l("case status"),
+    "living_situation": _l("living situation"),
+    "flags": _l("protection flags"),
+    "needs": _l("needs"),
+    "health": _l("health needs"),
+    "notes": _l("notes"),
+    "encounters": _l("encounters"),
+    "location": _l("location"),
+    "referrals": _l("referrals"),
+    "consents": _l("consents"),
 }
+# Filter values in the query string are codes of closed vocabularies, never personal data.
+# Needs are numbered in the vocabulary's order and living situations by their ETHOS number, so a
+# filter form listing every category never prints a case's stored value (the route-walk test
+# looks for those in every page).
+NEED_CODES: Mapping[str, NeedCategory] = {str(n): c for n, c in enumerate(NeedCategory, 1)}
+SITUATION_CODES: Mapping[str, EthosCategory] = {
+    str(c.number) if c.number is not None else c.value: c for c in EthosCategory
+}
+STATUS_CODES: Mapping[str, CaseStatus] = {s.value: s for s in CaseStatus}
+# Need severities and statuses, referral statuses: closed vocabularies, shown translated.
+ENUM_LABELS = {
+    "low": _l("low"),
+    "medium": _l("medium"),
+    "high": _l("high"),
+    "urgent": _l("urgent"),
+    "identified": _l("identified"),
+    "in_progress": _l("in progress"),
+    "met": _l("met"),
+    "declined": _l("declined"),
+    "pending": _l("pending"),
+    "accepted": _l("accepted"),
+    "withdrawn": _l("withdrawn"),
+}
+SORTS = {"opened_desc": _l("Newest first"), "opened_asc": _l("Oldest first")}
+
+
+@dataclass
+class CaseloadFilters:
+    """The caseload's query string, checked; `errors` names each bad parameter."""
+
+    status: CaseStatus | None = None
+    need: NeedCategory | None = None
+    district: str | None = None  # a district code (geo.DISTRICTS_BY_CODE)
+    situation: EthosCategory | None = None
+    sort: str = "opened_desc"
+    page: int = 1
+    raw: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def args(self, **changes: object) -> dict[str, object]:
+        """The query string of this filter set, with some values changed (for page links)."""
+        merged: dict[str, object] = {k: v for k, v in self.raw.items() if v and k != "page"}
+        merged.update(changes)
+        return merged
+
+
+def _pick(raw: dict[str, str], name: str, codes: Mapping[str, T]) -> T | None:
+    value = raw.get(name, "")
+    return codes.get(value) if value else None
+
+
+def _caseload_filters(args: Mapping[str, str]) -> CaseloadFilters:
+    names = ("status", "need", "district", "situation", "sort", "page")
+    raw = {name: args.get(name, "").strip() for name in names}
+    found = CaseloadFilters(raw=raw)
+    choices: dict[str, Mapping[str, object]] = {
+        "status": STATUS_CODES,
+        "need": NEED_CODES,
+        "district": geo.DISTRICTS_BY_CODE,
+        "situation": SITUATION_CODES,
+        "sort": SORTS,
+    }
+    for name, codes in choices.items():
+        if raw[name] and raw[name] not in codes:
+            found.errors[name] = [_("Choose one of the options in the list.")]
+    found.status = _pick(raw, "status", STATUS_CODES)
+    found.need = _pick(raw, "need", NEED_CODES)
+    found.situation = _pick(raw, "situation", SITUATION_CODES)
+    found.district = raw["district"] if raw["district"] in geo.DISTRICTS_BY_CODE else None
+    found.sort = raw["sort"] if raw["sort"] in SORTS else "opened_desc"
+    if raw["page"]:
+        if raw["page"].isdigit() and 1 <= int(raw["page"]) <= 10_000:
+            found.page = int(raw["page"])
+        else:
+            found.errors["page"] = [_("A page number from 1.")]
+    return found
+
+
+def _filter_options() -> dict[str, list[tuple[str, str]]]:
+    locale = select_locale()
+    return {
+        "status": [("open", _("Open")), ("closed", _("Closed"))],
+        "need": [(code, NEED_LABELS[c].for_locale(locale)) for code, c in NEED_CODES.items()],
+        "situation": [
+            (code, ETHOS_LABELS[c].for_locale(locale)) for code, c in SITUATION_CODES.items()
+        ],
+        "district": [(d.code, d.name) for d in geo.LYON_DISTRICTS],
+        "sort": [(code, str(label)) for code, label in SORTS.items()],
+    }
+
+
+@bp.app_template_filter("vocab")
+def vocab_label(value: object) -> str:
+    """A need or living situation in the user's language."""
+    locale = select_locale()
+    if isinstance(value, NeedCategory):
+        return NEED_LABELS[value].for_locale(locale)
+    if isinstance(value, EthosCategory):
+        return ETHOS_LABELS[value].for_locale(locale)
+    return str(value)
+
+
+@bp.app_template_filter("enum_label")
+def enum_label(value: object) -> str:
+    """A severity or status in the user's language (its code if it has no label)."""
+    code = str(getattr(value, "value", value))
+    return str(ENUM_LABELS.get(code, code))
+
+
+@bp.app_template_filter("field_label")
+def field_label(name: str) -> str:
+    return str(FIELD_LABELS.get(name, name))
+
+
+@bp.app_context_processor
+def _formatters() -> dict[str, object]:
+    return {"format_date": format_date, "format_datetime": format_datetime}
+
+
+@bp.app_template_filter("district_name")
+def district_name(place: cases.Place | None) -> str:
+    """The demo district a released district-or-finer cell lies in ('' for a city-level cell)."""
+    if place is None or place.geohash is None or len(place.geohash) < 5:
+        return ""
+    lat, lon = geo.decode(place.geohash[:5])
+    return geo.nearest_district(lat, lon).name
 
 
 @bp.route("/healthz")
@@ -38,15 +177,44 @@ def healthz() -> dict[str, str]:
 
 @bp.route("/")
 @login_required
-def home() -> str:
+def home() -> str | tuple[str, int]:
+    filters = _caseload_filters(request.args)
+    options = _filter_options()
+    if filters.errors:
+        page = render_template(
+            "home.html", caseload=[], names={}, filters=filters, options=options, more=False
+        )
+        return page, 400
     session = db()
+    actor, purpose = current_actor(), current_purpose()
+    district = geo.DISTRICTS_BY_CODE[filters.district].geohash5 if filters.district else None
     try:
-        caseload = cases.list_cases(session, current_actor(), current_purpose(), limit=50)
+        found = cases.case_page(
+            session,
+            actor,
+            purpose,
+            status=filters.status,
+            limit=PAGE_SIZE,
+            offset=(filters.page - 1) * PAGE_SIZE,
+            need=filters.need,
+            district=district,
+            living_situation=filters.situation,
+            sort=filters.sort,
+        )
     except access.AccessRefused as refusal:
         # Auditors and other roles without case content: the refusal is logged, the page says so.
         log_refusal(refusal)
-        return render_template("home.html", caseload=None)
-    return render_template("home.html", caseload=caseload)
+        return render_template("home.html", caseload=None, filters=filters, options=options)
+    own = [c.person_id for c in found.lines if c.org_id == actor.org_id]
+    names = caseload.display_names(session, actor, purpose, own) if own else {}
+    return render_template(
+        "home.html",
+        caseload=found.lines,
+        names=names,
+        filters=filters,
+        options=options,
+        more=found.more,
+    )
 
 
 def _case_id(value: str) -> uuid.UUID:
@@ -56,27 +224,49 @@ def _case_id(value: str) -> uuid.UUID:
         abort(404)
 
 
+def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
+    session = db()
+    actor = current_actor()
+    history = timeline.person_timeline(session, actor, purpose, view)
+    records = caseload.case_records(session, actor, purpose, view)
+    holders = caseload.org_names(session, [view.org_id])
+    names = (
+        caseload.display_names(session, actor, purpose, [view.person_id])
+        if view.org_id == actor.org_id
+        else {}
+    )
+    return render_template(
+        "case.html",
+        case=view,
+        labels=FIELD_LABELS,
+        timeline=history,
+        records=records,
+        holder=holders.get(view.org_id, ""),
+        person_name=names.get(view.person_id),
+        read_purpose=purpose,
+    )
+
+
 @bp.route("/cases/<case_id>")
 @login_required
 def case(case_id: str) -> str | tuple[str, int]:
     parsed = _case_id(case_id)
     session = db()
+    purpose = current_purpose()
     try:
-        view = cases.read_case(session, current_actor(), current_purpose(), parsed)
+        view = cases.read_case(session, current_actor(), purpose, parsed)
     except access.AccessRefused as refusal:
         log_refusal(refusal)
         # The refusal page offers break-glass; opening one is itself decided and logged.
         return render_template("case_refused.html", case_id=parsed), 403
-    return render_template("case.html", case=view, labels=FIELD_LABELS)
+    return _render_case(view, purpose)
 
 
 @bp.route("/cases/<case_id>/break-glass", methods=["POST"])
 @login_required
 def break_glass(case_id: str) -> Response:
     parsed = _case_id(case_id)
-    session = db()
-    person_id = cases.person_of_case(session, parsed)
-    breakglass.start(session, current_actor(), person_id, request.form.get("justification", ""))
+    breakglass.start_for_case(db(), current_actor(), parsed, request.form.get("justification", ""))
     return redirect(url_for("pages.emergency_case", case_id=parsed))
 
 
@@ -85,7 +275,36 @@ def break_glass(case_id: str) -> Response:
 def emergency_case(case_id: str) -> str:
     """A case read for the vital interest of the person, inside an open break-glass window."""
     view = cases.read_case(db(), current_actor(), Purpose.VITAL_INTEREST, _case_id(case_id))
-    return render_template("case.html", case=view, labels=FIELD_LABELS)
+    return _render_case(view, Purpose.VITAL_INTEREST)
+
+
+REFERRAL_STATUS_CODES = {s.value: s for s in ReferralStatus}
+
+
+@bp.route("/referrals")
+@login_required
+def referrals() -> str | tuple[str, int]:
+    """Referrals partners sent to the user's organisation, as the policies release them."""
+    raw = request.args.get("status", "").strip()
+    if raw and raw not in REFERRAL_STATUS_CODES:
+        errors = {"status": [_("Choose one of the options in the list.")]}
+        page = render_template("referrals.html", referrals=[], status=raw, errors=errors)
+        return page, 400
+    try:
+        found = caseload.referrals_received(
+            db(), current_actor(), current_purpose(), status=REFERRAL_STATUS_CODES.get(raw)
+        )
+    except access.AccessRefused as refusal:
+        log_refusal(refusal)
+        return render_template("referrals.html", referrals=None, status=raw, errors={})
+    return render_template("referrals.html", referrals=found, status=raw, errors={})
+
+
+@bp.route("/statistics")
+@login_required
+def statistics() -> str:
+    """A placeholder: the anonymised statistics arrive with the analytics work (no data here)."""
+    return render_template("statistics.html")
 
 
 @bp.route("/organisation/policy")

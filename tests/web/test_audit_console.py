@@ -508,14 +508,19 @@ def test_alerts_are_reviewed_through_the_form_and_the_api(
         data={"status": "justified", "note": "Checked with the team.", "csrf_token": token},
     )
     assert posted.status_code == 303
+    # Session calls to the API carry the session's CSRF token in a header.
+    headers = {"X-CSRF-Token": token}
     bad = client.post(
-        f"/api/v1/audit/alerts/{open_ids[1]}/review", json={"status": "open", "note": ""}
+        f"/api/v1/audit/alerts/{open_ids[1]}/review",
+        json={"status": "open", "note": ""},
+        headers=headers,
     )
     assert bad.status_code == 422
     assert {"status", "note"} <= set(bad.get_json()["errors"])
     reviewed = client.post(
         f"/api/v1/audit/alerts/{open_ids[1]}/review",
         json={"status": "escalated", "note": "Needs the DPO."},
+        headers=headers,
     )
     assert reviewed.status_code == 200
     statuses = {

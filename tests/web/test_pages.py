@@ -1,15 +1,31 @@
-"""The first web pages: sign-in, caseload, case page, and the protections around them."""
+"""Web pages: sign-in, caseload with filters, case page and cross-org timeline, referrals
+received, statistics placeholder, and the protections around them."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from databank.domain import geo
+from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.vocab import EthosCategory, NeedCategory
 from databank.models import AuditEntry
+from databank.policy import CaseFacts, Principal, Situation
+from databank.services import cases, consents, orgs, people
+from databank.services.actors import Actor
+from databank.services.cases import CASE_FIELDS
+from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
 from databank.services.runtime import Runtime
+from databank.web.auth import SESSION_PURPOSES
+from databank.web.pages import NEED_CODES
 from databank.web.security import CONTENT_SECURITY_POLICY
+from tests.factories import identity
 from tests.web.conftest import PASSWORD, World, csrf, login
 
 
@@ -84,7 +100,7 @@ def test_forbidden_purpose_cannot_be_chosen(client: FlaskClient, world: World) -
     login(client, "worker")
     client.post("/purpose", data={"purpose": "enforcement", "csrf_token": csrf(client, "/")})
     page = client.get("/").get_data(as_text=True)
-    assert "for the purpose <strong>outreach</strong>" in page
+    assert 'data-purpose="outreach"' in page
 
 
 def test_json_errors_have_one_shape(client: FlaskClient) -> None:
@@ -98,7 +114,7 @@ def test_json_errors_have_one_shape(client: FlaskClient) -> None:
 def test_purpose_switch_is_logged(client: FlaskClient, web_runtime: Runtime) -> None:
     login(client, "worker")
     client.post("/purpose", data={"purpose": "case_management", "csrf_token": csrf(client, "/")})
-    assert "<strong>case_management</strong>" in client.get("/").get_data(as_text=True)
+    assert 'data-purpose="case_management"' in client.get("/").get_data(as_text=True)
     with web_runtime.transaction() as session:
         switches = session.scalars(
             select(AuditEntry.purpose).where(AuditEntry.event == "purpose.switch")
@@ -106,11 +122,35 @@ def test_purpose_switch_is_logged(client: FlaskClient, web_runtime: Runtime) -> 
     assert "case_management" in switches
 
 
+def test_every_other_purpose_is_one_button_away(client: FlaskClient) -> None:
+    """Switching purpose is one click: each other session purpose is a submit button of the bar;
+    forbidden purposes and vital interest are never offered."""
+    login(client, "worker")
+    page = client.get("/").get_data(as_text=True)
+    offered = set(re.findall(r'<button type="submit" name="purpose" value="([a-z_]+)"', page))
+    assert offered == {p.value for p in SESSION_PURPOSES} - {"outreach"}
+    assert not offered & {"enforcement", "immigration_control", "public_order", "vital_interest"}
+
+
+def test_switching_purpose_comes_back_to_the_page(client: FlaskClient) -> None:
+    login(client, "worker")
+    token = csrf(client, "/")
+    back = client.post(
+        "/purpose", data={"purpose": "food_aid", "next": "/referrals", "csrf_token": token}
+    )
+    assert back.headers["Location"].endswith("/referrals")
+    away = client.post(
+        "/purpose",
+        data={"purpose": "outreach", "next": "https://evil.example/", "csrf_token": token},
+    )
+    assert "evil" not in away.headers["Location"]
+
+
 def test_vital_interest_is_not_a_session_purpose(client: FlaskClient) -> None:
     """Vital interest is only reachable through a justified break-glass."""
     login(client, "worker")
     client.post("/purpose", data={"purpose": "vital_interest", "csrf_token": csrf(client, "/")})
-    assert "<strong>outreach</strong>" in client.get("/").get_data(as_text=True)
+    assert 'data-purpose="outreach"' in client.get("/").get_data(as_text=True)
 
 
 def test_policy_page_is_for_admins_and_auditors(client: FlaskClient) -> None:
@@ -142,3 +182,380 @@ def test_policy_page_shows_what_partners_would_see(client: FlaskClient) -> None:
     text = page.get_data(as_text=True)
     assert "What a partner would see" in text
     assert "tables-du-coeur" in text  # every organisation with a policy is listed as a partner
+
+
+# --- Housing officer pages: caseload filters, case page, cross-org timeline, referrals ---------
+
+# Two real policies: Métropole (council) shares status, needs, the district and referrals with a
+# charity's staff for case management if the person agreed; it never shares a place finer than
+# the district, nor notes or encounters. Points at district centroids, so a district filter
+# (by district code) can find them.
+METRO_POINT = geo.DISTRICTS_BY_CODE["lyon-3"]  # geohash5 u05kq
+ENTRAIDE_POINT = geo.DISTRICTS_BY_CODE["lyon-9"]  # geohash5 u05km
+
+
+@dataclass(frozen=True)
+class Pooled:
+    metro_case: uuid.UUID  # held by Métropole, consented and referred to Entraide
+    entraide_case: uuid.UUID  # the same person at Entraide
+    hidden_case: uuid.UUID  # held by Métropole, another person, shared with nobody
+    metro_point: Point
+    person_id: uuid.UUID
+    metro_org: uuid.UUID
+    entraide_org: uuid.UUID
+
+
+def _point(district: geo.District) -> Point:
+    return Point(district.lat, district.lon)
+
+
+@pytest.fixture(scope="module")
+def pooled(web_runtime: Runtime, world: World) -> Pooled:
+    with web_runtime.transaction() as session:
+        entraide = orgs.create_organisation(session, "entraide", "Entraide", OrgKind.CHARITY)
+        metro = orgs.create_organisation(session, "metropole", "Métropole", OrgKind.COUNCIL)
+        for org, slug in ((entraide, "entraide"), (metro, "metropole")):
+            roles = [Role.HOUSING_OFFICER]
+            orgs.create_user(session, org, f"officer@{slug}", "Officer", PASSWORD, roles)
+        orgs.create_user(session, metro, "auditor@metropole", "Aud", PASSWORD, [Role.AUDITOR])
+        officer = frozenset({Role.HOUSING_OFFICER})
+        metro_actor = Actor(None, metro.id, metro.kind, officer)
+        entraide_actor = Actor(None, entraide.id, entraide.kind, officer)
+        person = identity(given_name="Pooled", family_name="Personne")
+
+        def record(point: Point, tag: str) -> IntakeRecord:
+            when = datetime(2026, 5, 6, 7, 8, tzinfo=UTC)
+            return IntakeRecord(
+                identity=person,
+                case=CaseIn(
+                    living_situation=EthosCategory.ETHOS_1_PUBLIC_SPACE,
+                    point=point,
+                    notes=f"CASENOTE-{tag}",
+                ),
+                needs=(NeedIn(NeedCategory.SHELTER),),
+                encounters=(EncounterIn(occurred_at=when, point=point, notes=f"ENCNOTE-{tag}"),),
+            )
+
+        metro_point = _point(METRO_POINT)
+        [at_metro] = people.intake(
+            session, metro_actor, Purpose.CASE_MANAGEMENT, [record(metro_point, "METRO")]
+        )
+        [at_entraide] = people.intake(
+            session,
+            entraide_actor,
+            Purpose.CASE_MANAGEMENT,
+            [record(_point(ENTRAIDE_POINT), "ENTRAIDE")],
+        )
+        assert at_entraide.outcome == "pooled"
+        assert at_entraide.person_id == at_metro.person_id
+        [hidden] = people.intake(
+            session,
+            metro_actor,
+            Purpose.CASE_MANAGEMENT,
+            [
+                IntakeRecord(
+                    identity=identity(given_name="Hidden", family_name="Other"),
+                    case=CaseIn(
+                        living_situation=EthosCategory.ETHOS_1_PUBLIC_SPACE, point=metro_point
+                    ),
+                    needs=(NeedIn(NeedCategory.SHELTER),),
+                )
+            ],
+        )
+        shared = ConsentIn(
+            purposes=(Purpose.CASE_MANAGEMENT, Purpose.OUTREACH),
+            recipient_org_ids=(entraide.id,),
+        )
+        consents.record_consent(
+            session, metro_actor, Purpose.CASE_MANAGEMENT, at_metro.person_id, shared
+        )
+        back = ConsentIn(purposes=(Purpose.CASE_MANAGEMENT,), recipient_org_ids=(metro.id,))
+        consents.record_consent(
+            session, entraide_actor, Purpose.CASE_MANAGEMENT, at_entraide.person_id, back
+        )
+        assert at_metro.case_id is not None
+        assert at_entraide.case_id is not None
+        assert hidden.case_id is not None
+        cases.refer(
+            session,
+            metro_actor,
+            Purpose.CASE_MANAGEMENT,
+            at_metro.case_id,
+            entraide.id,
+            Purpose.CASE_MANAGEMENT,
+            need=NeedCategory.SHELTER,
+        )
+        cases.refer(
+            session,
+            entraide_actor,
+            Purpose.CASE_MANAGEMENT,
+            at_entraide.case_id,
+            metro.id,
+            Purpose.CASE_MANAGEMENT,
+        )
+    return Pooled(
+        at_metro.case_id,
+        at_entraide.case_id,
+        hidden.case_id,
+        metro_point,
+        at_metro.person_id,
+        metro.id,
+        entraide.id,
+    )
+
+
+def _finer_than_district(point: Point) -> list[str]:
+    return [
+        f"{point.lat:.5f}",
+        f"{point.lon:.5f}",
+        geo.encode(point.lat, point.lon, 7),
+        geo.encode(point.lat, point.lon, 6),
+    ]
+
+
+def _need_code(category: NeedCategory) -> str:
+    return next(code for code, c in NEED_CODES.items() if c is category)
+
+
+def test_caseload_lists_own_and_shared_cases_never_unshared_ones(
+    client: FlaskClient, pooled: Pooled
+) -> None:
+    """A caseload holds the org's own cases and the ones shared with it, under every filter."""
+    assert login(client, "officer@entraide") == 302
+    shelter = _need_code(NeedCategory.SHELTER)
+    queries = [
+        "",
+        "?status=open",
+        f"?need={shelter}",
+        "?district=lyon-3",
+        "?situation=1",
+        "?sort=opened_asc",
+        f"?status=open&need={shelter}&district=lyon-3&situation=1&sort=opened_desc&page=1",
+    ]
+    for query in queries:
+        response = client.get("/" + query)
+        assert response.status_code == 200, query
+        page = response.get_data(as_text=True)
+        assert f"/cases/{pooled.hidden_case}" not in page, query
+    home = client.get("/").get_data(as_text=True)
+    assert f"/cases/{pooled.metro_case}" in home
+    assert f"/cases/{pooled.entraide_case}" in home
+    assert "Pooled Personne" in home  # the own org's case shows the name it recorded
+
+
+def test_caseload_filters_narrow_the_list(client: FlaskClient, pooled: Pooled) -> None:
+    login(client, "officer@entraide")
+    closed = client.get("/?status=closed").get_data(as_text=True)
+    assert f"/cases/{pooled.metro_case}" not in closed
+    assert f"/cases/{pooled.entraide_case}" not in closed
+    in_lyon3 = client.get("/?district=lyon-3").get_data(as_text=True)
+    assert f"/cases/{pooled.metro_case}" in in_lyon3
+    assert f"/cases/{pooled.entraide_case}" not in in_lyon3
+    food = client.get(f"/?need={_need_code(NeedCategory.FOOD)}").get_data(as_text=True)
+    assert f"/cases/{pooled.metro_case}" not in food
+    # Métropole does not share the living situation: a filter on it must not reveal it.
+    rough = client.get("/?situation=1").get_data(as_text=True)
+    assert f"/cases/{pooled.entraide_case}" in rough
+    assert f"/cases/{pooled.metro_case}" not in rough
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("status=maybe", "status"),
+        ("need=shelter", "need"),
+        ("district=u05kq", "district"),
+        ("situation=14", "situation"),
+        ("sort=name", "sort"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+    ],
+)
+def test_bad_caseload_filters_are_400_naming_the_parameter(
+    client: FlaskClient, pooled: Pooled, query: str, parameter: str
+) -> None:
+    login(client, "officer@entraide")
+    response = client.get(f"/?{query}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'<a href="#f-{parameter}">{parameter}</a>' in page
+    assert f"/cases/{pooled.entraide_case}" not in page
+
+
+def test_partner_case_page_shows_the_district_and_withheld_notes(
+    client: FlaskClient, pooled: Pooled
+) -> None:
+    """A partner's housing officer sees what the policy releases: the district, not the point."""
+    login(client, "officer@entraide")
+    response = client.get(f"/cases/{pooled.metro_case}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert METRO_POINT.geohash5 in page
+    for finer in _finer_than_district(pooled.metro_point):
+        assert finer not in page
+    assert "CASENOTE-METRO" not in page
+    assert "ENCNOTE-METRO" not in page
+    assert "Pooled" not in page  # Métropole's identity stays with Métropole
+    assert "withheld by the policy of Métropole" in page
+    assert '<data value="shelter">' in page  # needs are shared
+
+
+def test_own_case_shows_everything_released_to_the_owner(
+    client: FlaskClient, pooled: Pooled
+) -> None:
+    login(client, "officer@entraide")
+    page = client.get(f"/cases/{pooled.entraide_case}").get_data(as_text=True)
+    assert "Pooled Personne" in page
+    assert "CASENOTE-ENTRAIDE" in page
+    assert "ENCNOTE-ENTRAIDE" in page
+    assert 'href="/" aria-current="page"' in page  # a case page sits under the caseload
+
+
+def test_timeline_shows_partner_items_at_the_released_level_only(
+    client: FlaskClient, pooled: Pooled, web_runtime: Runtime
+) -> None:
+    """The cross-org timeline: a partner's case at district level, its withheld parts noted."""
+    login(client, "officer@entraide")
+    page = client.get(f"/cases/{pooled.entraide_case}").get_data(as_text=True)
+    timeline = page[page.index('id="s-timeline"') :]
+    assert "Métropole" in timeline
+    assert METRO_POINT.geohash5 in timeline
+    for finer in _finer_than_district(pooled.metro_point):
+        assert finer not in page
+    assert "CASENOTE-METRO" not in page
+    assert "ENCNOTE-METRO" not in page
+    assert "withheld by the policy of Métropole" in timeline
+    assert f"/cases/{pooled.metro_case}" in timeline
+    with web_runtime.transaction() as session:
+        # Each partner case on the timeline is a logged read, partly released.
+        logged = session.scalars(
+            select(AuditEntry.decision).where(
+                AuditEntry.event == "access.read",
+                AuditEntry.person_id == pooled.person_id,
+                AuditEntry.owner_org_id == pooled.metro_org,
+                AuditEntry.actor_org_id == pooled.entraide_org,
+            )
+        ).all()
+    assert "partial" in logged
+
+
+def test_timeline_is_empty_for_an_org_the_person_shared_nothing_with(
+    client: FlaskClient, pooled: Pooled
+) -> None:
+    """Without consent or referral to this org, other orgs' cases never reach the timeline."""
+    login(client, "worker")  # the charity of the first world: nothing shared with it
+    assert client.get(f"/cases/{pooled.entraide_case}").status_code == 403
+
+
+def test_referrals_received_lists_only_referrals_to_the_own_org(
+    client: FlaskClient, pooled: Pooled
+) -> None:
+    login(client, "officer@entraide")
+    page = client.get("/referrals").get_data(as_text=True)
+    assert f"/cases/{pooled.metro_case}" in page
+    assert "Métropole" in page
+    assert '<data value="shelter">' in page
+    assert f"/cases/{pooled.entraide_case}" not in page  # sent by Entraide, not received
+    assert client.get("/referrals?status=declined").get_data(as_text=True).count("/cases/") == 0
+    login(client, "officer@metropole")
+    page = client.get("/referrals").get_data(as_text=True)
+    assert f"/cases/{pooled.entraide_case}" in page
+    assert f"/cases/{pooled.metro_case}" not in page
+
+
+def test_bad_referral_filter_is_400_naming_it(client: FlaskClient, pooled: Pooled) -> None:
+    login(client, "officer@entraide")
+    response = client.get("/referrals?status=lost")
+    assert response.status_code == 400
+    assert '<a href="#f-status">status</a>' in response.get_data(as_text=True)
+
+
+def test_auditors_get_no_case_data_on_officer_pages(client: FlaskClient, pooled: Pooled) -> None:
+    login(client, "auditor@metropole")
+    for path in ("/", "/referrals"):
+        page = client.get(path).get_data(as_text=True)
+        assert "does not give access to case records" in page
+        assert "/cases/" not in page
+
+
+def test_statistics_placeholder_renders_without_data(client: FlaskClient, pooled: Pooled) -> None:
+    login(client, "officer@entraide")
+    response = client.get("/statistics")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "arrive with the analytics work" in page
+    assert "/cases/" not in page
+    assert 'href="/statistics" aria-current="page"' in page
+
+
+def test_every_page_redirects_signed_out_users_to_sign_in(
+    client: FlaskClient, pooled: Pooled
+) -> None:
+    for path in (
+        "/",
+        "/?status=open",
+        f"/cases/{pooled.metro_case}",
+        f"/cases/{pooled.metro_case}/emergency",
+        "/referrals",
+        "/statistics",
+        "/organisation/policy",
+    ):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert "/login" in response.headers["Location"], path
+
+
+def test_caseload_filters_speak_the_users_language(client: FlaskClient, pooled: Pooled) -> None:
+    login(client, "officer@entraide")
+    client.post("/language", data={"lang": "fr", "csrf_token": csrf(client, "/")})
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert ">Hébergement</option>" in page  # the need vocabulary's French label
+
+
+@pytest.mark.parametrize(
+    "purpose",
+    [Purpose.OUTREACH, Purpose.CASE_MANAGEMENT, Purpose.HOUSING_ALLOCATION, Purpose.FOOD_AID],
+)
+def test_timeline_never_shows_what_the_partners_policy_withholds(
+    client: FlaskClient, pooled: Pooled, web_runtime: Runtime, purpose: Purpose
+) -> None:
+    """Threat 3 on the timeline: for each purpose, the expected release comes from the policy
+    engine itself, and nothing finer or withheld of the partner's case reaches the page."""
+    login(client, "officer@entraide")
+    with client.session_transaction() as flask_session:
+        flask_session["purpose"] = purpose.value
+    situation = Situation(
+        purpose.value,
+        consent=purpose in (Purpose.CASE_MANAGEMENT, Purpose.OUTREACH),
+        referred=purpose is Purpose.CASE_MANAGEMENT,
+    )
+    release = web_runtime.policy.release(
+        Principal("u", "entraide", "charity", frozenset({Role.HOUSING_OFFICER.value})),
+        "read",
+        CaseFacts("metropole", "council"),
+        situation,
+        CASE_FIELDS,
+    )
+    point = pooled.metro_point
+    forbidden = [] if "notes" in release.allowed else ["CASENOTE-METRO", "ENCNOTE-METRO"]
+    if release.location_level < 4:
+        forbidden += [f"{point.lat:.5f}", f"{point.lon:.5f}"]
+    if release.location_level < 3:
+        forbidden += [geo.encode(point.lat, point.lon, 7), geo.encode(point.lat, point.lon, 6)]
+    if release.location_level < 2:
+        forbidden.append(geo.encode(point.lat, point.lon, 5))
+    page = client.get(f"/cases/{pooled.entraide_case}").get_data(as_text=True)
+    assert [t for t in forbidden if t in page] == []
+    shared = bool(release.allowed)
+    assert (f"/cases/{pooled.metro_case}" in page) is shared
+
+
+def test_caseload_pages_link_to_each_other(client: FlaskClient, pooled: Pooled) -> None:
+    login(client, "officer@entraide")
+    beyond = client.get("/?page=2&status=open")
+    assert beyond.status_code == 200
+    page = beyond.get_data(as_text=True)
+    assert "No cases match." in page
+    assert 'rel="prev" href="/?status=open&amp;page=1"' in page
+    assert 'rel="next"' not in page

@@ -1,0 +1,71 @@
+"""The navigation bar: which sections a signed-in user is offered, by role.
+
+This only decides which links are shown, never what data a page returns: every page asks the
+policy decision point (services/access.py) itself. A section whose blueprint is not registered
+is left out, so the bar never links to a page that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from databank.domain.enums import Role
+
+
+@dataclass(frozen=True)
+class Section:
+    endpoint: str
+    label: object  # a lazy string, rendered in the user's language
+    roles: frozenset[Role]
+    # Pages under this section (marked current there too), e.g. a case page under the caseload.
+    within: frozenset[str] = frozenset()
+
+
+_STAFF = frozenset({Role.OUTREACH_WORKER, Role.HOUSING_OFFICER, Role.ORG_ADMIN})
+_AUDITORS = frozenset({Role.AUDITOR, Role.PLATFORM_AUDITOR})
+_OFFICERS = frozenset({Role.HOUSING_OFFICER, Role.ORG_ADMIN})
+
+SECTIONS = [
+    Section("outreach.index", _l("Street"), frozenset({Role.OUTREACH_WORKER})),
+    Section(
+        "pages.home",
+        _l("Caseload"),
+        _STAFF | {Role.BREAK_GLASS_RESPONDER},
+        frozenset({"pages.case", "pages.emergency_case"}),
+    ),
+    Section("pages.referrals", _l("Referrals"), _STAFF),
+    Section("pages.statistics", _l("Statistics"), _OFFICERS),
+    Section("audit.index", _l("Audit"), _AUDITORS),
+    Section("admin.users", _l("Organisation"), frozenset({Role.ORG_ADMIN})),
+    Section("account.security", _l("My account"), frozenset(Role)),
+]
+
+
+def nav_sections() -> list[dict[str, object]]:
+    if not current_user.is_authenticated:
+        return []
+    roles = current_user.actor.roles
+    here = request.endpoint or ""
+    links = []
+    for section in SECTIONS:
+        if section.endpoint not in current_app.view_functions or not roles & section.roles:
+            continue
+        blueprint = section.endpoint.split(".")[0]
+        links.append(
+            {
+                "endpoint": section.endpoint,
+                "label": section.label,
+                "current": here == section.endpoint
+                or here in section.within
+                or (blueprint not in {"pages"} and here.startswith(blueprint + ".")),
+            }
+        )
+    return links
+
+
+def context() -> dict[str, object]:
+    return {"nav_sections": nav_sections}
