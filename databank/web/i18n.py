@@ -1,0 +1,53 @@
+"""Languages: English and French (flask-babel), chosen from the browser, switched by the user.
+
+Every user-facing string in views and templates goes through `gettext` (`_` in templates), so the
+catalogue in `databank/web/translations/` covers the whole interface. Dates and numbers are
+formatted in the user's locale with flask-babel's `format_date`, `format_datetime`, `format_number`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import Babel
+from werkzeug.wrappers import Response
+
+LANGUAGES = {"en": "English", "fr": "Français"}
+DEFAULT_LANGUAGE = "en"
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    """The language the user picked, else the browser's best match, else English."""
+    chosen = session.get("lang")
+    if isinstance(chosen, str) and chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+@bp.route("/language", methods=["POST"])
+def switch_language() -> Response:
+    """One click: the choice is kept in the session (not a personal data point)."""
+    value = request.form.get("lang", "")
+    if value in LANGUAGES:
+        session["lang"] = value
+    return redirect(back_to())
+
+
+def back_to() -> str:
+    """The `next` path a form posted to come back to: only a path on this site (never an open
+    redirect), else the home page."""
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("pages.home")
+    return target
+
+
+def _context() -> dict[str, object]:
+    return {"languages": LANGUAGES, "current_language": select_locale()}
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale, default_translation_directories="web/translations")
+    app.register_blueprint(bp)
+    app.context_processor(_context)
