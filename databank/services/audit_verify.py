@@ -8,6 +8,8 @@ the signing key's public half.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import or_, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from databank.audit.bundle import make_bundle
@@ -133,36 +135,205 @@ _COLUMNS = (
     "seq, event, actor_user_id, actor_org_id, owner_org_id, person_id, purpose, decision, area, "
     "body"
 )
+# Entries per chunk: the unit of work of a verifying process. A power of two, so that every full
+# chunk is one perfect subtree of the log's Merkle tree, whose root the process computes itself.
+CHUNK = 65_536
+# Below this many entries a single process is quicker than starting others.
+PARALLEL_MIN = 200_000
 
 
-def _rows(session: Session) -> Iterator[Any]:
-    """All entries in seq order, in batches, straight from the driver's cursor.
+def _rows(dbapi: Any, paramstyle: str, lo: int, hi: int) -> Iterator[Any]:
+    """The entries from seq lo on, in seq order, as many as lo..hi holds (so one more than the
+    chunk: whichever entry comes next, even past a gap), straight from the driver's cursor.
 
     Profiling showed SQLAlchemy's result layer cost four times the driver's own fetch here, and
     verify reads every entry, so this one query goes to the DB-API cursor directly.
     """
-    dbapi = session.connection().connection
-    marker = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+    marker = "?" if paramstyle == "qmark" else "%s"
     query = (
-        f"SELECT {_COLUMNS} FROM audit_entries WHERE seq > {marker} "  # noqa: S608 - constants
-        f"ORDER BY seq LIMIT {marker}"
+        f"SELECT {_COLUMNS} FROM audit_entries "  # noqa: S608 - constants only
+        f"WHERE seq >= {marker} ORDER BY seq LIMIT {marker}"
     )
     cursor = dbapi.cursor()
-    last = -1
     try:
-        while True:
-            cursor.execute(query, (last, _BATCH))
-            batch = cursor.fetchall()
-            if not batch:
-                return
+        cursor.execute(query, (lo, hi - lo + 1))
+        while batch := cursor.fetchmany(_BATCH):
             yield from batch
-            last = batch[-1][0]
     finally:
         cursor.close()
 
 
-def verify(session: Session, public_key: Ed25519PublicKey | None = None) -> VerifyReport:
-    """Check the whole log; the first problem found stops the check and is reported."""
+@dataclass
+class _Chunk:
+    """What one pass over the entries lo..hi-1 found, using nothing but the entries themselves.
+
+    `subtree` is the frontier of the chunk's own leaves; because lo is a multiple of the chunk
+    size, the log's frontier at any size inside the chunk is the frontier of the full chunks
+    before it followed by this one (`at_checkpoints` keeps it at each checkpoint's size). The
+    link from the first entry to the one before it crosses into the previous chunk, so it is
+    left to the caller: `first_claim` is the leaf the first entry names as its predecessor, and
+    `first_intact` whether the entry after it still names the first entry's leaf (which tells,
+    if that link is broken, whether the first entry or the one before it changed).
+    """
+
+    lo: int
+    count: int = 0
+    subtree: tuple[bytes, ...] = ()
+    at_checkpoints: dict[int, tuple[bytes, ...]] = field(default_factory=dict)
+    first_claim: bytes | None = None
+    first_intact: bool = True
+    last_leaf: bytes = b""
+    problem: Problem | None = None
+
+
+def _scan(
+    rows: Iterator[Any],
+    lo: int,
+    hi: int,
+    head_last_leaf: bytes | None,
+    checkpoint_sizes: frozenset[int],
+) -> _Chunk:
+    """Check the entries lo..hi-1: no gap, each body chained to the one before, the indexed
+    copies equal to the body; hash them into the chunk's subtree. `rows` may run one entry past
+    hi (used to tell which of two entries changed); the first problem stops the pass."""
+    chunk = _Chunk(lo)
+    fragments = _Fragments()
+    subtree = Frontier()
+    append = subtree.append
+    prev_hex, last = b"", b""
+    size = lo
+    current = next(rows, None)
+    while current is not None and size < hi:  # the hot loop: a turn per entry
+        following = next(rows, None)
+        seq, body = current[0], current[9]
+        if seq != size:
+            chunk.problem = Problem(size, "gap", f"expected seq {size}, found {seq}")
+            break
+        leaf = leaf_hash(body)
+        leaf_hex = leaf.hex().encode()
+        claimed = _prev_of(body)
+        if size == lo:
+            chunk.first_claim = claimed
+            chunk.first_intact = _still_named(following, leaf, leaf_hex, head_last_leaf)
+        elif claimed is not None and claimed != prev_hex:
+            # Either this entry or the one before it changed: the next link tells which.
+            intact = _still_named(following, leaf, leaf_hex, head_last_leaf)
+            culprit = seq - 1 if intact else seq
+            chunk.problem = Problem(
+                culprit, "body", f"entry {culprit} is not the one the log chained"
+            )
+            break
+        problem = _column_problem(current, body, fragments)
+        if problem is not None:
+            chunk.problem = problem
+            break
+        append(leaf)
+        size += 1
+        prev_hex, last = leaf_hex, leaf
+        if size in checkpoint_sizes:
+            chunk.at_checkpoints[size] = subtree.hashes
+        current = following
+    if size > lo:
+        chunk.last_leaf = last
+    chunk.count = size - lo
+    chunk.subtree = subtree.hashes
+    if chunk.problem is None and size < hi:  # cannot happen below the highest seq; kept honest
+        chunk.problem = Problem(size, "gap", f"expected seq {size}, found none")
+    return chunk
+
+
+def _still_named(
+    following: Any, leaf: bytes, leaf_hex: bytes, head_last_leaf: bytes | None
+) -> bool:
+    """Whether the entry after this one (or the head, for the last) still names this leaf."""
+    if following is not None:
+        return _prev_of(following[9]) == leaf_hex
+    return head_last_leaf == leaf
+
+
+def _column_problem(row: Any, body: bytes, fragments: _Fragments) -> Problem | None:
+    seq = row[0]
+    if not body.endswith(b'"seq":%d}' % seq):
+        return Problem(seq, "body", "column seq does not match the hashed body")
+    if f'"person":{_uuid_text(row[5])}'.encode() not in body:
+        return Problem(seq, "body", "column person does not match the hashed body")
+    for name, fragment in fragments.of(row):
+        if fragment not in body:
+            return Problem(seq, "body", f"column {name} does not match the hashed body")
+    return None
+
+
+_Job = tuple[int, int, bytes | None, frozenset[int]]
+
+# A verifying process's own connection (processes never share one).
+_worker_engine: Any = None
+
+
+def _worker_start(url: str) -> None:
+    global _worker_engine  # one engine per worker process
+    from databank.db import create_engine
+
+    _worker_engine = create_engine(url)
+
+
+def _worker_scan(job: _Job) -> _Chunk:
+    lo, hi, head_last_leaf, sizes = job
+    connection = _worker_engine.raw_connection()
+    try:
+        rows = _rows(connection.dbapi_connection, _worker_engine.dialect.paramstyle, lo, hi)
+        return _scan(rows, lo, hi, head_last_leaf, sizes)
+    finally:
+        connection.close()
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _can_share(session: Session) -> bool:
+    """Other processes can read the log only from a database they can open themselves."""
+    engine = _engine(session)
+    if engine.dialect.name == "postgresql":
+        return True
+    database = engine.url.database
+    return engine.dialect.name == "sqlite" and bool(database) and database != ":memory:"
+
+
+def _chunks(session: Session, jobs: list[_Job], workers: int) -> Iterator[_Chunk]:
+    """The chunks checked in seq order: here, or by `workers` processes that each open their
+    own connection (so what they check must be committed)."""
+    if workers <= 1 or len(jobs) <= 1:
+        dbapi = session.connection().connection
+        paramstyle = session.get_bind().dialect.paramstyle
+        for lo, hi, last, sizes in jobs:
+            yield _scan(_rows(dbapi, paramstyle, lo, hi), lo, hi, last, sizes)
+        return
+    import multiprocessing
+
+    url = _engine(session).url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_worker_start, initargs=(url,)) as pool:
+        yield from pool.imap(_worker_scan, jobs)
+
+
+def verify(
+    session: Session,
+    public_key: Ed25519PublicKey | None = None,
+    *,
+    workers: int | None = None,
+    chunk: int | None = None,
+) -> VerifyReport:
+    """Check the whole log; the first problem found stops the check and is reported.
+
+    The entries are checked in chunks of seq (fetch, leaf hash, chain link, indexed copies, the
+    chunk's subtree); with `workers` > 1 (by default one per CPU, for a large log in a database
+    other processes can open) by that many processes. This one joins the chunks in seq order,
+    checking the root at every checkpoint. Both ways report the same problem.
+    """
+    chunk = chunk or CHUNK
+    if chunk & (chunk - 1):
+        raise ValueError("the chunk size must be a power of two")
     signer = signer_of(session)
     key = public_key or signer.public_key
     report = VerifyReport()
@@ -170,10 +341,9 @@ def verify(session: Session, public_key: Ed25519PublicKey | None = None) -> Veri
         c.size: c
         for c in session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.size)).scalars()
     }
-    frontier = Frontier()
-    started = datetime.now()
+    started = time.monotonic()
 
-    def check_point(size: int) -> Problem | None:
+    def check_point(size: int, root: bytes) -> Problem | None:
         stored = checkpoints.get(size)
         if stored is None:
             return None
@@ -185,7 +355,7 @@ def verify(session: Session, public_key: Ed25519PublicKey | None = None) -> Veri
             return Problem(
                 size - 1, "signature", f"checkpoint at size {size} does not match its note"
             )
-        if frontier.root() != signed.root:
+        if root != signed.root:
             return Problem(
                 size - 1,
                 "root",
@@ -199,72 +369,77 @@ def verify(session: Session, public_key: Ed25519PublicKey | None = None) -> Veri
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
     if head is not None:
         session.refresh(head)  # the append path updates the head with Core statements
-    fragments = _Fragments()
-    problem = check_point(0)
-    rows = _rows(session) if problem is None else iter(())
-    prev, prev_hex, size = b"", b"", 0
-    append = frontier.append
-    current = next(rows, None)
-    while current is not None:  # the hot loop: about a million turns for a million entries
-        following = next(rows, None)
-        seq, body = current[0], current[9]
-        if seq != size:
-            problem = Problem(size, "gap", f"expected seq {size}, found {seq}")
+    last_seq = session.scalar(select(func.max(AuditEntry.seq)))
+    end = 0 if last_seq is None else last_seq + 1
+    if workers is None:
+        workers = (os.cpu_count() or 1) if end >= PARALLEL_MIN and _can_share(session) else 1
+    report.extra["workers"] = workers
+    head_last_leaf = head.last_leaf if head is not None else None
+    jobs: list[_Job] = [
+        (
+            lo,
+            min(lo + chunk, end),
+            head_last_leaf,
+            frozenset(s for s in checkpoints if lo < s <= lo + chunk),
+        )
+        for lo in range(0, end, chunk)
+    ]
+    full = Frontier()  # over the full chunks' subtree roots: the log's frontier at a chunk start
+    tail: tuple[bytes, ...] = ()  # the frontier of the entries after the full chunks
+    size, prev = 0, b""
+    problem = check_point(0, Frontier().root())
+    for part in _chunks(session, jobs, workers) if problem is None else ():
+        inner = part.problem
+        if inner is not None and (inner.seq, inner.kind) == (part.lo, "gap"):
+            problem = inner
             break
-        leaf = leaf_hash(body)
-        claimed = _prev_of(body)
-        if claimed is not None and claimed != prev_hex:
-            # Either this entry or the one before it changed: the next link tells which.
-            if following is not None:
-                this_intact = _prev_of(following[9]) == leaf.hex().encode()
-            else:
-                this_intact = head is not None and head.last_leaf == leaf
-            culprit = seq - 1 if this_intact else seq
+        if part.first_claim is not None and part.first_claim != prev.hex().encode():
+            culprit = part.lo - 1 if part.first_intact else part.lo
             problem = Problem(culprit, "body", f"entry {culprit} is not the one the log chained")
             break
-        if not body.endswith(b'"seq":%d}' % seq):
-            problem = Problem(seq, "body", "column seq does not match the hashed body")
-            break
-        if f'"person":{_uuid_text(current[5])}'.encode() not in body:
-            problem = Problem(seq, "body", "column person does not match the hashed body")
-            break
-        for name, fragment in fragments.of(current):
-            if fragment not in body:
-                problem = Problem(seq, "body", f"column {name} does not match the hashed body")
-                break
-        if problem:
-            break
-        append(leaf)
-        size += 1
-        prev, prev_hex = leaf, leaf.hex().encode()
-        if size in checkpoints:
-            problem = check_point(size)
+        for at in sorted(part.at_checkpoints):
+            if at == part.lo + chunk:  # the chunk's end: its subtree is complete, joined as below
+                joined = Frontier(full.size, full.hashes)
+                joined.append(part.at_checkpoints[at][0])
+                root = Frontier(at, joined.hashes).root()
+            else:
+                root = Frontier(at, full.hashes + part.at_checkpoints[at]).root()
+            problem = check_point(at, root)
             if problem:
                 break
-        current = following
-    report.size = frontier.size
+        problem = problem or inner
+        size, prev = part.lo + part.count, part.last_leaf or prev
+        if problem is not None:
+            break
+        if part.count == chunk:
+            [subtree_root] = part.subtree
+            full.append(subtree_root)  # a perfect subtree joins the tree like a leaf one level up
+        else:
+            tail = part.subtree
+    report.size = size
     if problem is None and head is not None and head.size is not None:
-        if head.size != frontier.size:
+        frontier = Frontier(size, full.hashes + tail)
+        if head.size != size:
             problem = Problem(
-                min(head.size, frontier.size),
+                min(head.size, size),
                 "head",
-                f"the head says {head.size} entries, the table holds {frontier.size}",
+                f"the head says {head.size} entries, the table holds {size}",
             )
         elif head.last_leaf and head.last_leaf != prev:
-            problem = Problem(frontier.size - 1, "body", f"entry {frontier.size - 1} changed")
+            problem = Problem(size - 1, "body", f"entry {size - 1} changed")
         elif (
             Frontier.from_bytes(head.frontier).root() != frontier.root() if head.frontier else False
         ):
-            problem = Problem(frontier.size - 1, "root", "the head's frontier does not match")
-    missing = [size for size in checkpoints if size > frontier.size]
+            problem = Problem(size - 1, "root", "the head's frontier does not match")
+    missing = [s for s in checkpoints if s > size]
     if problem is None and missing:
         problem = Problem(
-            frontier.size,
+            size,
             "head",
-            f"a checkpoint covers {max(missing)} entries, the table holds {frontier.size}",
+            f"a checkpoint covers {max(missing)} entries, the table holds {size}",
         )
     report.problem = problem
-    report.seconds = (datetime.now() - started).total_seconds()
+    report.seconds = time.monotonic() - started
     return report
 
 

@@ -16,6 +16,14 @@ from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import identity, intake_record
 
 
+@pytest.fixture(autouse=True, params=["one chunk", "chunks of 4"])
+def chunked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check runs twice: the log in one chunk, and cut in chunks of 4 entries, so that
+    each tampering also lands on the links and gaps between chunks."""
+    if request.param == "chunks of 4":
+        monkeypatch.setattr(audit_verify, "CHUNK", 4)
+
+
 @pytest.fixture
 def log(session: Session, make_org: OrgMaker, actor_for: ActorMaker) -> int:
     """Some activity: registrations, reads, a refusal. Returns the log's size."""
@@ -72,12 +80,14 @@ def test_altered_body_is_named(session: Session, log: int, where: str) -> None:
     assert report.exit_code != 0
 
 
-def test_deleted_entry_is_named(session: Session, log: int) -> None:
+@pytest.mark.parametrize("deleted", [[6], [8], [7, 8], [2, 3, 4, 5, 6, 7, 8, 9]])
+def test_deleted_entry_is_named(session: Session, log: int, deleted: list[int]) -> None:
+    """Deleted entries inside a chunk, at its start, and across the end of one (chunks of 4)."""
     _as_attacker(session)
-    session.execute(delete(AuditEntry).where(AuditEntry.seq == 5))
+    session.execute(delete(AuditEntry).where(AuditEntry.seq.in_(deleted)))
     report = audit_verify.verify(session)
     assert report.problem is not None
-    assert (report.problem.seq, report.problem.kind) == (5, "gap")
+    assert (report.problem.seq, report.problem.kind) == (deleted[0], "gap")
     assert report.exit_code == audit_verify.EXIT_CODES["gap"]
 
 
