@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role, Sex
 from databank.domain.vocab import EthosCategory, LivingSituationGroup, NeedCategory
+from databank.services.accounts import requires_two_factor
 from databank.services.inputs import NeedIn, Point
 
 
@@ -378,7 +379,19 @@ class DemoSummary:
             "",
             "Start the server (databank serve), open http://127.0.0.1:5000 and sign in as:",
         ]
-        lines += ["", f"  {'username':<{width}}  {'role':<22}  organisation"]
-        lines += [f"  {u:<{width}}  {r.value:<22}  {o}" for u, r, o in self.logins]
+        lines += ["", f"  {'username':<{width}}  {'role':<22}  {'organisation':<16}  two-factor"]
+        lines += [
+            f"  {u:<{width}}  {r.value:<22}  {o:<16}  "
+            + ("required" if requires_two_factor({r}) else "optional")
+            for u, r, o in self.logins
+        ]
         lines += ["", f"Password of every demo account: {self.password}  (demo only, never reuse)"]
+        lines += [
+            "",
+            "Two-factor sign-in: accounts marked 'required' set it up at their first sign-in.",
+            "The page shows a key (and an otpauth:// link): add it to an authenticator app",
+            "(FreeOTP, Aegis, Google Authenticator, or `oathtool --totp -b KEY` in a terminal),",
+            "type the 6-digit code, and keep the recovery codes shown once. An org admin, or",
+            "`databank users reset-2fa USERNAME`, resets a lost second factor.",
+        ]
         return "\n".join(lines)
