@@ -30,13 +30,13 @@ import math
 import os
 import random
 import re
+import selectors
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import uuid
@@ -200,6 +200,37 @@ class Connection:
     def close(self) -> None:
         self.conn.close()
 
+    def request_bytes(self, call: Call) -> bytes:
+        """The HTTP/1.1 request for the event-loop client (same headers as `send`)."""
+        headers = {"Host": f"127.0.0.1:{self.port}", **self.headers, **call.headers}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = call.body or b""
+        if body or call.method not in IDEMPOTENT:
+            headers["Content-Length"] = str(len(body))
+        lines = [f"{call.method} {call.path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+    def read_head(self, head: bytes) -> tuple[int, int | None, bool, bool]:
+        """(status, content length, chunked, connection close) of a response head; keeps the
+        cookies it sets."""
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length, chunked, close = None, False, False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value.lower()
+            elif name == "connection":
+                close = value.lower() == "close"
+            elif name == "set-cookie":
+                cookie_name, _, cookie_value = value.split(";", 1)[0].partition("=")
+                self.cookies[cookie_name.strip()] = cookie_value.strip()
+        return status, length, chunked, close
+
 
 def sign_in(port: int, username: str, password: str) -> Connection:
     """Sign in through the web form as a browser would: CSRF token from the page, then POST."""
@@ -234,33 +265,150 @@ def run_load(
     warmup: float,
     seconds: float,
 ) -> LoadResult:
-    """Each connection sends requests back to back, from its own thread, until the end of the
-    measured window; samples from the warm-up are kept but summarize() leaves them out."""
+    """Each connection sends requests back to back until the end of the measured window; samples
+    from the warm-up are kept but summarize() leaves them out.
+
+    One thread drives every connection through a selector. Twenty client threads (one per user)
+    measured their own GIL waits as server latency (a thread woken by its response waits its turn
+    for the interpreter) and spent a core on http.client's header parsing; one event loop answers
+    a response as soon as it arrives and parses only the status line and the headers it needs.
+    """
     begin = time.perf_counter()
     start, end = begin + warmup, begin + warmup + seconds
-    per_thread: list[list[Sample]] = [[] for _ in connections]
     cpu_before = time.process_time()
+    samples: list[Sample] = []
+    selector = selectors.DefaultSelector()
+    flights = [_Flight(conn, random.Random(i), make_call) for i, conn in enumerate(connections)]
+    try:
 
-    def user(index: int) -> None:
-        rng = random.Random(index)
-        conn, out = connections[index], per_thread[index]
-        while (now := time.perf_counter()) < end:
-            call = make_call(rng)
-            try:
-                status, _, _ = conn.send(call)
-            except (OSError, http.client.HTTPException):
-                status = 0
-                conn.close()  # the next request opens a fresh connection
-            out.append(Sample(now, time.perf_counter() - now, status))
+        def next_request(flight: _Flight) -> None:
+            # A request that cannot even be sent counts as failed; the user tries again.
+            while time.perf_counter() < end:
+                failed = flight.send(selector, time.perf_counter())
+                if failed is None:
+                    return
+                samples.append(failed)
 
-    threads = [threading.Thread(target=user, args=(i,)) for i in range(len(connections))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        for flight in flights:
+            next_request(flight)
+        while any(f.busy for f in flights):
+            for key, _ in selector.select(timeout=0.5):
+                flight = key.data
+                done = flight.receive(selector, time.perf_counter())
+                if done is not None:
+                    samples.append(done)
+                    next_request(flight)
+            now = time.perf_counter()
+            for flight in flights:
+                if flight.busy and now - flight.started > REQUEST_TIMEOUT:
+                    samples.append(flight.fail(selector, now))
+                    next_request(flight)
+    finally:
+        for flight in flights:
+            flight.release(selector)
+        selector.close()
     wall = time.perf_counter() - begin
-    samples = [s for chunk in per_thread for s in chunk]
     return LoadResult(samples, start, end, time.process_time() - cpu_before, wall)
+
+
+REQUEST_TIMEOUT = 30.0
+
+
+class _Flight:
+    """One user's keep-alive connection in the event loop: the request in flight and the bytes of
+    its response so far. Uses (and gives back) the socket of the user's `Connection`, so cookies
+    set during the run stay with the user."""
+
+    def __init__(
+        self, conn: Connection, rng: random.Random, make_call: Callable[[random.Random], Call]
+    ) -> None:
+        self.conn, self.rng, self.make_call = conn, rng, make_call
+        self.sock: socket.socket | None = None
+        self.busy = False
+        self.started = 0.0
+        self.call: Call | None = None
+        self.retried = False
+        self.buffer = b""
+        self.head: tuple[int, int | None, bool, bool] | None = (
+            None  # status, length, chunked, close
+        )
+
+    def _socket(self, selector: selectors.BaseSelector) -> socket.socket:
+        if self.sock is None:
+            if self.conn.conn.sock is None:
+                self.conn.conn.connect()
+            self.sock = self.conn.conn.sock
+            selector.register(self.sock, selectors.EVENT_READ, self)
+        return self.sock
+
+    def _drop(self, selector: selectors.BaseSelector) -> None:
+        if self.sock is not None:
+            selector.unregister(self.sock)
+            self.conn.close()  # http.client opens a fresh socket when next asked
+            self.sock = None
+
+    def send(
+        self, selector: selectors.BaseSelector, now: float, call: Call | None = None
+    ) -> Sample | None:
+        """Send the next request (or resend `call`); a failure's sample if it could not be sent."""
+        self.call = call or self.make_call(self.rng)
+        self.retried = call is not None
+        self.started = now
+        self.buffer, self.head, self.busy = b"", None, True
+        try:
+            self._socket(selector).sendall(self.conn.request_bytes(self.call))
+        except OSError:
+            return self.fail(selector, time.perf_counter())
+        return None
+
+    def receive(self, selector: selectors.BaseSelector, now: float) -> Sample | None:
+        """Read what arrived; the request's sample when its response is complete."""
+        assert self.sock is not None  # noqa: S101 - registered sockets only
+        try:
+            data = self.sock.recv(262_144)
+        except OSError:
+            data = b""
+        if not data:
+            call = self.call
+            self._drop(selector)
+            if not self.buffer and not self.retried and call and call.method in IDEMPOTENT:
+                # The server closed an idle keep-alive connection: reconnect, resend once.
+                return self.send(selector, self.started, call)
+            return self._finish(0, now)
+        self.buffer += data
+        if self.head is None:
+            cut = self.buffer.find(b"\r\n\r\n")
+            if cut < 0:
+                return None
+            self.head = self.conn.read_head(self.buffer[:cut])
+            self.buffer = self.buffer[cut + 4 :]
+        status, length, chunked, close = self.head
+        if chunked:
+            complete = self.buffer.endswith(b"0\r\n\r\n")
+        else:
+            complete = len(self.buffer) >= (length or 0)
+        if not complete:
+            return None
+        if close:
+            self._drop(selector)
+        return self._finish(status, now)
+
+    def fail(self, selector: selectors.BaseSelector, now: float) -> Sample:
+        self._drop(selector)
+        return self._finish(0, now)
+
+    def _finish(self, status: int, now: float) -> Sample:
+        self.busy = False
+        return Sample(self.started, now - self.started, status)
+
+    def release(self, selector: selectors.BaseSelector) -> None:
+        """Give the socket back to the user's blocking client (or close it mid-response)."""
+        if self.sock is not None:
+            if self.busy:
+                self._drop(selector)
+            else:
+                selector.unregister(self.sock)
+                self.sock = None
 
 
 # --- the server under test -----------------------------------------------------------------------

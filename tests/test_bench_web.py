@@ -104,11 +104,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.client_ports.add(self.client_address[1])
-        status = 200 if self.path == "/ok" else 500
+        if self.path == "/chunked":  # a streamed body, in two chunks
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"5\r\nhello\r\n10\r\n" + b"0" * 16 + b"\r\n0\r\n\r\n")
+            return
+        status = 200 if self.path in ("/ok", "/close") else 500
         body = b"{}"
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Set-Cookie", "session=abc; HttpOnly")
+        if self.path == "/close":
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(body)
 
@@ -146,5 +155,26 @@ def test_load_generator_keeps_connections_alive_and_counts_errors(local_server: 
     summary = bench.summarize("bad", failing.samples, failing.start, failing.end)
     assert summary.mostly_failed
     assert set(summary.statuses) == {500}
+    for c in connections:
+        c.close()
+
+
+def test_load_generator_follows_chunked_bodies_and_connections_the_server_closes(
+    local_server: int,
+) -> None:
+    _Handler.client_ports.clear()
+    connections = [bench.Connection(local_server) for _ in range(2)]
+    chunked = bench.run_load(connections, lambda rng: bench.Call("GET", "/chunked"), 0.0, 0.3)
+    summary = bench.summarize("chunked", chunked.samples, chunked.start, chunked.end)
+    assert summary.requests > 10
+    assert summary.errors == 0
+    assert len(_Handler.client_ports) == 2  # a whole chunked body read, the connection kept
+
+    closing = bench.run_load(connections, lambda rng: bench.Call("GET", "/close"), 0.0, 0.3)
+    summary = bench.summarize("close", closing.samples, closing.start, closing.end)
+    assert summary.requests > 10
+    assert summary.errors == 0
+    # "Connection: close" honoured: a new connection for each request after the first.
+    assert len(_Handler.client_ports) >= summary.requests
     for c in connections:
         c.close()
