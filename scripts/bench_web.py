@@ -2,10 +2,19 @@
 """Web benchmark: gunicorn (2 workers) on PostgreSQL, 20 concurrent users on the loopback.
 
 Builds a fresh PostgreSQL database (databank_bench by default) with keys and the demo city, starts
-gunicorn on 127.0.0.1, and for each scenario runs a keep-alive HTTP/1.1 load generator (one thread
-and one connection per user) for a fixed time after a warm-up that is not counted. Prints p50, p95,
-p99 and requests/s per scenario, the errors, the CPU the load generator and the server used, and
-whether the goal for case reads is met (issue 5: p99 <= 150 ms and >= 200 requests/s, 2 cores).
+gunicorn on 127.0.0.1, and for each scenario runs an HTTP/1.1 load generator (one connection per
+user, kept alive when the server allows it, all driven by one event loop) for a fixed time after a
+warm-up that is not counted.
+
+gunicorn runs sync workers by default, as its documentation advises behind a buffering proxy
+(nginx): the server closes each connection after its response, so every request waits in the one
+accept queue for whichever worker is free. With gthread workers and keep-alive, a connection stays
+with the worker that accepted it, and an uneven split (all 20 on one worker, measured) leaves a core
+idle or makes the latency bimodal; `--worker-class gthread` measures that configuration.
+
+Prints p50, p95, p99 and requests/s per scenario, the errors, the CPU the load generator and the
+server used, and whether the goal for case reads is met (issue 5: p99 <= 150 ms and >= 200
+requests/s, 2 cores).
 
 Modes:
 - `api` (the target): "open a case" = GET /api/v1/cases/<id> and "record an encounter" = POST
@@ -518,8 +527,11 @@ def case_ids(url: str, org_slug: str, limit: int = 500) -> list[uuid.UUID]:
 class Server:
     """gunicorn serving `databank:create_app()` on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], workers: int, threads: int) -> None:
+    def __init__(self, env: dict[str, str], workers: int, threads: int, worker_class: str) -> None:
         self.port = free_port()
+        per_worker = (
+            ["--threads", str(threads), "--keep-alive", "30"] if worker_class == "gthread" else []
+        )
         command = [
             sys.executable,
             "-m",
@@ -527,11 +539,8 @@ class Server:
             "--workers",
             str(workers),
             "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--keep-alive",
-            "30",
+            worker_class,
+            *per_worker,
             "--bind",
             f"127.0.0.1:{self.port}",
             "--log-level",
@@ -650,10 +659,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3, help="uncounted time per scenario")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--worker-class",
+        choices=["sync", "gthread"],
+        default="sync",
+        help="sync (default): gunicorn's own advice behind a buffering proxy; a request per "
+        "connection, taken by whichever worker is free. gthread: keep-alive connections, each "
+        "kept by the worker that accepted it (20 connections opened together all went to one)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
-        help="gunicorn threads per worker (1 measured best here: no GIL contention in a worker)",
+        help="gthread only: threads per worker (1 measured best here: no GIL contention)",
     )
     parser.add_argument("--read-purpose", default="case_management")
     parser.add_argument("--write-purpose", default="outreach")
@@ -693,10 +710,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"in {time.perf_counter() - t0:.1f} s"
         )
 
-        server = Server(env, args.workers, args.threads)
+        server = Server(env, args.workers, args.threads, args.worker_class)
         server.wait_ready()
         print(
-            f"== gunicorn: {args.workers} workers x {args.threads} threads (gthread) on "
+            f"== gunicorn: {args.workers} workers x {args.threads} threads ({args.worker_class}) "
+            f"on "
             f"127.0.0.1:{server.port}; {args.users} users, {args.warmup:.0f} s warm-up + "
             f"{args.seconds:.0f} s measured per scenario; mode {args.mode}; {os.cpu_count()} CPUs"
         )
