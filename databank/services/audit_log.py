@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from databank.audit import canonical_body
 from databank.audit.checkpoint import Checkpoint, sign_checkpoint
@@ -114,23 +114,54 @@ def _row(
     }
 
 
+_PENDING = "audit_pending"  # Session.info key: entries waiting for the commit, when deferred
+_Batch = tuple["Actor | None", list[EntryIn], datetime]
+
+
+def defer_appends(session: Session) -> None:
+    """Make this session's appends wait for its commit and go in as one write: one head lock
+    (held from just before the commit, not from the first access on), one insert, one head update.
+
+    For a web request, which may log several decisions (case, timeline, consent, identity) before
+    it commits. Still "no log, no data": the entries are written by the commit that ends the
+    access's transaction, and if they cannot be, the commit fails and nothing is returned. A
+    rollback drops them with the rest of the transaction, as it would written rows.
+    """
+    session.info[_PENDING] = []
+
+
 def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) -> int:
-    """Append the entries now, inside the current transaction. Returns how many were written."""
+    """Append the entries in the current transaction (now, or at its commit if deferred).
+    Returns how many there are."""
     entries = list(entries)
     if not entries:
         return 0
-    at = datetime.now(UTC)
-    actor_body = (
-        None
-        if actor is None
-        else {
-            "user": _ref(actor.user_id),
-            "org": str(actor.org_id),
-            "roles": sorted(r.value for r in actor.roles),
-            "channel": actor.channel,
-        }
-    )
-    at_text = at.isoformat()
+    at = datetime.now(UTC)  # the time of the decision, even when written at the commit
+    pending: list[_Batch] | None = session.info.get(_PENDING)
+    if pending is not None:
+        pending.append((actor, entries, at))
+        return len(entries)
+    return _write(session, [(actor, entries, at)])
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    pending: list[_Batch] | None = session.info.get(_PENDING)
+    if pending and not session.in_nested_transaction():  # the outermost commit only
+        batches = pending[:]
+        pending.clear()
+        _write(session, batches)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: list[_Batch] | None = session.info.get(_PENDING)
+    if pending and previous_transaction.parent is None:  # not a savepoint's rollback
+        pending.clear()
+
+
+def _write(session: Session, batches: list[_Batch]) -> int:
+    """Write the batches' entries, in order, under one lock of the head row."""
     # The version of the policies in force goes into every entry, whatever its event.
     policy_version = policy_of(session).version
     # The row lock serialises appends, so seq has no gap and the frontier no lost update.
@@ -139,11 +170,25 @@ def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) ->
     frontier = Frontier.from_bytes(head.frontier) if head.frontier else Frontier()
     rows = []
     prev = head.last_leaf
-    for seq, entry in enumerate(entries, start=head.size):
-        row = _row(actor_body, actor, entry, at, at_text, policy_version, seq, prev.hex())
-        prev = leaf_hash(row["body"])
-        frontier.append(prev)
-        rows.append(row)
+    seq = head.size
+    for actor, entries, at in batches:
+        actor_body = (
+            None
+            if actor is None
+            else {
+                "user": _ref(actor.user_id),
+                "org": str(actor.org_id),
+                "roles": sorted(r.value for r in actor.roles),
+                "channel": actor.channel,
+            }
+        )
+        at_text = at.isoformat()
+        for entry in entries:
+            row = _row(actor_body, actor, entry, at, at_text, policy_version, seq, prev.hex())
+            prev = leaf_hash(row["body"])
+            frontier.append(prev)
+            rows.append(row)
+            seq += 1
     bulk_insert(session, AuditEntry.__table__, rows)  # type: ignore[arg-type]
     from databank.services import alerts  # here: alerts builds on this module
 
@@ -153,14 +198,17 @@ def append(session: Session, actor: Actor | None, entries: Iterable[EntryIn]) ->
         "frontier": frontier.to_bytes(),
         "last_leaf": prev,
     }
-    break_glass = any(e.event == "break_glass.start" for e in entries)
+    now = datetime.now(UTC)
+    break_glass = any(
+        e.event == "break_glass.start" for _a, entries, _at in batches for e in entries
+    )
     if (
         break_glass
         or frontier.size - head.checkpoint_size >= CHECKPOINT_EVERY
         or head.checkpoint_at is None
-        or at - head.checkpoint_at >= CHECKPOINT_INTERVAL
+        or now - head.checkpoint_at >= CHECKPOINT_INTERVAL
     ):
-        values.update(checkpoint(session, frontier, at))
+        values.update(checkpoint(session, frontier, now))
     session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**values))
     return len(rows)
 

@@ -6,6 +6,7 @@ from flask import Response, g
 from sqlalchemy.orm import Session
 
 from databank.extension import runtime_of
+from databank.services import audit_log
 from databank.services.access import AccessRefused, record_denial
 
 
@@ -13,6 +14,8 @@ def db() -> Session:
     """The request's session: one transaction per request, committed before the response leaves."""
     if "db" not in g:
         g.db = runtime_of().sessions()
+        # The request's access entries are written together by its commit (one head lock).
+        audit_log.defer_appends(g.db)
     session: Session = g.db
     return session
 

@@ -559,3 +559,43 @@ def test_caseload_pages_link_to_each_other(client: FlaskClient, pooled: Pooled) 
     assert "No cases match." in page
     assert 'rel="prev" href="/?status=open&amp;page=1"' in page
     assert 'rel="next"' not in page
+
+
+def test_a_page_writes_its_access_entries_at_its_commit_or_returns_nothing(
+    client: FlaskClient, world: World, web_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request's access entries wait for its commit and go in together, in order; if they
+    cannot be written there, the page fails and shows nothing ("no log, no data")."""
+    from sqlalchemy import func
+
+    from databank.services import audit_log
+
+    def last_seq() -> int:
+        with web_runtime.transaction() as session:
+            return int(session.scalar(select(func.max(AuditEntry.seq))) or 0)
+
+    login(client, "worker")
+    before = last_seq()
+    page = client.get(f"/cases/{world.own_case}")
+    assert page.status_code == 200
+    with web_runtime.transaction() as session:
+        written = session.execute(
+            select(AuditEntry.seq, AuditEntry.event, AuditEntry.at)
+            .where(AuditEntry.seq > before)
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert len(written) >= 2  # the case, and the timeline's own decisions
+    assert [row.seq for row in written] == list(range(before + 1, before + 1 + len(written)))
+    assert "access.read" in {row.event for row in written}
+
+    def log_down(session: object) -> None:
+        raise RuntimeError("the access log cannot be written")
+
+    monkeypatch.setattr(audit_log, "_locked_head", log_down)  # a fault: the write fails
+    before = last_seq()
+    client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get(f"/cases/{world.own_case}")
+    assert response.status_code == 500
+    assert "Sleeps rough near Part-Dieu" not in response.get_data(as_text=True)
+    monkeypatch.undo()
+    assert last_seq() == before
