@@ -131,9 +131,11 @@ def pending_enrolment(session: Session, user: User) -> Enrolment:
     if two_factor_enabled(user):
         raise Conflict("two-factor sign-in is already set up", {"code": ["is already set up"]})
     if user.totp_secret_ciphertext is None:
-        _seal_secret(session, user, pyotp.random_base32())
+        secret = pyotp.random_base32()
+        _seal_secret(session, user, secret)
         _log(session, _self(user), "account.2fa_enrolment_started", user)
-    secret = _open_secret(session, user)
+    else:
+        secret = _open_secret(session, user)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
     return Enrolment(secret, uri)
 

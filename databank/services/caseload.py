@@ -148,7 +148,7 @@ def referrals_received(
     for (referral, _case), grant in zip(found, grants, strict=True):
         opens = bool(grant.fields)
         need = referral.need_category
-        need_field = "health" if need in cases.HEALTH_NEEDS else "needs"
+        need_field = cases.need_field(need)
         out.append(
             ReceivedReferral(
                 id=referral.id,
@@ -221,8 +221,7 @@ def case_records(
                 r.created_at,
                 r.need_category
                 if r.need_category is not None
-                and ("health" if r.need_category in cases.HEALTH_NEEDS else "needs")
-                in view.released
+                and cases.need_field(r.need_category) in view.released
                 else None,
             )
             for r in rows

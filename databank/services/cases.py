@@ -47,6 +47,11 @@ CASE_FIELDS = (
 HEALTH_NEEDS = frozenset({NeedCategory.HEALTH, NeedCategory.MENTAL_HEALTH, NeedCategory.ADDICTION})
 
 
+def need_field(category: NeedCategory | str | None) -> str:
+    """The case field that releases a need of this category: "health" or "needs"."""
+    return "health" if category in HEALTH_NEEDS else "needs"
+
+
 @dataclass(frozen=True)
 class NeedView:
     id: uuid.UUID
@@ -420,7 +425,7 @@ def view_of(
         needs = tuple(
             NeedView(n.id, n.category, n.severity, n.status, n.identified_at)
             for n in rows.needs
-            if grant.has("health" if n.category in HEALTH_NEEDS else "needs")
+            if grant.has(need_field(n.category))
         )
     encounters: tuple[EncounterView, ...] = ()
     if grant.has("encounters"):
@@ -577,10 +582,10 @@ def case_page(
         fields.append("living_situation")
     if district is not None:
         query = query.where(Case.area_geohash.startswith(district, autoescape=True))
-    need_field = None
+    filter_field = None
     if need is not None:
-        need_field = "health" if need in HEALTH_NEEDS else "needs"
-        fields.append(need_field)
+        filter_field = need_field(need)
+        fields.append(filter_field)
         query = query.where(
             select(Need.id).where(Need.case_id == Case.id, Need.category == need).exists()
         )
@@ -612,7 +617,7 @@ def case_page(
             (status is None or g.has("status"))
             and (living_situation is None or g.has("living_situation"))
             and (district is None or g.location_level >= LocationLevel.DISTRICT)
-            and (need_field is None or g.has(need_field))
+            and (filter_field is None or g.has(filter_field))
         )
 
     lines = [

@@ -94,10 +94,12 @@ def recent_contacts(
         result_count=len(rows),
         partial_ok=True,
     )
-    keys = keyring_of(session).subject_keys(session, actor.org_id, [r.person_id for r in rows])
+    released = [row for row, grant in zip(rows, grants, strict=True) if grant.has("identity")]
+    # Keys are unwrapped for released identities only.
+    keys = keyring_of(session).subject_keys(session, actor.org_id, [r.person_id for r in released])
     found = []
-    for row, grant in zip(rows, grants, strict=True):
-        if not grant.has("identity") or row.person_id not in keys:
+    for row in released:
+        if row.person_id not in keys:
             continue
         view = people.open_identity(row, keys[row.person_id], contact=False)
         found.append(
