@@ -43,18 +43,15 @@ def list_cases() -> dict[str, Any]:
     partners' cases shared by consent or referral (`own_only` for the organisation's own).
     Status and district only, as each case's policy releases them; never identifiers."""
     who = caller()
-    q = io.query(CaseQueryIn())
+    q = io.query(io.schema(CaseQueryIn))
     status = CaseStatus(q["status"]) if "status" in q else None
     found = cases.list_cases(
         db(), who.actor, who.purpose, status, q["limit"], q["offset"], q["own_only"]
     )
-    result: dict[str, Any] = CaseListOut().dump(
+    result: dict[str, Any] = io.schema(CaseListOut).dump(
         {"cases": found, "limit": q["limit"], "offset": q["offset"]}
     )
     return result
-
-
-_CASE_OUT = CaseOut()
 
 
 @operation(
@@ -73,7 +70,7 @@ def read_case(case_id: str) -> dict[str, Any]:
     who = caller()
     view = cases.read_case(db(), who.actor, who.purpose, io.path_id(case_id, "case_id"))
     commit_access()
-    result: dict[str, Any] = _CASE_OUT.dump(view)
+    result: dict[str, Any] = io.schema(CaseOut).dump(view)
     return result
 
 
@@ -93,10 +90,10 @@ def record_encounter(case_id: str) -> tuple[Response, int]:
     geohash), the needs seen from the closed taxonomy, the services given and a note."""
     who = caller()
     parsed = io.path_id(case_id, "case_id")
-    encounter = convert.encounter(io.body(EncounterIn()))
+    encounter = convert.encounter(io.body(io.schema(EncounterIn)))
     encounter_id = cases.record_encounter(db(), who.actor, who.purpose, parsed, encounter)
     return io.created(
-        EncounterCreatedOut().dump(
+        io.schema(EncounterCreatedOut).dump(
             {"id": encounter_id, "case_id": parsed, "occurred_at": encounter.occurred_at}
         )
     )
@@ -119,7 +116,7 @@ def refer_case(case_id: str) -> tuple[Response, int]:
     with `consent_override`, and the override is decided and logged as its own entry."""
     who = caller()
     parsed = io.path_id(case_id, "case_id")
-    data = io.body(ReferralIn())
+    data = io.body(io.schema(ReferralIn))
     session = db()
     to_org = referrals.resolve_org(session, data["to_org"], "to_org")
     need = data.get("need")
@@ -134,7 +131,7 @@ def refer_case(case_id: str) -> tuple[Response, int]:
         data.get("note"),
         override=data["consent_override"],
     )
-    return io.created(CreatedOut().dump({"id": referral_id}))
+    return io.created(io.schema(CreatedOut).dump({"id": referral_id}))
 
 
 @operation(
@@ -151,9 +148,11 @@ def close_case(case_id: str) -> dict[str, Any]:
     """Close an open case with a short reason code (e.g. `housed`)."""
     who = caller()
     parsed = io.path_id(case_id, "case_id")
-    data = io.body(CaseCloseIn())
+    data = io.body(io.schema(CaseCloseIn))
     cases.close_case(db(), who.actor, who.purpose, parsed, data["reason"])
-    result: dict[str, Any] = CaseClosedOut().dump({"id": parsed, "status": CaseStatus.CLOSED.value})
+    result: dict[str, Any] = io.schema(CaseClosedOut).dump(
+        {"id": parsed, "status": CaseStatus.CLOSED.value}
+    )
     return result
 
 
@@ -171,12 +170,12 @@ def referrals_received() -> dict[str, Any]:
     need of each as the referring organisation's policy releases them for the request's
     purpose (the same list as the web page)."""
     who = caller()
-    q = io.query(ReferralQueryIn())
+    q = io.query(io.schema(ReferralQueryIn))
     status = ReferralStatus(q["status"]) if "status" in q else None
     found = caseload.referrals_received(
         db(), who.actor, who.purpose, status, q["limit"], q["offset"]
     )
-    result: dict[str, Any] = ReferralListOut().dump(
+    result: dict[str, Any] = io.schema(ReferralListOut).dump(
         {"referrals": found, "limit": q["limit"], "offset": q["offset"]}
     )
     return result

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from flask import Response, jsonify, request
 from marshmallow import Schema, ValidationError
@@ -19,6 +20,16 @@ MAX_BODY = 256 * 1024  # bytes: the largest registration is a few kilobytes
 class UnsupportedMediaType(DatabankError):
     status = 415
     code = "unsupported_media_type"
+
+
+S = TypeVar("S", bound=Schema)
+
+
+@cache
+def schema(cls: type[S]) -> S:
+    """One instance per schema class for the whole process: building a schema costs more than
+    using it, and a marshmallow 4 schema keeps no state between loads and dumps."""
+    return cls()
 
 
 def invalid(error: ValidationError) -> ValidationFailed:

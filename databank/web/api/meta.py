@@ -31,7 +31,7 @@ def me() -> dict[str, Any]:
     io.no_query()
     who = caller()
     user = who.user
-    result: dict[str, Any] = MeOut().dump(
+    result: dict[str, Any] = io.schema(MeOut).dump(
         {
             "user_id": user.id,
             "username": user.username,
@@ -61,7 +61,9 @@ def purposes() -> dict[str, Any]:
     Forbidden purposes are listed (and flagged) so a partner system can show why they fail."""
     io.no_query()
     infos = policy_of(db()).bundle.purposes
-    result: dict[str, Any] = PurposeListOut().dump({"purposes": [infos[p] for p in Purpose]})
+    result: dict[str, Any] = io.schema(PurposeListOut).dump(
+        {"purposes": [infos[p] for p in Purpose]}
+    )
     return result
 
 
@@ -84,11 +86,11 @@ def switch_purpose() -> dict[str, Any]:
             "a token declares its purpose per request",
             {"X-Databank-Purpose": ["send this header with each request instead"]},
         )
-    data = io.body(PurposeSwitchIn())
+    data = io.body(io.schema(PurposeSwitchIn))
     chosen = Purpose(data["purpose"])
     session["purpose"] = chosen.value
     record_purpose_switch(db(), who.actor, chosen)
-    result: dict[str, Any] = PurposeSwitchOut().dump({"purpose": chosen.value})
+    result: dict[str, Any] = io.schema(PurposeSwitchOut).dump({"purpose": chosen.value})
     return result
 
 
@@ -98,5 +100,5 @@ def orgs() -> dict[str, Any]:
     pickers. Directory data only: nothing about any person."""
     io.no_query()
     found = referrals.partner_orgs(db(), caller().actor)
-    result: dict[str, Any] = OrgListOut().dump({"orgs": found})
+    result: dict[str, Any] = io.schema(OrgListOut).dump({"orgs": found})
     return result

@@ -37,11 +37,11 @@ def search_people() -> dict[str, Any]:
     line; the access log records that a search happened and how many it found, never the
     search string."""
     who = caller()
-    data = io.body(PersonSearchIn())
+    data = io.body(io.schema(PersonSearchIn))
     found = people.find_people(
         db(), who.actor, who.purpose, data["family_name"], data["birth_date"]
     )
-    result: dict[str, Any] = PersonSearchOut().dump({"matches": found})
+    result: dict[str, Any] = io.schema(PersonSearchOut).dump({"matches": found})
     return result
 
 
@@ -60,7 +60,7 @@ def create_person() -> tuple[Response, int]:
     """Register a person for the caller's organisation (pooled with the same person known to a
     partner), optionally with a case, its needs and a first encounter, in one transaction."""
     who = caller()
-    data = io.body(PersonCreateIn())
+    data = io.body(io.schema(PersonCreateIn))
     case = data.get("case")
     record = IntakeRecord(
         identity=convert.identity(data["identity"]),
@@ -69,7 +69,7 @@ def create_person() -> tuple[Response, int]:
         encounters=(convert.encounter(data["encounter"]),) if data.get("encounter") else (),
     )
     [outcome] = people.intake(db(), who.actor, who.purpose, [record])
-    return io.created(PersonCreateOut().dump(outcome))
+    return io.created(io.schema(PersonCreateOut).dump(outcome))
 
 
 @operation(
@@ -85,7 +85,7 @@ def list_consents(person_id: str) -> dict[str, Any]:
     io.no_query()
     who = caller()
     found = consents.consents_for(db(), who.actor, who.purpose, io.path_id(person_id, "person_id"))
-    result: dict[str, Any] = ConsentListOut().dump({"consents": found})
+    result: dict[str, Any] = io.schema(ConsentListOut).dump({"consents": found})
     return result
 
 
@@ -105,7 +105,7 @@ def record_consent(person_id: str) -> tuple[Response, int]:
     partner, for which purposes, until when. Enforcement purposes cannot be consented to."""
     who = caller()
     parsed = io.path_id(person_id, "person_id")
-    data = io.body(ConsentIn())
+    data = io.body(io.schema(ConsentIn))
     session = db()
     recipients = tuple(
         referrals.resolve_org(session, ref, f"recipient_orgs.{n}")
@@ -118,7 +118,7 @@ def record_consent(person_id: str) -> tuple[Response, int]:
         expires_at=data.get("expires_at"),
     )
     consent_id = consents.record_consent(session, who.actor, who.purpose, parsed, consent)
-    return io.created(CreatedOut().dump({"id": consent_id}))
+    return io.created(io.schema(CreatedOut).dump({"id": consent_id}))
 
 
 @operation(
