@@ -25,14 +25,19 @@ REFERRAL_FIELDS = (access.WHOLE_RECORD, "needs", "health")
 
 
 def org_names(session: Session, org_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Organisations' display names (not personal data), for labelling what they hold."""
-    ids = list(set(org_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
-    ).all()
-    return {row.id: row.name for row in rows}
+    """Organisations' display names (not personal data), for labelling what they hold.
+
+    Kept in the session for its life (a web request's), as a page labels the same orgs in
+    several places; a name can change, so they are not kept longer."""
+    known: dict[uuid.UUID, str] = session.info.setdefault("org_names", {})
+    wanted = set(org_ids)
+    missing = [org_id for org_id in wanted if org_id not in known]
+    if missing:
+        rows = session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(missing))
+        ).all()
+        known.update((row.id, row.name) for row in rows)
+    return {org_id: known[org_id] for org_id in wanted if org_id in known}
 
 
 def display_names(

@@ -33,6 +33,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_login import login_required as _login_required
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from databank.domain.enums import Purpose, Role
@@ -94,7 +95,8 @@ def login_required(view: F) -> F:
 
 def _load(user_id: str) -> SignedInUser | None:
     try:
-        user = db().get(User, uuid.UUID(user_id))
+        # The user and their roles in one query: this runs on every signed-in request.
+        user = db().get(User, uuid.UUID(user_id), options=[joinedload(User.role_rows)])
     except ValueError:
         return None
     if user is None or not user.is_active:
