@@ -52,6 +52,11 @@ class Timeline:
     cases: tuple[TimelineCase, ...]
 
 
+# What a timeline shows of another organisation's case (dates, places, needs, encounters and
+# their notes): only these are asked for, so the log records no more than was released.
+TIMELINE_FIELDS = ("status", "needs", "health", "notes", "encounters", "location")
+
+
 def person_timeline(
     session: Session, actor: Actor, purpose: Purpose | str, view: cases.CaseView
 ) -> Timeline:
@@ -83,7 +88,7 @@ def person_timeline(
         Action.READ,
         purpose,
         [access.Resource.of_case(case) for case, _person in found],
-        fields=cases.CASE_FIELDS,
+        fields=TIMELINE_FIELDS,
         result_count=len(found),
         partial_ok=True,
     )

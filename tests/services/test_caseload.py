@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -95,6 +96,12 @@ def test_timeline_holds_the_partners_case_at_district_level_and_logs_it(
     found = timeline.person_timeline(session, entraide, Purpose.FOOD_AID, own)
     after = session.scalar(select(func.count()).select_from(AuditEntry))
     assert after == (before or 0) + 1  # one decision, logged, for the one partner case
+    # The decision asked only for what a timeline shows, and the log says so.
+    logged = session.execute(
+        select(AuditEntry.body).where(AuditEntry.seq == after - 1)
+    ).scalar_one()
+    fields = json.loads(logged)["fields"]
+    assert set(fields["released"]) | set(fields["withheld"]) == set(timeline.TIMELINE_FIELDS)
     [source] = found.cases
     assert source.case_id == partner_case
     assert {"notes", "health", "encounters"} <= source.withheld
