@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from databank.crypto import SealingKey
 from databank.domain.enums import Action, PersonStatus, Purpose, ReferralStatus
 from databank.domain.vocab import NeedCategory
 from databank.models import Case, Consent, Identity, Organisation, Person, Referral
@@ -40,15 +41,12 @@ def org_names(session: Session, org_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID,
     return {org_id: known[org_id] for org_id in wanted if org_id in known}
 
 
-def display_names(
-    session: Session, actor: Actor, purpose: Purpose | str, person_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    """The names the actor's own org registered for these people, where the policy releases them.
-
-    Only the actor's own org's identities are opened: a partner's case is shown by a reference,
-    never by the name its holder recorded. Each identity read is decided and logged.
-    """
-    purpose = access.parse_purpose(purpose)
+def own_identities(
+    session: Session, actor: Actor, purpose: Purpose, person_ids: Iterable[uuid.UUID]
+) -> list[tuple[Identity, SealingKey]]:
+    """The identities the actor's own org registered for these (active) people, where the policy
+    releases them, each with its subject key. Each identity read is decided and logged; keys are
+    unwrapped for released identities only, and an erased person (no key) is left out."""
     rows = (
         session.execute(
             select(Identity)
@@ -63,7 +61,7 @@ def display_names(
         .all()
     )
     if not rows:
-        return {}
+        return []
     grants = access.authorize_many(
         session,
         actor,
@@ -76,11 +74,19 @@ def display_names(
     )
     released = [r for r, g in zip(rows, grants, strict=True) if g.has("identity")]
     keys = keyring_of(session).subject_keys(session, actor.org_id, [r.person_id for r in released])
+    return [(row, keys[row.person_id]) for row in released if row.person_id in keys]
+
+
+def display_names(
+    session: Session, actor: Actor, purpose: Purpose | str, person_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names the actor's own org registered for these people, where the policy releases them.
+
+    Only the actor's own org's identities are opened: a partner's case is shown by a reference,
+    never by the name its holder recorded.
+    """
     names: dict[uuid.UUID, str] = {}
-    for row in released:
-        key = keys.get(row.person_id)
-        if key is None:  # erased since: nothing to show
-            continue
+    for row, key in own_identities(session, actor, access.parse_purpose(purpose), person_ids):
         unseal = RowSealer(key, row.org_id, "identities", row.id, row.person_id).open
         given = unseal("given_name_ciphertext", row.given_name_ciphertext) or ""
         family = unseal("family_name_ciphertext", row.family_name_ciphertext) or ""

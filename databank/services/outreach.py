@@ -9,13 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from databank.domain.enums import Action, CaseStatus, OrgKind, PersonStatus, Purpose
-from databank.models import Case, Encounter, Identity, Organisation, Person
-from databank.services import access, cases, consents, people
+from databank.domain.enums import Action, CaseStatus, OrgKind, Purpose
+from databank.models import Case, Encounter, Organisation, Person
+from databank.services import access, caseload, cases, consents, people
 from databank.services.actors import Actor
 from databank.services.cases import CaseView
 from databank.services.consents import ConsentView
-from databank.services.context import keyring_of
 
 RECENT_DAYS = 30
 RECENT_LIMIT = 20
@@ -71,37 +70,9 @@ def recent_contacts(
     newest = sorted(last_seen, key=lambda p: last_seen[p], reverse=True)[:limit]
     if not newest:
         return []
-    rows = (
-        session.execute(
-            select(Identity)
-            .join(Person, Person.id == Identity.person_id)
-            .where(
-                Identity.org_id == actor.org_id,
-                Identity.person_id.in_(newest),
-                Person.status == PersonStatus.ACTIVE,
-            )
-        )
-        .scalars()
-        .all()
-    )
-    grants = access.authorize_many(
-        session,
-        actor,
-        Action.READ,
-        purpose,
-        [access.Resource("identity", r.id, r.org_id, r.person_id) for r in rows],
-        fields=("identity",),
-        result_count=len(rows),
-        partial_ok=True,
-    )
-    released = [row for row, grant in zip(rows, grants, strict=True) if grant.has("identity")]
-    # Keys are unwrapped for released identities only.
-    keys = keyring_of(session).subject_keys(session, actor.org_id, [r.person_id for r in released])
     found = []
-    for row in released:
-        if row.person_id not in keys:
-            continue
-        view = people.open_identity(row, keys[row.person_id], contact=False)
+    for row, key in caseload.own_identities(session, actor, purpose, newest):
+        view = people.open_identity(row, key, contact=False)
         found.append(
             Contact(
                 row.person_id,
