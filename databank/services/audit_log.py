@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import Dialect, Table, event, insert, select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, SessionTransaction
 
 from databank.audit import canonical_body
@@ -209,7 +210,7 @@ def _write(session: Session, batches: list[_Batch]) -> int:
         or now - head.checkpoint_at >= CHECKPOINT_INTERVAL
     ):
         values.update(checkpoint(session, frontier, now))
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**values))
+    _update_head(session, values)
     return len(rows)
 
 
@@ -225,19 +226,51 @@ class _Head:
 _HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
 
 
+_HEAD_COLUMNS = ("size", "frontier", "last_leaf", "checkpoint_size", "checkpoint_at")
+
+
+class _HeadStatements:
+    """The head's read (under lock) and its common update, as driver SQL for one dialect, with
+    the columns' own type conversions. Every access runs both, and profiling showed SQLAlchemy's
+    statement building and result layer cost several times the statements themselves."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        lock = "" if dialect.name == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE
+        self.read = f"SELECT {', '.join(_HEAD_COLUMNS)} FROM audit_heads WHERE id = 1{lock}"  # noqa: S608
+        self.write = f"UPDATE audit_heads SET size = {mark}, frontier = {mark}, last_leaf = {mark} WHERE id = 1"  # noqa: E501, S608
+        types = [_HEAD.c[name].type.dialect_impl(dialect) for name in _HEAD_COLUMNS]
+        self.loads = [t.result_processor(dialect, None) for t in types]
+        self.dumps = [t.bind_processor(dialect) for t in types[:3]]
+
+
+_head_statements: dict[str, _HeadStatements] = {}
+
+
+def _statements(session: Session) -> tuple[_HeadStatements, Any]:
+    connection = session.connection()  # begins the transaction (SQLite: BEGIN IMMEDIATE)
+    dialect = connection.dialect
+    found = _head_statements.get(dialect.name)
+    if found is None:
+        found = _head_statements[dialect.name] = _HeadStatements(dialect)
+    return found, connection.connection.dbapi_connection
+
+
 def _locked_head(session: Session) -> _Head:
     """The head row, locked until the transaction ends; adopts pre-Merkle entries once."""
-    found = session.execute(
-        select(
-            _HEAD.c.size,
-            _HEAD.c.frontier,
-            _HEAD.c.last_leaf,
-            _HEAD.c.checkpoint_size,
-            _HEAD.c.checkpoint_at,
-        )
-        .where(_HEAD.c.id == 1)
-        .with_for_update()
-    ).one()
+    statements, dbapi = _statements(session)
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(statements.read)
+        raw = cursor.fetchone()
+    finally:
+        cursor.close()
+    if raw is None:
+        raise NoResultFound("the access log has no head row: it cannot be appended to")
+    found: list[Any] = [
+        load(v) if load and v is not None else v
+        for load, v in zip(statements.loads, raw, strict=True)
+    ]
     if found[0] is None:
         frontier, leaf = _adopt(session)
         session.execute(
@@ -246,7 +279,24 @@ def _locked_head(session: Session) -> _Head:
             .values(size=frontier.size, frontier=frontier.to_bytes(), last_leaf=leaf)
         )
         return _Head(frontier.size, frontier.to_bytes(), leaf, found[3], found[4])
-    return _Head(found[0], found[1], found[2], found[3], found[4])
+    return _Head(found[0], bytes(found[1]), bytes(found[2]), found[3], found[4])
+
+
+def _update_head(session: Session, values: dict[str, Any]) -> None:
+    if set(values) != {"size", "frontier", "last_leaf"}:  # with a checkpoint: rare
+        session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**values))
+        return
+    statements, dbapi = _statements(session)
+    params = [values["size"], values["frontier"], values["last_leaf"]]
+    params = [
+        dump(v) if dump and v is not None else v
+        for dump, v in zip(statements.dumps, params, strict=True)
+    ]
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(statements.write, params)
+    finally:
+        cursor.close()
 
 
 def checkpoint(session: Session, frontier: Frontier, at: datetime) -> dict[str, Any]:
