@@ -237,28 +237,25 @@ def case_records(
             )
             for r in rows
         )
-    case = session.get(Case, view.id)
+    resource = view.resource
+    if resource is None:
+        case = session.get(Case, view.id)
+        resource = access.Resource.of_case(case) if case is not None else None
     consents: tuple[ConsentLine, ...] | None = None
-    if case is not None:
+    if resource is not None:
         [grant] = access.authorize_many(
-            session,
-            actor,
-            Action.READ,
-            purpose,
-            [access.Resource.of_case(case)],
-            fields=("consents",),
-            partial_ok=True,
+            session, actor, Action.READ, purpose, [resource], fields=("consents",), partial_ok=True
         )
         if grant.has("consents"):
-            consents = _consents(session, case)
+            consents = _consents(session, view.person_id, view.org_id)
     return CaseRecords(referrals, consents)
 
 
-def _consents(session: Session, case: Case) -> tuple[ConsentLine, ...]:
+def _consents(session: Session, person_id: uuid.UUID, org_id: uuid.UUID) -> tuple[ConsentLine, ...]:
     rows = list(
         session.execute(
             select(Consent)
-            .where(Consent.person_id == case.person_id, Consent.org_id == case.org_id)
+            .where(Consent.person_id == person_id, Consent.org_id == org_id)
             .order_by(Consent.given_at)
         ).scalars()
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -110,6 +110,9 @@ class CaseView:
     released: frozenset[str]
     withheld: frozenset[str]
     break_glass: bool = False
+    # What the policy decided on (the case's own facts, flags included, even when the view withholds
+    # them): further decisions about the same case (its consents) start from it. Never shown.
+    resource: access.Resource | None = field(default=None, repr=False, compare=False)
 
     @property
     def area_geohash(self) -> str | None:
@@ -455,6 +458,7 @@ def view_of(
         released=grant.fields,
         withheld=grant.release.withheld,
         break_glass=grant.break_glass,
+        resource=access.Resource.of_case(case),
     )
 
 

@@ -92,11 +92,13 @@ def person_timeline(
         result_count=len(found),
         partial_ok=True,
     )
-    names = org_names(session, (case.org_id for case, _person in found))
+    shown = [(pair, grant) for pair, grant in zip(found, grants, strict=True) if grant.fields]
+    if not shown:
+        return Timeline((), ())
+    names = org_names(session, (case.org_id for (case, _person), _grant in shown))
     orgs = orgs_of(session)
     items: list[TimelineItem] = []
     sources: list[TimelineCase] = []
-    shown = [(pair, grant) for pair, grant in zip(found, grants, strict=True) if grant.fields]
     rows = cases.case_rows_many(session, [pair for pair, _grant in shown])
     for (case, person), grant in shown:
         other = cases.view_of(session, case, person, grant, rows[case.id])
