@@ -1,0 +1,227 @@
+"""`audit verify`'s bulk pass: on an intact log it finds just what the exact pass finds, and it
+hands any problem to the exact pass, so the report (first bad seq, kind, reason) is the same."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from databank.audit.merkle import Frontier
+from databank.domain.enums import Purpose
+from databank.models import AuditEntry, AuditHead
+from databank.services import audit_log, audit_verify, cases, people
+from tests.conftest import ActorMaker, OrgMaker
+from tests.factories import identity, intake_record
+
+UNIFORM = 40  # entries at the end of the log written as the benchmark writes them
+
+
+@pytest.fixture
+def log(session: Session, make_org: OrgMaker, actor_for: ActorMaker) -> int:
+    """Mixed activity (registrations, reads: bodies of varied shapes and columns), then a run
+    of uniform reads like a busy day's, persons repeating. Returns the log's size."""
+    actor = actor_for(make_org())
+    results = people.intake(
+        session,
+        actor,
+        Purpose.OUTREACH,
+        [intake_record(identity(given_name=f"N{i}")) for i in range(5)],
+    )
+    for result in results:
+        assert result.case_id is not None
+        cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
+    person = uuid.uuid4()
+    audit_log.append(
+        session,
+        actor,
+        [
+            audit_log.EntryIn(
+                event="access.read",
+                record_type="case",
+                record_id=uuid.uuid4(),
+                owner_org_id=actor.org_id,
+                person_id=person if i % 3 else uuid.uuid4(),
+                purpose="outreach",
+                decision="allow",
+                rule="platform.owner_content",
+                fields_released=("status", "notes"),
+                location_level=4,
+            )
+            for i in range(UNIFORM)
+        ],
+    )
+    size = session.scalar(select(func.count()).select_from(AuditEntry))
+    assert size is not None
+    return size
+
+
+def _passes(
+    session: Session, lo: int, hi: int, batch: int = 3
+) -> tuple[audit_verify._Chunk | None, audit_verify._Chunk, audit_verify._Chunk]:
+    """The chunk lo..hi-1 by the bulk pass (in batches of `batch`), the exact pass, and both
+    together as verify runs them, checkpoints at every size inside it."""
+    dbapi = session.connection().connection
+    paramstyle = session.get_bind().dialect.paramstyle
+    head = session.execute(select(AuditHead)).scalar_one()
+    session.refresh(head)
+    sizes = frozenset(range(lo + 1, hi + 1))
+    batches = audit_verify._batches(dbapi, paramstyle, lo, hi, batch)
+    fast = audit_verify._fast_scan(batches, lo, hi, head.last_leaf, sizes)
+    rows = audit_verify._rows(dbapi, paramstyle, lo, hi)
+    exact = audit_verify._scan(rows, lo, hi, head.last_leaf, sizes)
+    checked = audit_verify._check(dbapi, paramstyle, lo, hi, head.last_leaf, sizes)
+    return fast, exact, checked
+
+
+def _chunks(size: int, chunk: int) -> list[tuple[int, int]]:
+    return [(lo, min(lo + chunk, size)) for lo in range(0, size, chunk)]
+
+
+@pytest.mark.parametrize("count", range(1, 38))
+def test_frontier_read_off_the_levels_is_the_frontier(count: int) -> None:
+    leaves = [os.urandom(32) for _ in range(37)]
+    frontier = Frontier()
+    frontier.extend(leaves[:count])
+    levels = audit_verify._levels(leaves)
+    assert audit_verify._frontier_at(levels, count) == frontier.hashes
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7, 512])
+@pytest.mark.parametrize("chunk", [1, 4, 16, 64])
+def test_bulk_pass_agrees_on_an_intact_log(
+    session: Session, log: int, chunk: int, batch: int
+) -> None:
+    for lo, hi in _chunks(log, chunk):
+        fast, exact, checked = _passes(session, lo, hi, batch)
+        assert exact.problem is None
+        assert fast == exact  # subtree, frontier at every size inside, links at both ends
+        assert checked == exact
+
+
+def test_bulk_pass_proves_uniform_entries_without_the_exact_checks(
+    session: Session, log: int
+) -> None:
+    """Entries alike but for their persons, times and ids are proven in bulk (else the bulk pass
+    would be no quicker than the exact one)."""
+    dbapi = session.connection().connection
+    paramstyle = session.get_bind().dialect.paramstyle
+    [rows] = audit_verify._batches(dbapi, paramstyle, log - UNIFORM, log - 1, UNIFORM)
+    bodies = [row[9] for row in rows]
+    links = [body.find(b'"prev":"') for body in bodies]
+    named = [audit_verify.leaf_hash(body) for body in bodies[:-1]]
+    assert audit_verify._chained(bodies[1:], links[1:], named) is None
+    fragments, persons = audit_verify._Fragments(), audit_verify._PersonFragments()
+    assert audit_verify._witness_columns(rows, bodies, links, fragments, persons) == set()
+
+
+def _as_attacker(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL session_replication_role = replica"))
+
+
+def _assert_same_reports(session: Session, size: int) -> int:
+    """Every chunk (of 4, and of 64) checked both ways alike; returns how many had a problem."""
+    problems = 0
+    for chunk in (4, 64):
+        for lo, hi in _chunks(size, chunk):
+            fast, exact, checked = _passes(session, lo, hi)
+            assert checked == exact
+            if exact.problem is None:
+                assert fast == exact
+            else:
+                assert fast is None
+                problems += 1
+    return problems
+
+
+@pytest.mark.parametrize("where", [0, 5, 20, -UNIFORM + 2, -1])
+def test_altered_body_goes_to_the_exact_pass(session: Session, log: int, where: int) -> None:
+    seq = where % log
+    _as_attacker(session)
+    body = session.scalar(select(AuditEntry.body).where(AuditEntry.seq == seq))
+    assert body is not None
+    forged = body.replace(b'"salt":"', b'"salt":"0')
+    session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(body=forged))
+    seen = _assert_same_reports(session, log)
+    assert seen >= 2 or seq == log - 1  # the last entry's change is the head's to show
+
+
+@pytest.mark.parametrize(
+    "column", ["purpose", "event", "decision", "area", "person_id", "owner_org_id"]
+)
+@pytest.mark.parametrize("where", [3, -UNIFORM + 5, -2])
+def test_edited_column_goes_to_the_exact_pass(
+    session: Session, log: int, column: str, where: int
+) -> None:
+    seq = where % log
+    value: object = "audit" if column in ("purpose", "event", "decision", "area") else uuid.uuid4()
+    _as_attacker(session)
+    session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values({column: value}))
+    assert _assert_same_reports(session, log) == 2
+
+
+def test_edited_actor_goes_to_the_exact_pass(session: Session, log: int) -> None:
+    _as_attacker(session)
+    seq = log - 7
+    session.execute(
+        update(AuditEntry).where(AuditEntry.seq == seq).values(actor_org_id=uuid.uuid4())
+    )
+    assert _assert_same_reports(session, log) == 2
+
+
+@pytest.mark.parametrize("deleted", [[4], [3, 4, 5], [-UNIFORM + 9], [-1]])
+def test_gap_goes_to_the_exact_pass(session: Session, log: int, deleted: list[int]) -> None:
+    _as_attacker(session)
+    seqs = [where % log for where in deleted]
+    session.execute(delete(AuditEntry).where(AuditEntry.seq.in_(seqs)))
+    seen = _assert_same_reports(session, log)
+    assert seen >= 2 or seqs == [log - 1]  # a missing last entry is the head's to show
+
+
+def test_a_second_prev_before_the_link_goes_to_the_exact_pass(session: Session, log: int) -> None:
+    """`verify` reads the first `"prev":"` of a body. One slipped in before the real one, every
+    link after it re-chained (so that only that first name and the signed root tell), is still
+    the exact pass's to report."""
+    _as_attacker(session)
+    seq = log - 10
+    body = session.scalar(select(AuditEntry.body).where(AuditEntry.seq == seq))
+    assert body is not None
+    forged = body.replace(b'"actor":{', b'"actor":{"prev":"00",', 1)
+    session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(body=forged))
+    for following in range(seq + 1, log):
+        body = session.scalar(select(AuditEntry.body).where(AuditEntry.seq == following))
+        assert body is not None
+        start = body.index(b'"prev":"') + 8
+        name = audit_verify.leaf_hash(forged).hex().encode()
+        forged = body[:start] + name + body[start + 64 :]
+        session.execute(update(AuditEntry).where(AuditEntry.seq == following).values(body=forged))
+    assert _assert_same_reports(session, log) == 2
+
+
+@pytest.mark.parametrize(
+    ("was", "now"),
+    [
+        (b'"event":"access.read"', b'"event":"access.view"'),
+        (b'"purpose":"outreach"', b'"purpose":"research"'),
+        (b'"decision":"allow"', b'"decision":"deny!"'),
+        (b'"person":"', b'"person":"0'),
+    ],
+)
+@pytest.mark.parametrize("last", ["of a chunk", "of the log"])
+def test_body_unlike_its_columns_goes_to_the_exact_pass(
+    session: Session, log: int, was: bytes, now: bytes, last: str
+) -> None:
+    """A chunk's last body changed is only told by its columns (the link to it is the next
+    chunk's): the bulk pass must not take it for its neighbours' shape."""
+    seq = log - 1 if last == "of the log" else (log - 5) // 4 * 4 + 3  # ends a chunk of 4
+    _as_attacker(session)
+    body = session.scalar(select(AuditEntry.body).where(AuditEntry.seq == seq))
+    assert body is not None
+    assert was in body
+    forged = body.replace(was, now)
+    session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(body=forged))
+    assert _assert_same_reports(session, log) == 2
