@@ -278,11 +278,12 @@ def _column_problem(row: Any, body: bytes, fragments: _Fragments) -> Problem | N
 
 # The fast pass. `_scan` takes a turn of the interpreter per entry and searches every body for
 # each indexed copy, a search through the whole body each time: profiling showed those searches
-# take most of its time. `_fast_scan` checks the same things a batch of entries at a time, in
-# loops that run in C (`map` over bytes methods, comprehensions), and looks for each copy where
-# a template entry of the batch holds it, reading a few bytes of each body instead of all of them.
-# It only ever accepts what `_scan` accepts: whatever it cannot vouch for sends the chunk back to
-# `_scan`, whose report (first bad seq, kind, reason) is then the one given.
+# take the largest part of its time after the fetch. `_fast_scan` checks the same things a batch
+# of entries at a time, in loops that run in C (`map` over bytes methods, comprehensions), and
+# looks for each copy where a template entry of the batch holds it, reading a few bytes of each
+# body instead of all of them. It only ever accepts what `_scan` accepts: whatever it cannot
+# vouch for sends the chunk back to `_scan`, whose report (first bad seq, kind, reason) is then
+# the one given.
 FAST_BATCH = 512  # rows per fetch: their bodies stay in the CPU's cache between the passes
 _sha256 = hashlib.sha256
 _LEAF, _NODE = b"\x00", b"\x01"
@@ -303,6 +304,7 @@ class _PersonFragments(dict[object, bytes]):
 
 
 def _unwitnessed(found: list[bool], rows: Iterable[int]) -> Iterator[int]:
+    """The rows whose flag in `found` is False."""
     return (i for i, ok in zip(rows, found, strict=True) if not ok)
 
 
