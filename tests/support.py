@@ -76,5 +76,13 @@ def migrated_runtime(url: str, instance: Path, planned_population: int = 100_000
     return runtime
 
 
+def scratch_runtime(name: str, tmp: Path) -> Runtime:
+    """A migrated runtime on a database of its own: PostgreSQL database `name` (made afresh) when
+    the suite runs on PostgreSQL, else a SQLite file in `tmp`."""
+    base = postgres_url()
+    url = fresh_postgres_database(base, name) if base else f"sqlite:///{tmp / (name + '.sqlite')}"
+    return migrated_runtime(url, tmp / "instance")
+
+
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"

@@ -21,7 +21,7 @@ from databank.services import orgs, people, tokens
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
+from tests.support import scratch_runtime
 from tests.web.conftest import PASSWORD, csrf, login
 
 ALL_SCOPES = tuple(tokens.SCOPES)
@@ -42,10 +42,7 @@ class World:
 
 @pytest.fixture(scope="package")
 def api_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    base = postgres_url()
-    tmp = tmp_path_factory.mktemp("api")
-    url = fresh_postgres_database(base, "databank_api") if base else f"sqlite:///{tmp / 'a.sqlite'}"
-    runtime = migrated_runtime(url, tmp / "instance")
+    runtime = scratch_runtime("databank_api", tmp_path_factory.mktemp("api"))
     yield runtime
     runtime.dispose()
 

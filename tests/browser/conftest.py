@@ -51,7 +51,7 @@ from databank.services.actors import Actor
 from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
 from databank.services.runtime import Runtime
 from tests.factories import identity
-from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
+from tests.support import scratch_runtime
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,14 +165,7 @@ class World:
 
 @pytest.fixture(scope="session")
 def live_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    base = postgres_url()
-    tmp = tmp_path_factory.mktemp("browser")
-    url = (
-        fresh_postgres_database(base, "databank_browser")
-        if base
-        else f"sqlite:///{tmp / 'browser.sqlite'}"
-    )
-    runtime = migrated_runtime(url, tmp / "instance")
+    runtime = scratch_runtime("databank_browser", tmp_path_factory.mktemp("browser"))
     yield runtime
     runtime.dispose()
 

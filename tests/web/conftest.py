@@ -22,7 +22,7 @@ from databank.services import orgs, people
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
 from tests.factories import intake_record
-from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
+from tests.support import scratch_runtime
 
 PASSWORD = "correct horse battery staple"
 
@@ -35,10 +35,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def web_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    base = postgres_url()
-    tmp = tmp_path_factory.mktemp("web")
-    url = fresh_postgres_database(base, "databank_web") if base else f"sqlite:///{tmp / 'w.sqlite'}"
-    runtime = migrated_runtime(url, tmp / "instance")
+    runtime = scratch_runtime("databank_web", tmp_path_factory.mktemp("web"))
     yield runtime
     runtime.dispose()
 

@@ -36,7 +36,7 @@ from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
+from tests.support import scratch_runtime
 from tests.web.conftest import PASSWORD, csrf, login
 
 CASE_TEXT = ("Sleeps rough near Part-Dieu", "Lefèvre", "Camille", "Dominique", "Sacha")
@@ -56,14 +56,7 @@ class AuditWorld:
 
 @pytest.fixture(scope="module")
 def audit_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    base = postgres_url()
-    tmp = tmp_path_factory.mktemp("audit_console")
-    url = (
-        fresh_postgres_database(base, "databank_audit_console")
-        if base
-        else f"sqlite:///{tmp / 'a.sqlite'}"
-    )
-    runtime = migrated_runtime(url, tmp / "instance")
+    runtime = scratch_runtime("databank_audit_console", tmp_path_factory.mktemp("audit_console"))
     yield runtime
     runtime.dispose()
 

@@ -29,7 +29,7 @@ from databank.services.cases import CASE_FIELDS
 from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
 from databank.services.runtime import Runtime
 from tests.factories import identity
-from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
+from tests.support import scratch_runtime
 from tests.web.conftest import PASSWORD, login
 
 # The person of each seeded case (the outreach pages are addressed by person).
@@ -145,14 +145,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    base = postgres_url()
-    tmp = tmp_path_factory.mktemp("routes")
-    url = (
-        fresh_postgres_database(base, "databank_routes")
-        if base
-        else f"sqlite:///{tmp / 'r.sqlite'}"
-    )
-    runtime = migrated_runtime(url, tmp / "instance")
+    runtime = scratch_runtime("databank_routes", tmp_path_factory.mktemp("routes"))
     yield runtime
     runtime.dispose()
 
