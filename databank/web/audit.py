@@ -119,7 +119,7 @@ def _form_context(args: Mapping[str, str]) -> dict[str, object]:
 def index() -> str | tuple[str, int]:
     session, actor, args = db(), current_actor(), _args()
     try:
-        data = EntryFilterIn().load(args)
+        data = api_io.schema(EntryFilterIn).load(args)
     except ValidationError as error:
         audit_console.require_auditor(session, actor)
         context = _form_context(args)
@@ -156,7 +156,7 @@ def person(person_id: str) -> str:
 @login_required
 def alerts_page() -> str:
     session, actor = db(), current_actor()
-    query = _load(AlertQueryIn(), _args(), actor)
+    query = _load(api_io.schema(AlertQueryIn), _args(), actor)
     chosen = AlertStatus(query["status"]) if "status" in query else None
     rows = alerts.list_alerts(session, actor, status=chosen)
     return render_template(
@@ -175,7 +175,7 @@ def review_alert(alert_id: str) -> Response:
     parsed = _uuid(alert_id, "alert_id", api=False)
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:
-        data = AlertReviewIn().load(form)
+        data = api_io.schema(AlertReviewIn).load(form)
     except ValidationError as error:
         audit_console.require_auditor(session, actor)
         for field, messages in _messages(error).items():
@@ -210,7 +210,7 @@ def log_status() -> str:
 
 def _export_page(fmt: ExportFormat) -> Response:
     actor = current_actor()
-    data = _load(EntryFilterIn(), _args(), actor)
+    data = _load(api_io.schema(EntryFilterIn), _args(), actor)
     body, _count = audit_console.export(db(), actor, EntryFilter(**data), fmt)
     return _download(body, fmt)
 
@@ -234,9 +234,9 @@ def export_jsonl() -> Response:
 @api_login_required
 def api_entries() -> dict[str, Any]:
     actor = _api_actor()
-    data = _load(EntryFilterIn(), _args(), actor)
+    data = _load(api_io.schema(EntryFilterIn), _args(), actor)
     page = audit_console.search(db(), actor, EntryFilter(**data))
-    result: dict[str, Any] = EntryPageOut().dump(page)
+    result: dict[str, Any] = api_io.schema(EntryPageOut).dump(page)
     return result
 
 
@@ -247,7 +247,9 @@ def api_person_history(person_id: str) -> dict[str, Any]:
     _load(Schema.from_dict({})(), _args(), actor)  # no parameters: refuse unknown ones
     parsed = _uuid(person_id, "person_id", api=True)
     history = audit_console.person_history(db(), actor, parsed)
-    result: dict[str, Any] = PersonHistoryOut().dump({"person_id": parsed, "entries": history})
+    result: dict[str, Any] = api_io.schema(PersonHistoryOut).dump(
+        {"person_id": parsed, "entries": history}
+    )
     return result
 
 
@@ -255,7 +257,7 @@ def api_person_history(person_id: str) -> dict[str, Any]:
 @api_login_required
 def api_alerts() -> dict[str, Any]:
     actor = _api_actor()
-    query = _load(AlertQueryIn(), _args(), actor)
+    query = _load(api_io.schema(AlertQueryIn), _args(), actor)
     chosen = AlertStatus(query["status"]) if "status" in query else None
     rows = alerts.list_alerts(db(), actor, status=chosen)
     return {"alerts": AlertOut(many=True).dump(rows)}
@@ -272,12 +274,12 @@ def api_review_alert(alert_id: str) -> dict[str, Any]:
         audit_console.require_auditor(session, actor)
         raise BadRequest("send a JSON object", {"body": ["must be a JSON object"]})
     try:
-        data = AlertReviewIn().load(body)
+        data = api_io.schema(AlertReviewIn).load(body)
     except ValidationError as error:
         audit_console.require_auditor(session, actor)
         raise ValidationFailed("the review has invalid fields", _messages(error)) from None
     reviewed = alerts.review(session, actor, parsed, AlertStatus(data["status"]), data["note"])
-    result: dict[str, Any] = AlertOut().dump(reviewed)
+    result: dict[str, Any] = api_io.schema(AlertOut).dump(reviewed)
     return result
 
 
@@ -285,8 +287,8 @@ def api_review_alert(alert_id: str) -> dict[str, Any]:
 @api_login_required
 def api_status() -> dict[str, Any]:
     actor = _api_actor()
-    query = _load(StatusQueryIn(), _args(), actor)
-    result: dict[str, Any] = LogStatusOut().dump(
+    query = _load(api_io.schema(StatusQueryIn), _args(), actor)
+    result: dict[str, Any] = api_io.schema(LogStatusOut).dump(
         audit_console.status(db(), actor, run_verify=query["verify"])
     )
     return result
@@ -296,7 +298,7 @@ def api_status() -> dict[str, Any]:
 @api_login_required
 def api_export() -> Response:
     actor = _api_actor()
-    data = _load(ExportIn(), _args(), actor)
+    data = _load(api_io.schema(ExportIn), _args(), actor)
     fmt: ExportFormat = data.pop("fmt")
     body, _count = audit_console.export(db(), actor, EntryFilter(**data), fmt)
     return _download(body, fmt)
