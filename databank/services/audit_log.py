@@ -11,11 +11,11 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Dialect, Table, event, insert, select, update
+from sqlalchemy import Dialect, Table, event, insert, select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -166,7 +166,7 @@ def _write(session: Session, batches: list[_Batch]) -> int:
     # The version of the policies in force goes into every entry, whatever its event.
     policy_version = policy_of(session).version
     # The row lock serialises appends, so seq has no gap and the frontier no lost update.
-    # Core statements, not the ORM: this runs in every read's transaction.
+    # Driver statements for the head, not the ORM: this runs in every read's transaction.
     head = _locked_head(session)
     frontier = Frontier.from_bytes(head.frontier) if head.frontier else Frontier()
     rows = []
@@ -194,11 +194,7 @@ def _write(session: Session, batches: list[_Batch]) -> int:
     from databank.services import alerts  # here: alerts builds on this module
 
     alerts.evaluate(session, rows)
-    values: dict[str, Any] = {
-        "size": frontier.size,
-        "frontier": frontier.to_bytes(),
-        "last_leaf": prev,
-    }
+    new = replace(head, size=frontier.size, frontier=frontier.to_bytes(), last_leaf=prev)
     now = datetime.now(UTC)
     break_glass = any(
         e.event == "break_glass.start" for _a, entries, _at in batches for e in entries
@@ -209,8 +205,8 @@ def _write(session: Session, batches: list[_Batch]) -> int:
         or head.checkpoint_at is None
         or now - head.checkpoint_at >= CHECKPOINT_INTERVAL
     ):
-        values.update(checkpoint(session, frontier, now))
-    _update_head(session, values)
+        new = replace(new, **checkpoint(session, frontier, now))
+    _write_head(session, new)
     return len(rows)
 
 
@@ -230,18 +226,20 @@ _HEAD_COLUMNS = ("size", "frontier", "last_leaf", "checkpoint_size", "checkpoint
 
 
 class _HeadStatements:
-    """The head's read (under lock) and its common update, as driver SQL for one dialect, with
-    the columns' own type conversions. Every access runs both, and profiling showed SQLAlchemy's
-    statement building and result layer cost several times the statements themselves."""
+    """The head's read (under lock) and update, as driver SQL for one dialect, with the columns'
+    own type conversions. Every access runs both, and profiling showed SQLAlchemy's statement
+    building and result layer cost several times the statements themselves."""
 
     def __init__(self, dialect: Dialect) -> None:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         lock = "" if dialect.name == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE
-        self.read = f"SELECT {', '.join(_HEAD_COLUMNS)} FROM audit_heads WHERE id = 1{lock}"  # noqa: S608
-        self.write = f"UPDATE audit_heads SET size = {mark}, frontier = {mark}, last_leaf = {mark} WHERE id = 1"  # noqa: E501, S608
+        columns = ", ".join(_HEAD_COLUMNS)
+        assignments = ", ".join(f"{name} = {mark}" for name in _HEAD_COLUMNS)
+        self.read = f"SELECT {columns} FROM audit_heads WHERE id = 1{lock}"  # noqa: S608
+        self.write = f"UPDATE audit_heads SET {assignments} WHERE id = 1"  # noqa: S608
         types = [_HEAD.c[name].type.dialect_impl(dialect) for name in _HEAD_COLUMNS]
         self.loads = [t.result_processor(dialect, None) for t in types]
-        self.dumps = [t.bind_processor(dialect) for t in types[:3]]
+        self.dumps = [t.bind_processor(dialect) for t in types]
 
 
 _head_statements: dict[str, _HeadStatements] = {}
@@ -273,24 +271,18 @@ def _locked_head(session: Session) -> _Head:
     ]
     if found[0] is None:
         frontier, leaf = _adopt(session)
-        session.execute(
-            update(_HEAD)
-            .where(_HEAD.c.id == 1)
-            .values(size=frontier.size, frontier=frontier.to_bytes(), last_leaf=leaf)
-        )
-        return _Head(frontier.size, frontier.to_bytes(), leaf, found[3], found[4])
+        adopted = _Head(frontier.size, frontier.to_bytes(), leaf, found[3], found[4])
+        _write_head(session, adopted)
+        return adopted
     return _Head(found[0], bytes(found[1]), bytes(found[2]), found[3], found[4])
 
 
-def _update_head(session: Session, values: dict[str, Any]) -> None:
-    if set(values) != {"size", "frontier", "last_leaf"}:  # with a checkpoint: rare
-        session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**values))
-        return
+def _write_head(session: Session, head: _Head) -> None:
     statements, dbapi = _statements(session)
-    params = [values["size"], values["frontier"], values["last_leaf"]]
+    values = [getattr(head, name) for name in _HEAD_COLUMNS]
     params = [
         dump(v) if dump and v is not None else v
-        for dump, v in zip(statements.dumps, params, strict=True)
+        for dump, v in zip(statements.dumps, values, strict=True)
     ]
     cursor = dbapi.cursor()
     try:
@@ -334,6 +326,5 @@ def sign_now(session: Session) -> int:
     """Sign a checkpoint of the log as it stands (operators, `prove`, tests). Returns its size."""
     head = _locked_head(session)
     frontier = Frontier.from_bytes(head.frontier) if head.frontier else Frontier()
-    values = checkpoint(session, frontier, datetime.now(UTC))
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**values))
+    _write_head(session, replace(head, **checkpoint(session, frontier, datetime.now(UTC))))
     return frontier.size
