@@ -107,9 +107,8 @@ def record_consent(person_id: str) -> tuple[Response, int]:
     parsed = io.path_id(person_id, "person_id")
     data = io.body(io.schema(ConsentIn))
     session = db()
-    recipients = tuple(
-        referrals.resolve_org(session, ref, f"recipient_orgs.{n}")
-        for n, ref in enumerate(data["recipient_orgs"])
+    recipients = referrals.resolve_orgs(
+        session, data["recipient_orgs"], lambda n: f"recipient_orgs.{n}"
     )
     consent = service_inputs.ConsentIn(
         purposes=tuple(Purpose(p) for p in data["purposes"]),
