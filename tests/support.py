@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask
 from sqlalchemy import Engine, make_url, text
 
 from databank.config import Settings
@@ -82,6 +84,24 @@ def scratch_runtime(name: str, tmp: Path) -> Runtime:
     base = postgres_url()
     url = fresh_postgres_database(base, name) if base else f"sqlite:///{tmp / (name + '.sqlite')}"
     return migrated_runtime(url, tmp / "instance")
+
+
+def app_on(runtime: Runtime, instance: Path, **settings: Any) -> Flask:
+    """The web app over a test runtime (its database, keys and policies), as a test client or a
+    live server use it; `settings` override the test ones (e.g. testing=False)."""
+    from databank import create_app
+
+    options: dict[str, Any] = {"testing": True, **settings}
+    app = create_app(
+        Settings.from_env(
+            {},
+            instance_path=instance,
+            database_url=runtime.engine.url.render_as_string(hide_password=False),
+            **options,
+        )
+    )
+    app.extensions["databank"] = runtime
+    return app
 
 
 def unique_name(prefix: str) -> str:

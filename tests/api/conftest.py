@@ -13,15 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from databank import create_app
-from databank.config import Settings
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.models import ApiToken, AuditEntry, User
 from databank.services import orgs, people, tokens
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import scratch_runtime
+from tests.support import app_on, scratch_runtime
 from tests.web.conftest import PASSWORD, csrf, login
 
 ALL_SCOPES = tuple(tokens.SCOPES)
@@ -114,12 +112,7 @@ def world(api_runtime: Runtime) -> World:
 
 @pytest.fixture
 def app(api_runtime: Runtime, world: World, tmp_path: Path) -> Flask:
-    app = create_app(
-        Settings.from_env(
-            {}, instance_path=tmp_path, database_url=str(api_runtime.engine.url), testing=True
-        )
-    )
-    app.extensions["databank"] = api_runtime
+    app = app_on(api_runtime, tmp_path)
     return app
 
 

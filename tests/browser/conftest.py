@@ -41,8 +41,6 @@ from playwright.sync_api import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from databank import create_app
-from databank.config import Settings
 from databank.domain import geo
 from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
@@ -51,7 +49,7 @@ from databank.services.actors import Actor
 from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
 from databank.services.runtime import Runtime
 from tests.factories import identity
-from tests.support import scratch_runtime
+from tests.support import app_on, scratch_runtime
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[2]
@@ -251,15 +249,8 @@ def live_server(
     live_runtime: Runtime, world: World, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The app served on 127.0.0.1 (a free port) in a thread; yields its base URL."""
-    app = create_app(
-        Settings.from_env(
-            {},
-            instance_path=tmp_path_factory.mktemp("live"),
-            database_url=str(live_runtime.engine.url.render_as_string(hide_password=False)),
-            cookie_secure=False,  # plain http on the loopback
-        )
-    )
-    app.extensions["databank"] = live_runtime
+    # Not in testing mode, and plain http on the loopback (no secure cookies).
+    app = app_on(live_runtime, tmp_path_factory.mktemp("live"), testing=False, cookie_secure=False)
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

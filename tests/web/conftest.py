@@ -14,15 +14,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from databank import create_app
-from databank.config import Settings
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.models import User
 from databank.services import orgs, people
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
 from tests.factories import intake_record
-from tests.support import scratch_runtime
+from tests.support import app_on, scratch_runtime
 
 PASSWORD = "correct horse battery staple"
 
@@ -68,12 +66,7 @@ def world(web_runtime: Runtime) -> World:
 
 @pytest.fixture
 def app(web_runtime: Runtime, world: World, tmp_path: Path) -> Flask:
-    app = create_app(
-        Settings.from_env(
-            {}, instance_path=tmp_path, database_url=str(web_runtime.engine.url), testing=True
-        )
-    )
-    app.extensions["databank"] = web_runtime
+    app = app_on(web_runtime, tmp_path)
     return app
 
 

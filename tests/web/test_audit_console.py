@@ -18,8 +18,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from databank import create_app
-from databank.config import Settings
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.models import AuditEntry
 from databank.services import (
@@ -36,7 +34,7 @@ from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import scratch_runtime
+from tests.support import app_on, scratch_runtime
 from tests.web.conftest import PASSWORD, csrf, login
 
 CASE_TEXT = ("Sleeps rough near Part-Dieu", "Lefèvre", "Camille", "Dominique", "Sacha")
@@ -139,15 +137,7 @@ def audit_world(audit_runtime: Runtime) -> AuditWorld:
 def app(
     audit_runtime: Runtime, audit_world: AuditWorld, tmp_path_factory: pytest.TempPathFactory
 ) -> Flask:
-    app = create_app(
-        Settings.from_env(
-            {},
-            instance_path=tmp_path_factory.mktemp("audit_app"),
-            database_url=str(audit_runtime.engine.url),
-            testing=True,
-        )
-    )
-    app.extensions["databank"] = audit_runtime
+    app = app_on(audit_runtime, tmp_path_factory.mktemp("audit_app"))
     return app
 
 

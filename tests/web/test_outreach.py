@@ -14,8 +14,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 from werkzeug.test import TestResponse
 
-from databank import create_app
-from databank.config import Settings
 from databank.domain import geo
 from databank.domain.enums import CaseStatus, Purpose, Role
 from databank.models import AuditEntry, Case, Consent, Encounter, Identity, Organisation, Referral
@@ -25,6 +23,7 @@ from databank.services.people import intake
 from databank.services.runtime import Runtime
 from databank.web.outreach_map import plan
 from tests.factories import identity, intake_record
+from tests.support import app_on
 from tests.web.conftest import World, csrf, login
 
 COUNCIL_ONLY = "Councilonly"
@@ -432,15 +431,7 @@ def test_a_resend_to_another_worker_process_is_recorded_once(
 ) -> None:
     """Two app instances over one database stand for two gunicorn workers: the record of a
     saved submission is in the database, so a resend landing on the other one saves nothing."""
-    other_app = create_app(
-        Settings.from_env(
-            {},
-            instance_path=tmp_path / "other",
-            database_url=str(web_runtime.engine.url),
-            testing=True,
-        )
-    )
-    other_app.extensions["databank"] = web_runtime
+    other_app = app_on(web_runtime, tmp_path / "other")
     first, second = app.test_client(), other_app.test_client()
     for client in (first, second):
         assert login(client, "worker") == 302

@@ -17,8 +17,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from databank import create_app
-from databank.config import Settings
 from databank.domain import geo
 from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
@@ -29,7 +27,7 @@ from databank.services.cases import CASE_FIELDS
 from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
 from databank.services.runtime import Runtime
 from tests.factories import identity
-from tests.support import scratch_runtime
+from tests.support import app_on, scratch_runtime
 from tests.web.conftest import PASSWORD, login
 
 # The person of each seeded case (the outreach pages are addressed by person).
@@ -226,15 +224,7 @@ def world(world_runtime: Runtime) -> World:
 
 @pytest.fixture(scope="module")
 def app(world_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    app = create_app(
-        Settings.from_env(
-            {},
-            instance_path=tmp_path_factory.mktemp("app"),
-            database_url=str(world_runtime.engine.url),
-            testing=True,
-        )
-    )
-    app.extensions["databank"] = world_runtime
+    app = app_on(world_runtime, tmp_path_factory.mktemp("app"))
     return app
 
 
