@@ -118,6 +118,58 @@ def test_bulk_pass_proves_uniform_entries_without_the_exact_checks(
     assert audit_verify._witness_columns(rows, bodies, links, fragments, persons) == set()
 
 
+def test_bodies_of_one_shape_are_proven_as_one_array(session: Session, log: int) -> None:
+    """Uniform entries of one length, their link at one offset, are checked a batch at a time
+    with no per-entry step (the benchmark's log is all such entries)."""
+    dbapi = session.connection().connection
+    paramstyle = session.get_bind().dialect.paramstyle
+    lo = log - UNIFORM + 1  # the first uniform entry's leaf is the one the rest must name
+    [rows] = audit_verify._batches(dbapi, paramstyle, lo, log - 1, UNIFORM - 1)
+    rows = [row for row in rows if len(row[9]) == len(rows[0][9])]
+    assert len(rows) >= UNIFORM // 2  # seqs of one width: bodies of one length
+    rows = rows[: len(rows) - 1] if rows[-1][0] != rows[0][0] + len(rows) - 1 else rows
+    bodies = [row[9] for row in rows]
+    links = [body.find(b'"prev":"') for body in bodies]
+    named = [audit_verify.leaf_hash(body) for body in bodies[:-1]]
+    fragments, persons = audit_verify._Fragments(), audit_verify._PersonFragments()
+    args = (rows, bodies, links, named, 1, rows[0][0], fragments, persons)
+    assert audit_verify._same_shape(*args)
+    # Any one byte the array checks, changed, and that way no longer vouches for the batch.
+    last = bodies[-1]
+    for at in (
+        last.index(b'"purpose":"') + 12,  # a column's copy
+        last.index(b'"person":"') + 12,  # the person
+        links[-1] + 20,  # the link to the leaf before
+        len(last) - 2,  # the seq
+    ):
+        changed = last[:at] + (b"0" if last[at : at + 1] != b"0" else b"1") + last[at + 1 :]
+        assert not audit_verify._same_shape(
+            rows, [*bodies[:-1], changed], links, named, 1, rows[0][0], fragments, persons
+        )
+
+
+def test_seq_rewritten_in_a_body_of_the_same_length_goes_to_the_exact_pass(
+    session: Session, log: int
+) -> None:
+    """A body given another seq of as many digits, every link after it re-chained: only the
+    seq column and the signed root tell."""
+    _as_attacker(session)
+    seq = log - 12
+    body = session.scalar(select(AuditEntry.body).where(AuditEntry.seq == seq))
+    assert body is not None
+    forged = body.replace(b'"seq":%d}' % seq, b'"seq":%d}' % (seq + 1))
+    assert len(forged) == len(body)
+    session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(body=forged))
+    for following in range(seq + 1, log):
+        body = session.scalar(select(AuditEntry.body).where(AuditEntry.seq == following))
+        assert body is not None
+        start = body.index(b'"prev":"') + 8
+        name = audit_verify.leaf_hash(forged).hex().encode()
+        forged = body[:start] + name + body[start + 64 :]
+        session.execute(update(AuditEntry).where(AuditEntry.seq == following).values(body=forged))
+    assert _assert_same_reports(session, log) == 2
+
+
 def _as_attacker(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL session_replication_role = replica"))
