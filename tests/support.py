@@ -57,12 +57,15 @@ def reset_postgres_schema(engine: Engine) -> None:
         conn.execute(text("CREATE SCHEMA public"))
 
 
-def migrated_runtime(url: str, instance: Path, planned_population: int = 100_000) -> Runtime:
-    """A runtime on a database built by running the migrations, with fixed test keys."""
+def migrated_runtime(
+    url: str, instance: Path, planned_population: int = 100_000, revision: str = "head"
+) -> Runtime:
+    """A runtime on a database built by running the migrations (up to `revision`), with fixed
+    test keys."""
     engine = create_engine(url)
     if url.startswith("postgresql"):
         reset_postgres_schema(engine)
-    schema.upgrade(engine)
+    schema.upgrade(engine, revision)
     settings = Settings.from_env(
         {},
         instance_path=instance,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from databank.db import Base, str_enum, uuid_pk
@@ -27,7 +27,10 @@ class AuditEntry(Base):
     )
 
     # Gapless from 0, assigned under the head's row lock; also the entry's leaf index.
-    seq: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
+    # INTEGER on SQLite: seq is the rowid (one b-tree, reads in seq order straight from the table).
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
     at: Mapped[datetime]
     event: Mapped[str] = mapped_column(String(32))
     actor_user_id: Mapped[uuid.UUID | None]
