@@ -394,7 +394,7 @@ def _witness_columns(
             group_bodies = [bodies[i] for i in group]
             group_links = [links[i] for i in group]
         fixed = group_links.count(base) == len(group_links)
-        shared = fragments.of(rows[first][3])
+        shared = fragments.of(_key(rows[first]))
         if shared is None:
             return None
         copies = [fragment for _name, fragment in shared]
@@ -475,10 +475,12 @@ def _frontier_at(levels: list[list[bytes]], count: int) -> tuple[bytes, ...]:
     return tuple(hashes)
 
 
-# Where the 32 hex digits of a person id stand in its fragment `"person":"8-4-4-4-12"`.
+# Where the 32 hex digits of a person id stand in its fragment `"person":"8-4-4-4-12"` (47
+# bytes), and where its fixed bytes (key, quotes, dashes) stand.
 _PERSON_HEX = np.array(
     [10 + i + (i > 7) + (i > 11) + (i > 15) + (i > 19) for i in range(32)], dtype=np.intp
 )
+_PERSON_FIXED = np.setdiff1d(np.arange(47), _PERSON_HEX)
 
 
 def _people_at(rows: Any, at: int, batch: list[Any], persons: _PersonFragments) -> bool:
@@ -488,14 +490,13 @@ def _people_at(rows: Any, at: int, batch: list[Any], persons: _PersonFragments) 
     UUIDs, nulls) are made into fragments one by one."""
     ids = list(map(_person, batch))
     n = len(ids)
-    if all(isinstance(one, str) for one in ids[:1]):
+    if isinstance(ids[0], str):
         try:
             digits = "".join(ids).encode("ascii")
         except (TypeError, UnicodeEncodeError):
             digits = b""
         if len(digits) == 32 * n and list(map(len, ids)).count(32) == n:
-            width = len(persons[ids[0]])
-            fixed = np.setdiff1d(np.arange(width), _PERSON_HEX) + at
+            fixed = _PERSON_FIXED + at
             return bool(
                 (rows[:, fixed] == rows[0, fixed]).all()
                 and (
@@ -536,8 +537,8 @@ def _same_shape(
     if combos.count(combos[0]) != n:
         return False
     template = bodies[0]
-    person_at = template.find(persons[batch[0][2]])
-    shared = fragments.of(batch[0][3])
+    person_at = template.find(persons[_person(batch[0])])
+    shared = fragments.of(_key(batch[0]))
     if shared is None:
         return False
     copies = [fragment for _name, fragment in shared]
@@ -623,7 +624,7 @@ def _fast_scan(
                 unproven = set(range(n))
             for i in sorted(unproven):
                 row = batch[i]
-                if _copies_problem(row[0], row[2], row[3], bodies[i], fragments) is not None:
+                if _copies_problem(row[0], _person(row), _key(row), bodies[i], fragments):
                     return None
         if size == lo:
             first_body = bodies[0]
