@@ -19,7 +19,7 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
-from operator import add, itemgetter
+from operator import add, eq, itemgetter
 from typing import Any
 
 import numpy as np
@@ -103,6 +103,9 @@ class _Fragments:
 
     def __init__(self) -> None:
         self._cache: dict[object, tuple[tuple[str, bytes], ...] | None] = {}
+
+    def clear(self) -> None:
+        self._cache.clear()
 
     def of(self, key: object) -> tuple[tuple[str, bytes], ...] | None:
         """The fragments of the columns `key` stands for: a tuple of the seven (`_combo` of a
@@ -357,67 +360,87 @@ def _unwitnessed(found: list[bool], rows: Iterable[int]) -> Iterator[int]:
     return (i for i, ok in zip(rows, found, strict=True) if not ok)
 
 
+class _Shapes(dict[tuple[object, int, int], tuple[Any, Any]]):
+    """Where a body holds its indexed copies, learnt once per shape and looked up after that.
+
+    A shape is the columns' combination (the JSON array `_FAST_COLUMNS` reads), where the
+    body's chain link starts and the body's length. Bodies of one shape mostly hold each copy at
+    the same offsets (what varies in length between them is outside the copies), so the first
+    body of a shape is searched for its copies, and the others are only cut where it held them.
+    The offsets are where to look, never what is proven: a body is witnessed only when the cut
+    gives back the very fragments, and one that does not is checked the exact way. Entries of
+    mixed kinds and actors share few shapes in a batch but many across the log, and a search of
+    every body for every copy cost more than the fetch (profiled).
+    """
+
+    def learn(
+        self, shape: tuple[object, int, int], body: bytes, fragments: _Fragments
+    ) -> tuple[Any, Any] | None:
+        """The cut and the fragments it must give for bodies of this shape, taken from `body`;
+        None if `body` itself lacks a copy (the exact pass then names it)."""
+        shared = fragments.of(shape[0])
+        if shared is None:
+            return None
+        copies = tuple(fragment for _name, fragment in shared)
+        found_at = list(map(body.find, copies))
+        if min(found_at) < 0:
+            return None
+        # Copies close together are cut as one stretch of the body (the bytes between them, as
+        # this body has them, included): fewer cuts per row. Whatever the stretch holds, a body
+        # giving back this body's stretch holds every copy inside it.
+        spans: list[list[int]] = []
+        for start, end in sorted((at, at + len(f)) for at, f in zip(found_at, copies, strict=True)):
+            if spans and start - spans[-1][1] <= _SPAN_GAP:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([start, end])
+        cut = itemgetter(*(slice(start, end) for start, end in spans))
+        stretches = tuple(body[start:end] for start, end in spans)
+        learnt = (cut, stretches if len(stretches) > 1 else stretches[0])
+        if len(self) < 100_000:
+            self[shape] = learnt
+        return learnt
+
+
+# A process's fragments and shapes, kept from chunk to chunk: what they hold follows from their
+# keys alone (a shape's offsets are only where to look), and both are bounded in size.
+_FRAGMENTS = _Fragments()
+_SHAPES = _Shapes()
+_SPAN_GAP = 32  # bytes between two copies cut as one stretch
+_NO_SHAPE = (itemgetter(slice(0, 0)), None)  # a cut that never gives what it must
+_cut = itemgetter.__call__
+
+
 def _witness_columns(
     rows: list[Any],
     bodies: list[bytes],
     links: list[int],
     fragments: _Fragments,
     persons: _PersonFragments,
+    shapes: _Shapes,
 ) -> set[int] | None:
     """The rows (indices) whose indexed copies are not proven to be in their bodies, which the
-    caller checks one by one; None if the batch's template itself lacks one.
+    caller checks one by one; None if the person's copy cannot be placed at all.
 
     A body holding a fragment at some offset proves `fragment in body`, which is all
-    `_column_problem` asks. The offset is where the template (the first of the rows sharing the
-    same columns) holds it: counted from the start for the copies before the chain link, which
-    vary little there, and from each body's own link (`links`, where `"prev":"` starts) for the
-    copies after it, past the fields that vary in length. Where every body has its link where
-    the template has it, all offsets are fixed and one `itemgetter` cuts every copy out of a
-    body at once.
+    `_column_problem` asks. The repeating columns' copies are cut where their shape's first
+    body held them (`_Shapes`): a lookup, a cut and a compare per row, in loops that run in C.
     """
+    n = len(rows)
+    keys = list(zip(map(_key, rows), links, map(len, bodies), strict=True))
+    known: list[Any] = list(map(shapes.get, keys))
     unproven: set[int] = set()
-    combos = list(map(_key, rows))
-    groups: Iterable[list[int]]
-    if combos.count(combos[0]) == len(combos):
-        groups = [list(range(len(rows)))]
-    else:
-        by_combo: dict[object, list[int]] = {}
-        for i, combo in enumerate(combos):
-            by_combo.setdefault(combo, []).append(i)
-        groups = by_combo.values()
-    for group in groups:
-        first = group[0]
-        template, base = bodies[first], links[first]
-        if len(group) == len(rows):
-            group_bodies, group_links = bodies, links
-        else:
-            group_bodies = [bodies[i] for i in group]
-            group_links = [links[i] for i in group]
-        fixed = group_links.count(base) == len(group_links)
-        shared = fragments.of(_key(rows[first]))
-        if shared is None:
-            return None
-        copies = [fragment for _name, fragment in shared]
-        found_at = [template.find(fragment) for fragment in copies]
-        if min(found_at) < 0:
-            return None
-        if fixed:
-            cut = itemgetter(
-                *(slice(at, at + len(f)) for at, f in zip(found_at, copies, strict=True))
-            )
-            expected = tuple(copies) if len(copies) > 1 else copies[0]
-            got = list(map(cut, group_bodies))
-            if got.count(expected) != len(got):
-                unproven.update(i for i, one in zip(group, got, strict=True) if one != expected)
-            continue
-        for at, fragment in zip(found_at, copies, strict=True):
-            if at > base >= 0:
-                offsets: Iterable[int] = map(add, group_links, repeat(at - base))
-            else:
-                offsets = repeat(at)
-            found = list(map(bytes.startswith, group_bodies, repeat(fragment), offsets))
-            if not all(found):
-                unproven.update(_unwitnessed(found, group))
+    if None in known:
+        for i, shape in enumerate(known):
+            if shape is None:
+                learnt = shapes.get(keys[i]) or shapes.learn(keys[i], bodies[i], fragments)
+                if learnt is None:
+                    unproven.add(i)
+                known[i] = learnt or _NO_SHAPE
+    cut = list(map(_cut, map(itemgetter(0), known), bodies))
+    found = list(map(eq, cut, map(itemgetter(1), known)))
+    if found.count(True) != n:
+        unproven.update(_unwitnessed(found, range(n)))
     # The person varies by row; its copy ends a fixed distance before the link.
     person = list(map(persons.__getitem__, map(_person, rows)))
     at = bodies[0].find(person[0])
@@ -426,7 +449,7 @@ def _witness_columns(
     before = at + len(person[0]) - links[0]
     found = list(map(bytes.endswith, bodies, person, repeat(0), map(add, links, repeat(before))))
     if not all(found):
-        unproven.update(_unwitnessed(found, range(len(rows))))
+        unproven.update(_unwitnessed(found, range(n)))
     return unproven
 
 
@@ -586,7 +609,7 @@ def _fast_scan(
     The chunk's subtree is built level by level, each level a list of node hashes over pairs of
     the level below, and the frontier at any size inside the chunk is read off those levels.
     """
-    fragments = _Fragments()
+    fragments, shapes = _FRAGMENTS, _SHAPES
     persons = _PersonFragments()
     leaves: list[bytes] = []
     first_body = b""
@@ -619,7 +642,7 @@ def _fast_scan(
                 for i in _unwitnessed(chained, range(skip, n)):
                     if _prev_of(bodies[i]) is not None:
                         return None  # a broken link (a body naming none is older than the chain)
-            unproven = _witness_columns(batch, bodies, links, fragments, persons)
+            unproven = _witness_columns(batch, bodies, links, fragments, persons, shapes)
             if unproven is None:
                 unproven = set(range(n))
             for i in sorted(unproven):
@@ -720,7 +743,10 @@ def _can_share(session: Session) -> bool:
 
 def _chunks(session: Session, jobs: list[_Job], workers: int) -> Iterator[_Chunk]:
     """The chunks checked in seq order: here, or by `workers` processes that each open their
-    own connection (so what they check must be committed)."""
+    own connection (so what they check must be committed). Every run learns its shapes
+    afresh (and so is timed as a run from the command line would be)."""
+    _SHAPES.clear()
+    _FRAGMENTS.clear()
     if workers <= 1 or len(jobs) <= 1:
         dbapi = session.connection().connection
         dialect = session.get_bind().dialect.name

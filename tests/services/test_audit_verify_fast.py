@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from databank.audit.merkle import Frontier
-from databank.domain.enums import Purpose
+from databank.domain.enums import Purpose, Role
 from databank.models import AuditEntry, AuditHead
 from databank.services import audit_log, audit_verify, cases, people
 from tests.conftest import ActorMaker, OrgMaker
@@ -115,7 +116,12 @@ def test_bulk_pass_proves_uniform_entries_without_the_exact_checks(
     named = [audit_verify.leaf_hash(body) for body in bodies[:-1]]
     assert audit_verify._chained(bodies[1:], links[1:], named) is None
     fragments, persons = audit_verify._Fragments(), audit_verify._PersonFragments()
-    assert audit_verify._witness_columns(rows, bodies, links, fragments, persons) == set()
+    assert (
+        audit_verify._witness_columns(
+            rows, bodies, links, fragments, persons, audit_verify._Shapes()
+        )
+        == set()
+    )
 
 
 def test_bodies_of_one_shape_are_proven_as_one_array(session: Session, log: int) -> None:
@@ -326,3 +332,89 @@ def test_the_columns_array_gives_back_strings_and_nulls_only() -> None:
     assert audit_verify._combo_values('["a", 5, "b", "c", "d", "e", null]') is None
     assert audit_verify._combo_values('["a", "b"]') is None
     assert audit_verify._combo_values("{}") is None
+
+
+def _mixed_rows(session: Session, make_org: OrgMaker, actor_for: ActorMaker) -> list[object]:
+    """Two rounds of the same mix of actors and kinds of entry (bodies of many lengths, links at
+    many offsets), persons and records differing: the bulk pass's rows of them."""
+    orgs = [make_org() for _ in range(3)]
+    actors = [
+        replace(actor_for(org, role), user_id=uuid.uuid4())
+        for org in orgs
+        for role in (Role.OUTREACH_WORKER, Role.AUDITOR)
+    ]
+    kinds = [
+        {"event": "access.read", "record_type": "case", "decision": "allow", "area": "u05kq"},
+        {"event": "access.read", "record_type": "identity", "decision": "partial"},
+        {"event": "access.deny", "record_type": "case", "decision": "deny"},
+        {"event": "search", "decision": "allow", "result_count": 3},
+    ]
+    start = session.scalar(select(func.count()).select_from(AuditEntry))
+    assert start is not None
+    if start < 10:  # both rounds' seqs of two digits: their bodies of the same lengths
+        audit_log.append(session, None, [audit_log.EntryIn(event="login")] * (10 - start))
+        start = 10
+    for _round in range(2):
+        for i, actor in enumerate(actors):
+            audit_log.append(
+                session,
+                actor,
+                [
+                    audit_log.EntryIn(
+                        record_id=uuid.uuid4() if "record_type" in kind else None,
+                        owner_org_id=orgs[(i + k) % 3].id,
+                        person_id=None if kind["event"] == "search" else uuid.uuid4(),
+                        purpose="outreach",
+                        **kind,  # type: ignore[arg-type]
+                    )
+                    for k, kind in enumerate(kinds)
+                ],
+            )
+    size = session.scalar(select(func.count()).select_from(AuditEntry))
+    assert size is not None
+    dbapi = session.connection().connection
+    dialect = session.get_bind().dialect.name
+    columns = audit_verify._FAST_COLUMNS[dialect]
+    [rows] = audit_verify._batches(dbapi, dialect, start, size - 1, size, columns)
+    return rows[: size - start]
+
+
+def test_mixed_entries_are_proven_by_shapes_learnt_once(
+    session: Session, make_org: OrgMaker, actor_for: ActorMaker
+) -> None:
+    """Entries of several actors and kinds, in no order the array way could take, are proven
+    without the exact checks, each shape's copies searched for in its first body only."""
+    rows = _mixed_rows(session, make_org, actor_for)
+    bodies = [row[1] for row in rows]
+    links = [body.find(b'"prev":"') for body in bodies]
+    shapes = audit_verify._Shapes()
+    fragments, persons = audit_verify._Fragments(), audit_verify._PersonFragments()
+    assert audit_verify._witness_columns(rows, bodies, links, fragments, persons, shapes) == set()
+    assert len({len(body) for body in bodies}) > 2  # not the array way's one shape
+    assert len(shapes) == len(rows) // 2  # the second round was cut where the first was found
+
+
+def test_a_learnt_shape_does_not_vouch_for_a_body_that_differs(
+    session: Session, make_org: OrgMaker, actor_for: ActorMaker
+) -> None:
+    """A body of a known shape whose copy of a column was changed in place (same length, same
+    link) is left to the exact checks; so is one whose bytes between two copies differ."""
+    rows = _mixed_rows(session, make_org, actor_for)
+    bodies = [row[1] for row in rows]
+    links = [body.find(b'"prev":"') for body in bodies]
+    half = len(rows) // 2
+    shapes = audit_verify._Shapes()
+    fragments, persons = audit_verify._Fragments(), audit_verify._PersonFragments()
+    assert not audit_verify._witness_columns(
+        rows[:half], bodies[:half], links[:half], fragments, persons, shapes
+    )
+    body = bodies[half]  # the same shape as bodies[0], learnt above
+    assert (rows[half][3], links[half], len(body)) in shapes
+    for old, new in (
+        (b'"purpose":"outreach"', b'"purpose":"outreacx"'),  # a column's copy
+        (b'"roles":["outreach_worker"]', b'"roles":["outreach_workex"]'),  # between two copies
+    ):
+        assert old in body
+        changed = [*bodies[:half], body.replace(old, new), *bodies[half + 1 :]]
+        unproven = audit_verify._witness_columns(rows, changed, links, fragments, persons, shapes)
+        assert unproven == {half}
