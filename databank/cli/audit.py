@@ -31,14 +31,21 @@ def group() -> None:
     default=None,
     help="A published verifier key line to check signatures against (default: this instance's).",
 )
-def verify(key_file: Path | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that check the log (default: one per CPU for a large log, else one).",
+)
+def verify(key_file: Path | None, workers: int | None) -> None:
     public_key = parse_verifier_key(key_file.read_text().strip())[1] if key_file else None
     with transaction() as session:
-        report = audit_verify.verify(session, public_key)
+        report = audit_verify.verify(session, public_key, workers=workers)
     rate = report.size / report.seconds if report.seconds else 0
     click.echo(
         f"{report.size} entries, {report.checkpoints} signed checkpoints verified, "
-        f"unsigned tail {report.unsigned_tail} ({rate:,.0f} entries/s)"
+        f"unsigned tail {report.unsigned_tail} ({rate:,.0f} entries/s, "
+        f"{report.extra['workers']} process(es))"
     )
     if report.problem:
         problem = report.problem

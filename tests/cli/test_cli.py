@@ -237,6 +237,10 @@ def test_audit_verify_prove_and_integrity_alert(app: Flask, tmp_path: Path) -> N
     run(app, "orgs", "create", "--slug", "restos", "--name", "R", "--kind", "charity")
     output = run(app, "audit", "verify")
     assert "OK" in output
+    assert "OK" in run(app, "audit", "verify", "--workers", "2")
+    refused = app.test_cli_runner().invoke(args=["audit", "verify", "--workers", "0"])
+    assert refused.exit_code == 2
+    assert "--workers" in refused.output
     bundle = tmp_path / "bundle.json"
     assert "written to" in run(app, "audit", "prove", "--org", "restos", "--out", str(bundle))
     script = Path(__file__).resolve().parents[2] / "scripts" / "verify_audit_bundle.py"
