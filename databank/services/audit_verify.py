@@ -757,11 +757,24 @@ def _chunks(session: Session, jobs: list[_Job], workers: int) -> Iterator[_Chunk
             yield _check(dbapi, dialect, lo, hi, last, sizes)
         return
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     url = _engine(session).url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_worker_start, initargs=(url,)) as pool:
-        yield from pool.imap(_worker_scan, jobs)
+    # Not `multiprocessing.Pool`: leaving it early (verify stops at the first problem) terminates
+    # its workers, and one killed while sending a result keeps the result queue's lock, which hung
+    # the next `put` for good (seen in CI). Here, leaving early cancels the chunks not started and
+    # waits for the few running ones; no worker is killed.
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_start, initargs=(url,)
+    ) as pool:
+        futures = [pool.submit(_worker_scan, job) for job in jobs]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def verify(
