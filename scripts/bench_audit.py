@@ -254,7 +254,9 @@ def _uniform(org: uuid.UUID, person: uuid.UUID, n: int) -> list[audit_log.EntryI
     ]
 
 
-_PURPOSES = ["outreach", "case_management", "housing_allocation"]
+_PURPOSES = [
+    p.value for p in (Purpose.OUTREACH, Purpose.CASE_MANAGEMENT, Purpose.HOUSING_ALLOCATION)
+]
 _KINDS: list[dict[str, Any]] = [
     # An owner's case read (its location to the district), a partner's (needs only), the
     # owner's identity read, a timeline, a refusal, a search, a sign-in.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import uuid
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -81,12 +84,24 @@ def migrated_runtime(
     return runtime
 
 
-def scratch_runtime(name: str, tmp: Path) -> Runtime:
-    """A migrated runtime on a database of its own: PostgreSQL database `name` (made afresh) when
-    the suite runs on PostgreSQL, else a SQLite file in `tmp`."""
+def scratch_runtime(name: str, tmp: Path, revision: str = "head") -> Runtime:
+    """A migrated runtime (up to `revision`) on a database of its own: PostgreSQL database `name`
+    (made afresh) when the suite runs on PostgreSQL, else a SQLite file in `tmp`."""
     base = postgres_url()
     url = fresh_postgres_database(base, name) if base else f"sqlite:///{tmp / (name + '.sqlite')}"
-    return migrated_runtime(url, tmp / "instance")
+    return migrated_runtime(url, tmp / "instance", revision=revision)
+
+
+def load_script(name: str) -> ModuleType:
+    """A script of scripts/ imported as a module, for its tests."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
 
 
 def app_on(runtime: Runtime, instance: Path, **settings: Any) -> Flask:

@@ -15,7 +15,7 @@ from databank.services import audit_log, audit_verify, cases, orgs, people, sche
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
+from tests.support import postgres_url, scratch_runtime
 
 sqlite_only = pytest.mark.skipif(
     postgres_url() is not None, reason="the rowid is SQLite's (PostgreSQL keeps seq BIGINT)"
@@ -95,13 +95,7 @@ def _verified(runtime: Runtime, size: int) -> None:
 @pytest.fixture
 def old_log(tmp_path: Path) -> Iterator[Runtime]:
     """A database at revision 0008 holding a log written by the services."""
-    base = postgres_url()
-    url = (
-        fresh_postgres_database(base, "databank_audit_rowid")
-        if base
-        else f"sqlite:///{tmp_path / 'rowid.sqlite'}"
-    )
-    runtime = migrated_runtime(url, tmp_path / "instance", revision=BEFORE)
+    runtime = scratch_runtime("databank_audit_rowid", tmp_path, revision=BEFORE)
     assert schema.current_revision(runtime.engine) == BEFORE
     _activity(runtime, "before")
     yield runtime

@@ -12,6 +12,7 @@ from sqlalchemy import distinct, func, select
 
 from databank.models import AuditEntry
 from databank.services import audit_verify
+from tests.support import load_script
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_audit.py"
 
@@ -48,14 +49,7 @@ def test_a_small_run_prints_every_figure_and_verdict() -> None:
 
 
 def test_the_mixed_log_has_many_actors_kinds_and_people(tmp_path: Path) -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_audit", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["bench_audit"] = bench  # dataclasses look their module up while being built
-    spec.loader.exec_module(bench)
+    bench = load_script("bench_audit")
     runtime = bench.setup(f"sqlite:///{tmp_path / 'audit.sqlite'}", tmp_path)
     try:
         bench.build_log(runtime, 2000)

@@ -370,6 +370,7 @@ class _Shapes(dict[tuple[object, int], tuple[Any, Any]]):
     owner). So the first body of a shape is searched for its copies, and the others are only cut
     where it held them. (With the body's length in the shape too, the bench's mixed log had twice
     as many shapes to learn, and verified 7 % slower.)
+
     The offsets are where to look, never what is proven: a body is witnessed only when the cut
     gives back the very fragments, and one that does not is checked the exact way. Entries of
     mixed kinds and actors share few shapes in a batch but many across the log, and a search of

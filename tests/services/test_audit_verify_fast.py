@@ -167,15 +167,21 @@ def test_seq_rewritten_in_a_body_of_the_same_length_goes_to_the_exact_pass(
     assert body is not None
     forged = body.replace(b'"seq":%d}' % seq, b'"seq":%d}' % (seq + 1))
     assert len(forged) == len(body)
+    _forge_and_rechain(session, seq, forged, log)
+    assert _assert_same_reports(session, log) == 2
+
+
+def _forge_and_rechain(session: Session, seq: int, forged: bytes, size: int) -> None:
+    """Put `forged` in as entry `seq`'s body and re-chain every entry after it to it, as an
+    attacker who can write the table would (only the signed roots still tell)."""
     session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(body=forged))
-    for following in range(seq + 1, log):
+    for following in range(seq + 1, size):
         body = session.scalar(select(AuditEntry.body).where(AuditEntry.seq == following))
         assert body is not None
         start = body.index(b'"prev":"') + 8
         name = audit_verify.leaf_hash(forged).hex().encode()
         forged = body[:start] + name + body[start + 64 :]
         session.execute(update(AuditEntry).where(AuditEntry.seq == following).values(body=forged))
-    assert _assert_same_reports(session, log) == 2
 
 
 def _as_attacker(session: Session) -> None:
@@ -251,14 +257,7 @@ def test_a_second_prev_before_the_link_goes_to_the_exact_pass(session: Session, 
     body = session.scalar(select(AuditEntry.body).where(AuditEntry.seq == seq))
     assert body is not None
     forged = body.replace(b'"actor":{', b'"actor":{"prev":"00",', 1)
-    session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(body=forged))
-    for following in range(seq + 1, log):
-        body = session.scalar(select(AuditEntry.body).where(AuditEntry.seq == following))
-        assert body is not None
-        start = body.index(b'"prev":"') + 8
-        name = audit_verify.leaf_hash(forged).hex().encode()
-        forged = body[:start] + name + body[start + 64 :]
-        session.execute(update(AuditEntry).where(AuditEntry.seq == following).values(body=forged))
+    _forge_and_rechain(session, seq, forged, log)
     assert _assert_same_reports(session, log) == 2
 
 

@@ -14,18 +14,12 @@ from databank.services import audit_log, audit_verify, cases, orgs, people
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
+from tests.support import scratch_runtime
 
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    base = postgres_url()
-    url = (
-        fresh_postgres_database(base, "databank_verify")
-        if base
-        else f"sqlite:///{tmp_path / 'v.sqlite'}"
-    )
-    runtime = migrated_runtime(url, tmp_path / "instance")
+    runtime = scratch_runtime("databank_verify", tmp_path)
     with runtime.transaction() as session:
         org = orgs.create_organisation(session, "charity", "Charity", OrgKind.CHARITY)
         actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}))
