@@ -103,4 +103,4 @@ def invite_user(slug: str, display_name: str, roles: tuple[str, ...]) -> None:
     with transaction() as session:
         org = org_service.get_organisation(session, slug)
         invited = accounts.invite(session, operator(org), display_name, roles)
-    click.echo(f"invitation link path (append to the site's address): /invite/{invited.token}")
+    click.echo(f"invitation link path (append to the site's address): /invite#{invited.token}")

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from databank.domain.enums import Role
 from databank.domain.errors import DatabankError
 from databank.services import accounts
-from databank.web.auth import current_actor, login_required
+from databank.web.auth import current_actor, invitation_link, login_required
 from databank.web.runtime import db
 from databank.web.service_messages import plain
 
@@ -74,7 +74,7 @@ def invite() -> tuple[str, int]:
         form: dict[str, object] = {"display_name": display_name, "roles": roles}
         return _page(error.errors, error.status, form=form)
     # The link holds the only copy of the token: shown once, on this page.
-    link = url_for("auth.invitation", token=invited.token, _external=True)
+    link = invitation_link(invited.token)
     return _page(link=link)
 
 

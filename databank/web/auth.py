@@ -289,19 +289,31 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/invite/<token>", methods=["GET", "POST"])
-def invitation(token: str) -> str | Response | tuple[str, int]:
-    """Accept an invitation: choose a username and a password (then enrol 2FA if required)."""
-    try:
-        invited = accounts.open_invitation(db(), token)
-    except DatabankError:
-        return render_template("account/invitation_invalid.html"), 404
-    org = accounts.invitation_org(db(), invited)
+@bp.route("/invite", methods=["GET", "POST"])
+def invitation() -> str | Response | tuple[str, int]:
+    """Accept an invitation: choose a username and a password (then enrol 2FA if required).
+
+    The link carries its token after `#` (`/invite#<token>`), a part of the address browsers never
+    send: the token stays out of the server's and proxies' request logs and out of the history's
+    paths. The page's script puts it in the form and posts it; without scripts, the invitee pastes
+    it. The token then travels only in POST bodies.
+    """
     if request.method == "GET":
-        return render_template("account/invitation.html", invitation=invited, org=org, errors={})
+        return render_template("account/invitation_code.html", errors={})
     refused = _throttled()
     if refused:
         return refused
+    token = request.form.get("token", "").strip()
+    try:
+        invited = accounts.open_invitation(db(), token)
+    except DatabankError:
+        throttle().failed(_address())  # a guessed code counts as a failed sign-in
+        return render_template("account/invitation_invalid.html"), 404
+    org = accounts.invitation_org(db(), invited)
+    if "username" not in request.form:  # the code alone: show the form to join
+        return render_template(
+            "account/invitation.html", invitation=invited, org=org, token=token, errors={}
+        )
     try:
         user = accounts.accept_invitation(
             db(),
@@ -311,13 +323,22 @@ def invitation(token: str) -> str | Response | tuple[str, int]:
         )
     except DatabankError as error:
         page = render_template(
-            "account/invitation.html", invitation=invited, org=org, errors=plain(error.errors)
+            "account/invitation.html",
+            invitation=invited,
+            org=org,
+            token=token,
+            errors=plain(error.errors),
         )
         return page, error.status
     if current_user.is_authenticated:
         logout_user()
     # The new user is in at once, through two-factor enrolment if their role needs it.
     return _next_step(user)
+
+
+def invitation_link(token: str) -> str:
+    """The link an invitee opens: the token after `#`, which browsers keep to themselves."""
+    return f"{url_for('auth.invitation', _external=True)}#{token}"
 
 
 @bp.route("/purpose", methods=["POST"])

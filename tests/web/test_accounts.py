@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from databank.domain.enums import Role
 from databank.models import Organisation, User
@@ -21,6 +23,7 @@ from tests.web.conftest import PASSWORD, SECRETS, World, csrf, login, totp_secre
 
 # Endpoints any visitor may reach without being signed in (they show no data).
 PUBLIC = {"auth.login", "auth.second_factor", "pages.healthz", "static", "account.setup_two_factor"}
+PUBLIC |= {"auth.invitation"}  # the code form: it shows nothing before a valid code
 # The API's description is public: it names operations and fields, never data.
 PUBLIC |= {"api.openapi_json", "api.docs"}
 
@@ -304,22 +307,24 @@ def test_invite_accept_enrol_and_sign_in(app: Flask, client: FlaskClient) -> Non
     )
     assert response.status_code == 200
     match = re.search(
-        r'id="invitation-link">http://localhost(/invite/[^<]+)<', response.get_data(as_text=True)
+        r'id="invitation-link">http://localhost/invite#([^<]+)<', response.get_data(as_text=True)
     )
     assert match is not None
-    link = match.group(1)
+    token = match.group(1)
     newcomer = app.test_client()
-    assert newcomer.get(link).status_code == 200
-    short = newcomer.post(
-        link,
-        data={"username": "newofficer", "password": "short", "csrf_token": csrf(newcomer, link)},
+    # The page at /invite asks for the code (its script takes it from after the #); the code
+    # alone, posted, opens the form to join.
+    assert 'name="token"' in newcomer.get("/invite").get_data(as_text=True)
+    opened = newcomer.post(
+        "/invite", data={"token": token, "csrf_token": csrf(newcomer, "/invite")}
     )
+    assert opened.status_code == 200
+    assert "You are invited as New Officer" in opened.get_data(as_text=True)
+    short = _join(newcomer, token, "newofficer", "short")
     assert short.status_code == 422
     assert 'id="password-error"' in short.get_data(as_text=True)
-    response = newcomer.post(
-        link,
-        data={"username": "newofficer", "password": PASSWORD, "csrf_token": csrf(newcomer, link)},
-    )
+    assert f'name="token" value="{token}"' in short.get_data(as_text=True)  # kept for a retry
+    response = _join(newcomer, token, "newofficer", PASSWORD)
     assert response.headers["Location"] == "/account/2fa/setup"
     assert newcomer.get("/").status_code == 302  # not signed in before enrolment
     secret = totp_secret_of(newcomer.get("/account/2fa/setup").get_data(as_text=True))
@@ -332,7 +337,60 @@ def test_invite_accept_enrol_and_sign_in(app: Flask, client: FlaskClient) -> Non
     # The admin's list shows the new user, with two-factor on; the link is spent.
     listing = client.get("/organisation/users/").get_data(as_text=True)
     assert "newofficer" in listing
-    assert app.test_client().get(link).status_code == 404
+    other = app.test_client()
+    spent = other.post("/invite", data={"token": token, "csrf_token": csrf(other, "/invite")})
+    assert spent.status_code == 404
+
+
+def _join(client: FlaskClient, token: str, username: str, password: str) -> TestResponse:
+    data = {"token": token, "username": username, "password": password}
+    return client.post("/invite", data={**data, "csrf_token": csrf(client, "/invite")})
+
+
+def test_invitation_token_never_in_an_address(app: Flask, client: FlaskClient) -> None:
+    """The token travels after # (never sent by browsers) and in POST bodies, never in a path or
+    a query: request logs, proxies and the history's paths never hold it."""
+    assert login(client, "admin") == 302
+    page = client.post(
+        "/organisation/users/invite",
+        data={
+            "display_name": "Some Worker",
+            "roles": ["outreach_worker"],
+            "csrf_token": csrf(client, "/organisation/users/"),
+        },
+    ).get_data(as_text=True)
+    link = re.search(r'id="invitation-link">([^<]+)<', page)
+    assert link is not None
+    parts = urlsplit(link.group(1))
+    assert (parts.path, parts.query) == ("/invite", "")
+    token = parts.fragment
+    assert len(token) >= 40
+    # The token in the path, as earlier links had it, opens nothing.
+    assert app.test_client().get(f"/invite/{token}").status_code == 404
+    # The form to join posts back to the bare address.
+    newcomer = app.test_client()
+    opened = newcomer.post(
+        "/invite", data={"token": token, "csrf_token": csrf(newcomer, "/invite")}
+    )
+    assert 'action="/invite"' in opened.get_data(as_text=True)
+    assert _join(newcomer, token, "someworker", PASSWORD).status_code == 302
+
+
+def test_wrong_invitation_codes_count_as_failed_sign_ins(app: Flask) -> None:
+    """A guessed code is refused like a wrong password: after the address's limit of failures,
+    even a good code waits."""
+    guesser = app.test_client()
+    limit = app.extensions["databank_throttle"].limit
+    for _ in range(limit):
+        wrong = guesser.post(
+            "/invite", data={"token": "guess", "csrf_token": csrf(guesser, "/invite")}
+        )
+        assert wrong.status_code == 404
+        assert "This invitation cannot be used" in wrong.get_data(as_text=True)
+    refused = guesser.post(
+        "/invite", data={"token": "guess", "csrf_token": csrf(guesser, "/invite")}
+    )
+    assert refused.status_code == 429
 
 
 def test_invitation_errors_name_the_field(client: FlaskClient) -> None:
@@ -491,7 +549,7 @@ def test_csrf_is_refused_on_every_post_route(app: Flask, client: FlaskClient, wo
     assert client.get("/").status_code == 200  # still signed in: nothing was done
 
 
-@pytest.mark.parametrize("path", ["/login", "/login/2fa", "/invite/whatever"])
+@pytest.mark.parametrize("path", ["/login", "/login/2fa", "/invite"])
 def test_sign_in_pages_work_signed_out(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code in (200, 302, 404)
@@ -505,12 +563,8 @@ def test_cli_invite_and_reset_two_factor(app: Flask, web_runtime: Runtime) -> No
     )
     assert result.exit_code == 0, result.output
     path = result.output.strip().rsplit(" ", 1)[-1]
-    assert path.startswith("/invite/")
-    newcomer = app.test_client()
-    response = newcomer.post(
-        path,
-        data={"username": "cliperson", "password": PASSWORD, "csrf_token": csrf(newcomer, path)},
-    )
+    assert path.startswith("/invite#")
+    response = _join(app.test_client(), path.removeprefix("/invite#"), "cliperson", PASSWORD)
     assert response.headers["Location"] == "/account/2fa/setup"
     assert login(app.test_client(), "cliperson") == 302  # enrols through the setup page
     assert _user(web_runtime, "cliperson").totp_enabled_at is not None
