@@ -12,7 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, delete, make_url, text
 
 from databank.config import Settings
 from databank.crypto import KeyMaterial, LocalKeyProvider
@@ -104,10 +104,21 @@ def load_script(name: str) -> ModuleType:
     return module
 
 
-def app_on(runtime: Runtime, instance: Path, **settings: Any) -> Flask:
+def app_on(
+    runtime: Runtime, instance: Path, *, fresh_throttle: bool = True, **settings: Any
+) -> Flask:
     """The web app over a test runtime (its database, keys and policies), as a test client or a
-    live server use it; `settings` override the test ones (e.g. testing=False)."""
+    live server use it; `settings` override the test ones (e.g. testing=False).
+
+    Every test client comes from one address, and the sign-in throttle's counts are in the
+    database: a new app starts them from nothing (`fresh_throttle`), so one test's failed
+    sign-ins never refuse another's."""
     from databank import create_app
+    from databank.models import SignInFailure
+
+    if fresh_throttle:
+        with runtime.transaction() as session:
+            session.execute(delete(SignInFailure))
 
     options: dict[str, Any] = {"testing": True, **settings}
     app = create_app(

@@ -3,6 +3,7 @@
 from databank.crypto.blind_index import (
     MAX_ROWS_PER_VALUE,
     MIN_ROWS_PER_VALUE,
+    AddressTags,
     BlindIndex,
     check_plan,
     plan_bits,
@@ -46,6 +47,7 @@ __all__ = [
     "NONCE_LEN",
     "TAG_LEN",
     "VERSION",
+    "AddressTags",
     "BlindIndex",
     "KeyMaterial",
     "KeyProvider",

@@ -83,3 +83,28 @@ class BlindIndex:
         digest = hmac.digest(self._key, value.encode(), "sha256")
         top: int = _UINT64.unpack_from(digest)[0]
         return top >> self._shift
+
+
+class AddressTags:
+    """Client network addresses as the sign-in throttle counts them: HMAC-SHA256 under a key
+    derived for this use alone, cut to 16 bytes.
+
+    Threat: a database thief reading the throttle's rows. IPv4 addresses are few enough to hash
+    them all, so a plain hash would name each address; without the index root, a tag names none.
+    The rows live for the throttle's window only.
+    """
+
+    __slots__ = ("_key",)
+
+    def __init__(self, index_root: bytes) -> None:
+        if not isinstance(index_root, bytes) or len(index_root) != KEY_LEN:
+            raise ValueError(f"the index root key must be {KEY_LEN} bytes")
+        self._key = HKDF(
+            algorithm=SHA256(), length=32, salt=None, info=aad("sign-in-throttle", 1)
+        ).derive(index_root)
+
+    def __repr__(self) -> str:
+        return "AddressTags()"
+
+    def tag(self, address: str) -> bytes:
+        return hmac.new(self._key, address.encode("utf-8"), "sha256").digest()[:16]

@@ -1,6 +1,6 @@
 """ORM mapping of the databank, one module per aggregate. Mapping only: no behaviour, no crypto."""
 
-from databank.models.accounts import Invitation, RecoveryCode
+from databank.models.accounts import Invitation, RecoveryCode, SignInFailure
 from databank.models.audit import AuditAlert, AuditCheckpoint, AuditEntry, AuditHead
 from databank.models.case import BreakGlassGrant, Case, Consent, Encounter, Need, Referral
 from databank.models.keys import BlindIndexConfig, ErasureTombstone, OrgKey, SubjectKey
@@ -32,6 +32,7 @@ __all__ = [
     "Person",
     "RecoveryCode",
     "Referral",
+    "SignInFailure",
     "SubjectKey",
     "User",
     "UserRole",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from databank.db import Base, created_at, uuid_pk
@@ -40,3 +40,16 @@ class Invitation(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SignInFailure(Base):
+    """A failed sign-in (or invitation code) from a client address, for the throttle shared by
+    every process of the app (services/throttle.py). The address is kept as a keyed tag only
+    (crypto `AddressTags`), and a row lives no longer than the throttle's window."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_address_tag_at", "address_tag", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_tag: Mapped[bytes] = mapped_column(LargeBinary(16))
+    at: Mapped[created_at] = mapped_column(index=True)

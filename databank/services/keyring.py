@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from databank.crypto import (
+    AddressTags,
     BlindIndex,
     KeyMaterial,
     SealingKey,
@@ -46,6 +47,8 @@ class Keyring:
         self._subject_keys: dict[bytes, SealingKey] = {}
         self._blind_indexes: dict[tuple[uuid.UUID, str, str, int], BlindIndex] = {}
         self._bidx_bits: dict[tuple[str, str, int], int] = {}
+        # The sign-in throttle's tags of client addresses (services/throttle.py).
+        self.address_tags = AddressTags(material.index_root)
 
     # -- organisation keys -------------------------------------------------------------------
 

@@ -12,10 +12,8 @@ change), after an idle period, and after an absolute lifetime.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -43,6 +41,7 @@ from databank.services import accounts
 from databank.services.actors import Actor
 from databank.services.context import policy_of
 from databank.services.orgs import authenticate, record_purpose_switch
+from databank.services.throttle import SignInThrottle
 from databank.web.i18n import back_to, select_locale
 from databank.web.runtime import db
 from databank.web.service_messages import plain
@@ -133,41 +132,11 @@ def default_purpose(roles: frozenset[Role]) -> Purpose:
 # -- throttling by client address -----------------------------------------------------------------
 
 
-class AddressThrottle:
-    """Failed sign-in attempts per client address, in this process's memory.
-
-    One process keeps its own counts (a deployment with several workers gets several counts, each
-    still bounding the rate; a shared store would be needed for one global count). The per-account
-    lockout in services/orgs.py is in the database and holds across processes. Addresses are never
-    written anywhere: not to the audit log, not to a log line.
-    """
-
-    def __init__(self, limit: int = 20, window: float = 15 * 60) -> None:
-        self.limit = limit
-        self.window = window
-        self._lock = threading.Lock()
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, address: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(address, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, address: str) -> bool:
-        with self._lock:
-            return len(self._recent(address, time.monotonic())) >= self.limit
-
-    def failed(self, address: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent(address, now).append(now)
-            if len(self._failures) > 100_000:  # bound the memory an address flood can take
-                self._failures.clear()
-
-
-def throttle() -> AddressThrottle:
-    return cast(AddressThrottle, current_app.extensions["databank_throttle"])
+def throttle() -> SignInThrottle:
+    """Failed sign-ins per client address, shared by every process through the database
+    (services/throttle.py). Addresses are never written anywhere: not to the audit log, not to a
+    log line, and in the database only as keyed tags."""
+    return cast(SignInThrottle, current_app.extensions["databank_throttle"])
 
 
 def _address() -> str:
@@ -175,7 +144,7 @@ def _address() -> str:
 
 
 def _throttled() -> tuple[str, int] | None:
-    if not throttle().blocked(_address()):
+    if not throttle().blocked(db(), _address()):
         return None
     accounts.record_throttled(db())
     db().commit()  # the log entry stays although the response is an error
@@ -229,7 +198,7 @@ def login() -> str | Response | tuple[str, int]:
     outcome = authenticate(db(), request.form.get("username", ""), request.form.get("password", ""))
     user = outcome.user
     if user is None:
-        throttle().failed(_address())
+        throttle().failed(db(), _address())
         db().commit()  # keep the failure count and its log entry
         error = (
             _("This account is locked for a while after too many attempts.")
@@ -270,7 +239,7 @@ def second_factor() -> str | Response | tuple[str, int]:
     if accounts.verify_second_factor(db(), user, request.form.get("code", "")):
         _finish_sign_in(user)
         return redirect(url_for("pages.home"))
-    throttle().failed(_address())
+    throttle().failed(db(), _address())
     db().commit()  # keep the failure count and its log entry
     error = (
         _("This account is locked for a while after too many attempts.")
@@ -307,7 +276,8 @@ def invitation() -> str | Response | tuple[str, int]:
     try:
         invited = accounts.open_invitation(db(), token)
     except DatabankError:
-        throttle().failed(_address())  # a guessed code counts as a failed sign-in
+        throttle().failed(db(), _address())  # a guessed code counts as a failed sign-in
+        db().commit()
         return render_template("account/invitation_invalid.html"), 404
     org = accounts.invitation_org(db(), invited)
     if "username" not in request.form:  # the code alone: show the form to join
@@ -398,7 +368,7 @@ def _session_timeouts() -> None:
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
-    app.extensions["databank_throttle"] = AddressThrottle()
+    app.extensions["databank_throttle"] = SignInThrottle()
     app.before_request(_session_timeouts)
     app.register_blueprint(bp)
     app.context_processor(_template_context)

@@ -3,9 +3,11 @@ admin's management of their own organisation's users."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyotp
@@ -16,9 +18,10 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from databank.domain.enums import Role
-from databank.models import Organisation, User
+from databank.models import Organisation, SignInFailure, User
 from databank.services import orgs
 from databank.services.runtime import Runtime
+from tests.support import app_on
 from tests.web.conftest import PASSWORD, SECRETS, World, csrf, login, totp_secret_of
 
 # Endpoints any visitor may reach without being signed in (they show no data).
@@ -274,6 +277,57 @@ def test_per_address_throttle_answers_429(app: Flask, client: FlaskClient) -> No
         environ_base={"REMOTE_ADDR": "192.0.2.7"},
     )
     assert other.status_code == 302
+
+
+def test_throttle_is_shared_by_every_process_of_the_app(
+    app: Flask, client: FlaskClient, web_runtime: Runtime, tmp_path: Path
+) -> None:
+    """Two apps over one database stand for two workers of a deployment: failures counted by
+    one refuse the address on the other, which once kept counts of its own."""
+    other_worker = app_on(web_runtime, tmp_path / "worker2", fresh_throttle=False).test_client()
+    limit = app.extensions["databank_throttle"].limit
+    for n in range(limit - 1):
+        assert login(client, f"nobody-{n}", "wrong password!!") == 401
+    assert login(other_worker, "nobody", "wrong password!!") == 401  # the last one allowed
+    refused = client.post(
+        "/login", data={"username": "worker", "password": PASSWORD, "csrf_token": csrf(client)}
+    )
+    assert refused.status_code == 429
+    refused = other_worker.post(
+        "/login",
+        data={"username": "worker", "password": PASSWORD, "csrf_token": csrf(other_worker)},
+    )
+    assert refused.status_code == 429
+
+
+def test_throttle_keeps_addresses_as_keyed_tags_only(app: Flask, web_runtime: Runtime) -> None:
+    """The database holds a tag per failure, never the address: not in the rows, not as a plain
+    hash of it (which anyone could compute for every IPv4 address)."""
+    client = app.test_client()
+    address = "198.51.100.23"
+    for _ in range(3):
+        response = client.post(
+            "/login",
+            data={"username": "nobody", "password": "wrong password!!", "csrf_token": csrf(client)},
+            environ_base={"REMOTE_ADDR": address},
+        )
+        assert response.status_code == 401
+    with web_runtime.transaction() as session:
+        tags = session.scalars(select(SignInFailure.address_tag)).all()
+    assert len(tags) == 3
+    assert len(set(tags)) == 1
+    [tag] = set(tags)
+    assert len(tag) == 16
+    plain = {hashlib.sha256(address.encode()).digest()[:16], address.encode()[:16]}
+    assert tag not in plain
+    assert address.encode() not in tag
+    if web_runtime.engine.url.get_backend_name() == "sqlite":
+        database = Path(str(web_runtime.engine.url.database))
+        raw = b"".join(
+            p.read_bytes() for p in database.parent.iterdir() if p.name.startswith(database.name)
+        )
+        assert address.encode() not in raw
+        assert address.encode("utf-16-le") not in raw
 
 
 def test_wrong_codes_lock_the_account(app: Flask, web_runtime: Runtime) -> None:
