@@ -306,6 +306,13 @@ def invitation() -> str | Response | tuple[str, int]:
     return _next_step(user)
 
 
+@bp.route("/invite/<path:_old>")
+def old_invitation(_old: str) -> tuple[str, int]:
+    """A link of the earlier form, with the token in its path (and so in request logs): it opens
+    nothing, and says to ask for a new link."""
+    return render_template("account/invitation_invalid.html"), 404
+
+
 def invitation_link(token: str) -> str:
     """The link an invitee opens: the token after `#`, which browsers keep to themselves."""
     return f"{url_for('auth.invitation', _external=True)}#{token}"

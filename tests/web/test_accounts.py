@@ -419,8 +419,10 @@ def test_invitation_token_never_in_an_address(app: Flask, client: FlaskClient) -
     assert (parts.path, parts.query) == ("/invite", "")
     token = parts.fragment
     assert len(token) >= 40
-    # The token in the path, as earlier links had it, opens nothing.
-    assert app.test_client().get(f"/invite/{token}").status_code == 404
+    # The token in the path, as earlier links had it, opens nothing, and says what to do.
+    old = app.test_client().get(f"/invite/{token}")
+    assert old.status_code == 404
+    assert "Ask your organisation administrator for a new one" in old.get_data(as_text=True)
     # The form to join posts back to the bare address.
     newcomer = app.test_client()
     opened = newcomer.post(
