@@ -76,7 +76,8 @@ NO_DATA = {
     "audit.api_status",
     "audit.api_export",
     # Accounts: sign-in steps, the user's own account, their org's staff list (no case data).
-    *("auth.second_factor", "auth.invitation", "admin.users", "admin.invite", "admin.deactivate"),
+    *("auth.second_factor", "auth.invitation", "auth.old_invitation", "admin.users"),
+    *("admin.invite", "admin.deactivate"),
     *("admin.reset_two_factor", "account.security", "account.setup_two_factor"),
     *("account.disable_two_factor", "account.recovery_codes", "account.change_password"),
     # The API's writes (POST/PUT/DELETE: the walk GETs), its vocabularies, directory and docs;
