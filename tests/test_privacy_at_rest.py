@@ -34,6 +34,9 @@ def test_the_search_finds_what_it_looks_for() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    postgres_url() is not None, reason="SQLite files: the SQLite pass runs this one (same test)"
+)
 def test_no_demo_identifier_in_the_sqlite_files(
     tmp_path: Path, needles: tuple[set[str], set[str]]
 ) -> None:
