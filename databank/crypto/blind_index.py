@@ -107,4 +107,4 @@ class AddressTags:
         return "AddressTags()"
 
     def tag(self, address: str) -> bytes:
-        return hmac.new(self._key, address.encode("utf-8"), "sha256").digest()[:16]
+        return hmac.digest(self._key, address.encode(), "sha256")[:16]

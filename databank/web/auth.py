@@ -143,6 +143,13 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _failed_attempt() -> None:
+    """Count a failed attempt against the client's address, and commit it with the attempt's
+    log entry, if any, although the answer is an error (which would roll the request back)."""
+    throttle().failed(db(), _address())
+    db().commit()
+
+
 def _throttled() -> tuple[str, int] | None:
     if not throttle().blocked(db(), _address()):
         return None
@@ -198,8 +205,7 @@ def login() -> str | Response | tuple[str, int]:
     outcome = authenticate(db(), request.form.get("username", ""), request.form.get("password", ""))
     user = outcome.user
     if user is None:
-        throttle().failed(db(), _address())
-        db().commit()  # keep the failure count and its log entry
+        _failed_attempt()
         error = (
             _("This account is locked for a while after too many attempts.")
             if outcome.reason == "locked"
@@ -239,8 +245,7 @@ def second_factor() -> str | Response | tuple[str, int]:
     if accounts.verify_second_factor(db(), user, request.form.get("code", "")):
         _finish_sign_in(user)
         return redirect(url_for("pages.home"))
-    throttle().failed(db(), _address())
-    db().commit()  # keep the failure count and its log entry
+    _failed_attempt()
     error = (
         _("This account is locked for a while after too many attempts.")
         if accounts.is_locked(user)
@@ -276,14 +281,17 @@ def invitation() -> str | Response | tuple[str, int]:
     try:
         invited = accounts.open_invitation(db(), token)
     except DatabankError:
-        throttle().failed(db(), _address())  # a guessed code counts as a failed sign-in
-        db().commit()
+        _failed_attempt()  # a guessed code counts as a failed sign-in
         return render_template("account/invitation_invalid.html"), 404
     org = accounts.invitation_org(db(), invited)
-    if "username" not in request.form:  # the code alone: show the form to join
+
+    def join_page(errors: dict[str, Any]) -> str:
         return render_template(
-            "account/invitation.html", invitation=invited, org=org, token=token, errors={}
+            "account/invitation.html", invitation=invited, org=org, token=token, errors=errors
         )
+
+    if "username" not in request.form:  # the code alone: show the form to join
+        return join_page({})
     try:
         user = accounts.accept_invitation(
             db(),
@@ -292,14 +300,7 @@ def invitation() -> str | Response | tuple[str, int]:
             request.form.get("password", ""),
         )
     except DatabankError as error:
-        page = render_template(
-            "account/invitation.html",
-            invitation=invited,
-            org=org,
-            token=token,
-            errors=plain(error.errors),
-        )
-        return page, error.status
+        return join_page(plain(error.errors)), error.status
     if current_user.is_authenticated:
         logout_user()
     # The new user is in at once, through two-factor enrolment if their role needs it.

@@ -351,14 +351,7 @@ def test_wrong_codes_lock_the_account(app: Flask, web_runtime: Runtime) -> None:
 def test_invite_accept_enrol_and_sign_in(app: Flask, client: FlaskClient) -> None:
     assert login(client, "admin") == 302
     assert client.get("/organisation/users/").status_code == 200
-    response = client.post(
-        "/organisation/users/invite",
-        data={
-            "display_name": "New Officer",
-            "roles": ["housing_officer"],
-            "csrf_token": csrf(client, "/organisation/users/"),
-        },
-    )
+    response = _invite(client, "New Officer", "housing_officer")
     assert response.status_code == 200
     match = re.search(
         r'id="invitation-link">http://localhost/invite#([^<]+)<', response.get_data(as_text=True)
@@ -369,9 +362,7 @@ def test_invite_accept_enrol_and_sign_in(app: Flask, client: FlaskClient) -> Non
     # The page at /invite asks for the code (its script takes it from after the #); the code
     # alone, posted, opens the form to join.
     assert 'name="token"' in newcomer.get("/invite").get_data(as_text=True)
-    opened = newcomer.post(
-        "/invite", data={"token": token, "csrf_token": csrf(newcomer, "/invite")}
-    )
+    opened = _open(newcomer, token)
     assert opened.status_code == 200
     assert "You are invited as New Officer" in opened.get_data(as_text=True)
     short = _join(newcomer, token, "newofficer", "short")
@@ -392,8 +383,22 @@ def test_invite_accept_enrol_and_sign_in(app: Flask, client: FlaskClient) -> Non
     listing = client.get("/organisation/users/").get_data(as_text=True)
     assert "newofficer" in listing
     other = app.test_client()
-    spent = other.post("/invite", data={"token": token, "csrf_token": csrf(other, "/invite")})
+    spent = _open(other, token)
     assert spent.status_code == 404
+
+
+def _invite(admin: FlaskClient, display_name: str, role: str) -> TestResponse:
+    """An org admin's invitation, through their staff page."""
+    data = {"display_name": display_name, "roles": [role]}
+    return admin.post(
+        "/organisation/users/invite",
+        data={**data, "csrf_token": csrf(admin, "/organisation/users/")},
+    )
+
+
+def _open(client: FlaskClient, token: str) -> TestResponse:
+    """The invitation code alone, posted as the page's script posts it."""
+    return client.post("/invite", data={"token": token, "csrf_token": csrf(client, "/invite")})
 
 
 def _join(client: FlaskClient, token: str, username: str, password: str) -> TestResponse:
@@ -405,14 +410,7 @@ def test_invitation_token_never_in_an_address(app: Flask, client: FlaskClient) -
     """The token travels after # (never sent by browsers) and in POST bodies, never in a path or
     a query: request logs, proxies and the history's paths never hold it."""
     assert login(client, "admin") == 302
-    page = client.post(
-        "/organisation/users/invite",
-        data={
-            "display_name": "Some Worker",
-            "roles": ["outreach_worker"],
-            "csrf_token": csrf(client, "/organisation/users/"),
-        },
-    ).get_data(as_text=True)
+    page = _invite(client, "Some Worker", "outreach_worker").get_data(as_text=True)
     link = re.search(r'id="invitation-link">([^<]+)<', page)
     assert link is not None
     parts = urlsplit(link.group(1))
@@ -425,9 +423,7 @@ def test_invitation_token_never_in_an_address(app: Flask, client: FlaskClient) -
     assert "Ask your organisation administrator for a new one" in old.get_data(as_text=True)
     # The form to join posts back to the bare address.
     newcomer = app.test_client()
-    opened = newcomer.post(
-        "/invite", data={"token": token, "csrf_token": csrf(newcomer, "/invite")}
-    )
+    opened = _open(newcomer, token)
     assert 'action="/invite"' in opened.get_data(as_text=True)
     assert _join(newcomer, token, "someworker", PASSWORD).status_code == 302
 
@@ -438,14 +434,10 @@ def test_wrong_invitation_codes_count_as_failed_sign_ins(app: Flask) -> None:
     guesser = app.test_client()
     limit = app.extensions["databank_throttle"].limit
     for _ in range(limit):
-        wrong = guesser.post(
-            "/invite", data={"token": "guess", "csrf_token": csrf(guesser, "/invite")}
-        )
+        wrong = _open(guesser, "guess")
         assert wrong.status_code == 404
         assert "This invitation cannot be used" in wrong.get_data(as_text=True)
-    refused = guesser.post(
-        "/invite", data={"token": "guess", "csrf_token": csrf(guesser, "/invite")}
-    )
+    refused = _open(guesser, "guess")
     assert refused.status_code == 429
 
 
