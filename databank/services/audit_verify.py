@@ -126,10 +126,16 @@ class _Fragments:
                 ("decision", f'"decision":{_json_str(decision)}'.encode()),
                 ("area", f'"area":{_json_str(area)}'.encode()),
             ]
+            # An entry with no actor has `"actor":null`; one by an actor without a user (a
+            # system or bench actor of an org) has `"user":null` in its actor.
             if actor_org is not None:
                 found.append(("actor_org", f'"org":{_uuid_text(actor_org)}'.encode()))
+            else:
+                found.append(("actor_org", b'"actor":null'))
             if actor_user is not None:
                 found.append(("actor_user", f'"user":{_uuid_text(actor_user)}'.encode()))
+            elif actor_org is not None:
+                found.append(("actor_user", b'"user":null'))
             shared = tuple(found)
         if len(self._cache) < 100_000:
             self._cache[key] = shared

@@ -417,3 +417,15 @@ def test_a_learnt_shape_does_not_vouch_for_a_body_that_differs(
         changed = [*bodies[:half], body.replace(old, new), *bodies[half + 1 :]]
         unproven = audit_verify._witness_columns(rows, changed, links, fragments, persons, shapes)
         assert unproven == {half}
+
+
+def test_an_actor_org_set_to_null_is_named(session: Session, log: int) -> None:
+    """A null actor column must match the body too (`"actor":null`; `"user":null` for an actor
+    with no user): an org's auditor filters on these columns."""
+    _as_attacker(session)
+    seq = log - 7  # a read by the log's actor
+    session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(actor_org_id=None))
+    assert _assert_same_reports(session, log) == 2
+    report = audit_verify.verify(session)
+    assert report.problem is not None
+    assert (report.problem.seq, report.problem.kind) == (seq, "body")
