@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import create_engine as sa_create_engine
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
 NAMING_CONVENTION = {
@@ -103,10 +103,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_CHANGES_AT_BEGIN = "sqlite_changes_at_begin"
+
+
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at the start, so two writers queue (busy_timeout) instead of
     # failing with "database is locked" when one upgrades its read lock mid-transaction.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.info[_CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
+
+
+def sqlite_unwritten(connection: Connection) -> bool:
+    """Whether this SQLite connection's transaction has written no row yet. It holds the write
+    lock from its BEGIN IMMEDIATE, so another connection to the file then reads just what this
+    one sees (what `audit verify` needs to read the log through a connection of its own)."""
+    changes = connection.info.get(_CHANGES_AT_BEGIN)
+    dbapi = connection.connection.dbapi_connection
+    return changes is not None and dbapi is not None and dbapi.total_changes == changes
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:

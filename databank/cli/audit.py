@@ -45,7 +45,8 @@ def verify(key_file: Path | None, workers: int | None) -> None:
     click.echo(
         f"{report.size} entries, {report.checkpoints} signed checkpoints verified, "
         f"unsigned tail {report.unsigned_tail} ({rate:,.0f} entries/s, "
-        f"{report.extra['workers']} process(es))"
+        f"{report.extra['workers']} process(es)"
+        f"{', bulk pass in C' if report.extra['native_chunks'] else ''})"
     )
     if report.problem:
         problem = report.problem

@@ -15,7 +15,7 @@ import sqlite3
 import time
 import uuid
 from binascii import hexlify
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
@@ -27,9 +27,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
+from databank.audit import native
 from databank.audit.bundle import make_bundle
 from databank.audit.checkpoint import CheckpointError, public_key_line, verify_checkpoint
 from databank.audit.merkle import Frontier, inclusion_proofs, leaf_hash
+from databank.db import sqlite_unwritten
 from databank.models import AuditCheckpoint, AuditEntry, AuditHead
 from databank.services import audit_log
 from databank.services.actors import Actor
@@ -239,6 +241,7 @@ class _Chunk:
     first_intact: bool = True
     last_leaf: bytes = b""
     problem: Problem | None = None
+    native: bool = False  # vouched for by the C pass
 
 
 def _scan(
@@ -495,7 +498,7 @@ def _levels(leaves: list[bytes]) -> list[list[bytes]]:
     return levels
 
 
-def _frontier_at(levels: list[list[bytes]], count: int) -> tuple[bytes, ...]:
+def _frontier_at(levels: Sequence[Any], count: int) -> tuple[bytes, ...]:
     """The frontier of the first `count` leaves of a subtree whose levels are given (level 0
     the leaves, level k the nodes over 2**k leaves): one perfect subtree per set bit of count,
     largest first, as `Frontier` keeps it."""
@@ -698,6 +701,42 @@ def _fast_check(
         batches.close()
 
 
+class _Packed:
+    """A level of a subtree as the C pass gives it: its node hashes, 32 bytes each, in one
+    bytes object; `level[i]` is node i, as in the lists `_levels` makes."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __getitem__(self, i: int) -> bytes:
+        return self.data[32 * i : 32 * i + 32]
+
+
+def _native_check(path: str, lo: int, hi: int, sizes: frozenset[int]) -> _Chunk | None:
+    """The bulk pass in C (`databank.audit.native`) over the chunk lo..hi-1 of the SQLite
+    file at `path`: None if it doubts anything. It checks every link inside the chunk, so the
+    second entry names the first one's leaf (`first_intact`); chunks of one entry are left to
+    the Python passes, which look at the entry after the chunk for that."""
+    if hi - lo < 2:
+        return None
+    found = native.scan(path, lo, hi)
+    if found is None:
+        return None
+    packed, first_claim = found
+    levels = [_Packed(level) for level in packed]
+    chunk = _Chunk(lo, count=hi - lo, subtree=_frontier_at(levels, hi - lo))
+    for at in sizes:
+        if lo < at <= hi:
+            chunk.at_checkpoints[at] = _frontier_at(levels, at - lo)
+    chunk.first_claim = first_claim
+    chunk.first_intact = True
+    chunk.last_leaf = packed[0][-32:]
+    chunk.native = True
+    return chunk
+
+
 def _check(
     dbapi: Any,
     dialect: str,
@@ -705,10 +744,13 @@ def _check(
     hi: int,
     head_last_leaf: bytes | None,
     sizes: frozenset[int],
+    native_path: str | None = None,
 ) -> _Chunk:
-    """The chunk lo..hi-1 checked in bulk, or exactly when the bulk pass finds or doubts
-    anything."""
-    chunk = _fast_check(dbapi, dialect, lo, hi, head_last_leaf, sizes)
+    """The chunk lo..hi-1 checked in bulk (in C, given the SQLite file to read it from, else in
+    Python), or exactly when the bulk pass finds or doubts anything."""
+    chunk = _native_check(native_path, lo, hi, sizes) if native_path else None
+    if chunk is None:
+        chunk = _fast_check(dbapi, dialect, lo, hi, head_last_leaf, sizes)
     if chunk is None:
         chunk = _scan(_rows(dbapi, dialect, lo, hi), lo, hi, head_last_leaf, sizes)
     return chunk
@@ -729,12 +771,23 @@ def _worker_start(url: str) -> None:
 
 def _worker_scan(job: _Job) -> _Chunk:
     lo, hi, head_last_leaf, sizes = job
+    native_path = _native_path(_worker_engine)
     connection = _worker_engine.raw_connection()
     try:
         dbapi, dialect = connection.dbapi_connection, _worker_engine.dialect.name
-        return _check(dbapi, dialect, lo, hi, head_last_leaf, sizes)
+        return _check(dbapi, dialect, lo, hi, head_last_leaf, sizes, native_path)
     finally:
         connection.close()
+
+
+def _native_path(engine: Engine) -> str | None:
+    """The SQLite file the C bulk pass can read the log from through a connection of its own,
+    or None: not SQLite, not a plain file, or the pass not here (`native.available`)."""
+    url = engine.url
+    if engine.dialect.name != "sqlite" or url.query or not native.available():
+        return None
+    database = url.database
+    return database if database and database != ":memory:" else None
 
 
 def _engine(session: Session) -> Engine:
@@ -758,10 +811,14 @@ def _chunks(session: Session, jobs: list[_Job], workers: int) -> Iterator[_Chunk
     _SHAPES.clear()
     _FRAGMENTS.clear()
     if workers <= 1 or len(jobs) <= 1:
-        dbapi = session.connection().connection
+        connection = session.connection()
+        dbapi = connection.connection
         dialect = session.get_bind().dialect.name
+        # The C pass reads through a connection of its own: only when that one sees just what
+        # this session sees (it has written nothing, and holds the write lock).
+        native_path = _native_path(_engine(session)) if sqlite_unwritten(connection) else None
         for lo, hi, last, sizes in jobs:
-            yield _check(dbapi, dialect, lo, hi, last, sizes)
+            yield _check(dbapi, dialect, lo, hi, last, sizes, native_path)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -855,7 +912,9 @@ def verify(
     tail: tuple[bytes, ...] = ()  # the frontier of the entries after the full chunks
     size, prev = 0, b""
     problem = check_point(0, Frontier().root())
+    report.extra["native_chunks"] = 0
     for part in _chunks(session, jobs, workers) if problem is None else ():
+        report.extra["native_chunks"] += part.native
         inner = part.problem
         if inner is not None and (inner.seq, inner.kind) == (part.lo, "gap"):
             problem = inner
