@@ -66,53 +66,71 @@ enum { C_SEQ, C_BODY, C_PERSON, C_EVENT, C_USER, C_ORG, C_OWNER, C_PURPOSE, C_DE
 static const char PREV[] = "\"prev\":\"";
 #define PREV_LEN 8
 
-/* A column's fragment `"key":null` or `"key":"value"`, as `_Fragments` and `_copies_problem`
-   make it (`as_uuid`: a value of 32 characters written 8-4-4-4-12, as `_uuid_text` does), in
-   `out` (MAX_FRAGMENT bytes). `key` is the quoted key and its colon. Returns its length, or -1 if
-   the column holds anything else than text or null, or text that is long or not plain printable
-   ASCII (the exact pass judges those). */
-static int fragment(char *out, const char *key, sqlite3_stmt *row, int column, int as_uuid) {
-    size_t key_len = strlen(key);
-    memcpy(out, key, key_len);
-    char *at = out + key_len;
-    int type = lib.column_type(row, column);
-    if (type == SQLITE_NULL) {
-        memcpy(at, "null", 4);
-        return (int)key_len + 4;
-    }
-    if (type != SQLITE_TEXT)
-        return -1;
-    const unsigned char *value = lib.column_text(row, column);
-    int n = lib.column_bytes(row, column);
-    if (value == NULL || n > MAX_VALUE)
-        return -1;
-    for (int i = 0; i < n; i++)
-        if (value[i] < 0x20 || value[i] > 0x7e || value[i] == '"' || value[i] == '\\')
-            return -1;
-    *at++ = '"';
-    if (as_uuid && n == 32) {
-        static const int groups[] = {8, 4, 4, 4, 12};
-        for (int g = 0, from = 0; g < 5; from += groups[g], g++) {
-            if (g > 0)
-                *at++ = '-';
-            memcpy(at, value + from, (size_t)groups[g]);
-            at += groups[g];
-        }
-    } else {
-        memcpy(at, value, (size_t)n);
-        at += n;
-    }
-    *at++ = '"';
-    return (int)(at - out);
-}
-
-/* How far after the previous copy bodies held a column's copy lately: bodies of one kind hold
-   it at one distance, whatever came before (the actor's roles, say) shifted both. */
+/* A column of the rows, as scan_chunk reads it: its fragment for the current row, kept while
+   the column holds the same value (most repeat: events, purposes, orgs, users), and how far after
+   the previous copy bodies held it lately (bodies of one kind hold it at one distance, whatever
+   came before, the actor's roles say, shifted both). */
 #define HINTS 4
 typedef struct {
-    int gap[HINTS];
-    int next;
-} Hints;
+    int type, value_len, fragment_len; /* type 0: nothing made yet */
+    unsigned char value[MAX_VALUE];
+    char fragment[MAX_FRAGMENT];
+    int gap[HINTS], next;
+} Column;
+
+/* The column's fragment `"key":null` or `"key":"value"`, as `_Fragments` and `_copies_problem`
+   make it (`as_uuid`: a value of 32 characters written 8-4-4-4-12, as `_uuid_text` does), in
+   `c->fragment`. `key` is the quoted key and its colon. Returns its length, or -1 if the column
+   holds anything else than text or null, or text that is long or not plain printable ASCII (the
+   exact pass judges those). */
+static int fragment(Column *c, const char *key, sqlite3_stmt *row, int column, int as_uuid) {
+    int type = lib.column_type(row, column);
+    const unsigned char *value = NULL;
+    int n = 0;
+    if (type == SQLITE_TEXT) {
+        value = lib.column_text(row, column);
+        n = lib.column_bytes(row, column);
+        if (value == NULL || n > MAX_VALUE)
+            return -1;
+        if (type == c->type && n == c->value_len && memcmp(value, c->value, (size_t)n) == 0)
+            return c->fragment_len; /* the value of the row before */
+        for (int i = 0; i < n; i++)
+            if (value[i] < 0x20 || value[i] > 0x7e || value[i] == '"' || value[i] == '\\')
+                return -1;
+    } else if (type == SQLITE_NULL) {
+        if (c->type == SQLITE_NULL)
+            return c->fragment_len;
+    } else {
+        return -1;
+    }
+    size_t key_len = strlen(key);
+    memcpy(c->fragment, key, key_len);
+    char *at = c->fragment + key_len;
+    if (type == SQLITE_NULL) {
+        memcpy(at, "null", 4);
+        at += 4;
+    } else {
+        *at++ = '"';
+        if (as_uuid && n == 32) {
+            static const int groups[] = {8, 4, 4, 4, 12};
+            for (int g = 0, from = 0; g < 5; from += groups[g], g++) {
+                if (g > 0)
+                    *at++ = '-';
+                memcpy(at, value + from, (size_t)groups[g]);
+                at += groups[g];
+            }
+        } else {
+            memcpy(at, value, (size_t)n);
+            at += n;
+        }
+        *at++ = '"';
+        memcpy(c->value, value, (size_t)n);
+    }
+    c->type = type;
+    c->value_len = n;
+    c->fragment_len = (int)(at - c->fragment);
+    return c->fragment_len;
+}
 
 /* Whether the body holds the column's fragment at or after `*from` (false for a column
    `fragment` refuses); if so, `*from` moves past it. Canonical JSON sorts keys, so the copies
@@ -120,24 +138,24 @@ typedef struct {
    last one ended. Looking in a part of the body only is stricter than `fragment in body`,
    never looser; the distances where recent bodies held the copy are tried before a search. */
 static int holds(const unsigned char *body, int length, int *from, const char *key,
-                 sqlite3_stmt *row, int column, int as_uuid, Hints *hints) {
-    char wanted[MAX_FRAGMENT];
-    int n = fragment(wanted, key, row, column, as_uuid);
+                 sqlite3_stmt *row, int column, int as_uuid, Column *c) {
+    int n = fragment(c, key, row, column, as_uuid);
     if (n <= 0 || n > length - *from)
         return 0;
     for (int i = 0; i < HINTS; i++) {
-        int at = *from + hints->gap[i];
-        if (at <= length - n && memcmp(body + at, wanted, (size_t)n) == 0) {
+        int at = *from + c->gap[i];
+        if (at <= length - n && memcmp(body + at, c->fragment, (size_t)n) == 0) {
             *from = at + n;
             return 1;
         }
     }
-    const unsigned char *found = memmem(body + *from, (size_t)(length - *from), wanted, (size_t)n);
+    const unsigned char *found =
+        memmem(body + *from, (size_t)(length - *from), c->fragment, (size_t)n);
     if (found == NULL)
         return 0;
     int at = (int)(found - body);
-    hints->gap[hints->next] = at - *from;
-    hints->next = (hints->next + 1) % HINTS;
+    c->gap[c->next] = at - *from;
+    c->next = (c->next + 1) % HINTS;
     *from = at + n;
     return 1;
 }
@@ -191,7 +209,7 @@ static int scan_chunk(const char *path, long long lo, long long count, Scan *out
     long long seen = 0;
     char prev_hex[2 * HASH_LEN];
     char tail[40];
-    Hints hints[8] = {{{0}, 0}}; /* distances of 0 until bodies show others */
+    Column columns[9] = {{0}}; /* nothing made yet, distances of 0 until bodies show others */
 
     if (ctx == NULL || md == NULL)
         goto done;
@@ -242,18 +260,18 @@ static int scan_chunk(const char *path, long long lo, long long count, Scan *out
         if (lib.column_type(row, C_ORG) == SQLITE_NULL) {
             /* no actor: `"actor":null`, and no user (a user with no org: the exact pass) */
             if (lib.column_type(row, C_USER) != SQLITE_NULL ||
-                !holds(body, length, &from, "\"actor\":", row, C_ORG, 0, &hints[0]))
+                !holds(body, length, &from, "\"actor\":", row, C_ORG, 0, &columns[8]))
                 goto done;
-        } else if (!holds(body, length, &from, "\"org\":", row, C_ORG, 1, &hints[0]) ||
-                   !holds(body, length, &from, "\"user\":", row, C_USER, 1, &hints[1])) {
+        } else if (!holds(body, length, &from, "\"org\":", row, C_ORG, 1, &columns[0]) ||
+                   !holds(body, length, &from, "\"user\":", row, C_USER, 1, &columns[1])) {
             goto done; /* an actor's org, and its user or `"user":null` */
         }
-        if (!holds(body, length, &from, "\"area\":", row, C_AREA, 0, &hints[2]) ||
-            !holds(body, length, &from, "\"decision\":", row, C_DECISION, 0, &hints[3]) ||
-            !holds(body, length, &from, "\"event\":", row, C_EVENT, 0, &hints[4]) ||
-            !holds(body, length, &from, "\"person\":", row, C_PERSON, 1, &hints[5]) ||
-            !holds(body, length, &from, "\"purpose\":", row, C_PURPOSE, 0, &hints[6]) ||
-            !holds(body, length, &from, "\"owner\":", row, C_OWNER, 1, &hints[7]))
+        if (!holds(body, length, &from, "\"area\":", row, C_AREA, 0, &columns[2]) ||
+            !holds(body, length, &from, "\"decision\":", row, C_DECISION, 0, &columns[3]) ||
+            !holds(body, length, &from, "\"event\":", row, C_EVENT, 0, &columns[4]) ||
+            !holds(body, length, &from, "\"person\":", row, C_PERSON, 1, &columns[5]) ||
+            !holds(body, length, &from, "\"purpose\":", row, C_PURPOSE, 0, &columns[6]) ||
+            !holds(body, length, &from, "\"owner\":", row, C_OWNER, 1, &columns[7]))
             goto done;
         unsigned char *leaf = leaves + seen * HASH_LEN;
         if (!digest(ctx, md, 0x00, body, (size_t)length, NULL, 0, leaf))
