@@ -13,11 +13,13 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from sqlalchemy import Engine, delete, make_url, text
+from sqlalchemy.orm import Session
 
 from databank.config import Settings
 from databank.crypto import KeyMaterial, LocalKeyProvider
 from databank.db import create_engine
 from databank.services import schema
+from databank.services.actors import Actor
 from databank.services.runtime import Runtime, build_runtime
 
 # Fixed test keys: tests are reproducible, and these never protect real data.
@@ -135,3 +137,24 @@ def app_on(
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def register_and_read(session: Session, actor: Actor, count: int, *, sign: bool = False) -> None:
+    """A log's usual activity: `count` people registered by `actor` (given names N0, N1...),
+    then each one's case read once; with `sign`, a checkpoint signed after each read (sizes
+    inside chunks of 4, at their ends and starts)."""
+    from databank.domain.enums import Purpose
+    from databank.services import audit_log, cases, people
+    from tests.factories import identity, intake_record
+
+    results = people.intake(
+        session,
+        actor,
+        Purpose.OUTREACH,
+        [intake_record(identity(given_name=f"N{i}")) for i in range(count)],
+    )
+    for result in results:
+        assert result.case_id is not None
+        cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
+        if sign:
+            audit_log.sign_now(session)

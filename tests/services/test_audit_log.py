@@ -13,7 +13,8 @@ from databank.domain.enums import Purpose
 from databank.models import AuditCheckpoint, AuditEntry, AuditHead
 from databank.services import audit_verify, cases, people
 from tests.conftest import ActorMaker, OrgMaker
-from tests.factories import identity, intake_record
+from tests.factories import intake_record
+from tests.support import register_and_read
 
 
 @pytest.fixture(autouse=True, params=["one chunk", "chunks of 4"])
@@ -27,16 +28,7 @@ def chunked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.fixture
 def log(session: Session, make_org: OrgMaker, actor_for: ActorMaker) -> int:
     """Some activity: registrations, reads, a refusal. Returns the log's size."""
-    actor = actor_for(make_org())
-    results = people.intake(
-        session,
-        actor,
-        Purpose.OUTREACH,
-        [intake_record(identity(given_name=f"N{i}")) for i in range(6)],
-    )
-    for result in results:
-        assert result.case_id is not None
-        cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
+    register_and_read(session, actor_for(make_org()), 6)
     size = session.scalar(select(func.count()).select_from(AuditEntry))
     assert size is not None
     assert size >= 12

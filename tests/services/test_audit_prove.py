@@ -10,11 +10,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from databank.domain.enums import Purpose
 from databank.models import AuditEntry
-from databank.services import audit_verify, cases, people
+from databank.services import audit_verify
 from tests.conftest import ActorMaker, OrgMaker
-from tests.factories import identity, intake_record
+from tests.support import register_and_read
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_audit_bundle.py"
 
@@ -31,15 +30,7 @@ def test_bundle_verifies_and_an_altered_entry_fails(
     """Each entry is proven against the signed checkpoint; one changed byte names its seq."""
     mine, other = actor_for(make_org()), actor_for(make_org())
     for actor in (mine, other):
-        results = people.intake(
-            session,
-            actor,
-            Purpose.OUTREACH,
-            [intake_record(identity(given_name=f"P{i}")) for i in range(3)],
-        )
-        for result in results:
-            assert result.case_id is not None
-            cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
+        register_and_read(session, actor, 3)
     # Force a checkpoint covering everything so far (one is due after 5 minutes otherwise).
     head_size = session.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()).limit(1))
     assert head_size is not None

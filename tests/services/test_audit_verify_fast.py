@@ -12,11 +12,11 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from databank.audit.merkle import Frontier
-from databank.domain.enums import Purpose, Role
+from databank.domain.enums import Role
 from databank.models import AuditEntry, AuditHead
-from databank.services import audit_log, audit_verify, cases, people
+from databank.services import audit_log, audit_verify
 from tests.conftest import ActorMaker, OrgMaker
-from tests.factories import identity, intake_record
+from tests.support import register_and_read
 
 UNIFORM = 40  # entries at the end of the log written as the benchmark writes them
 
@@ -26,15 +26,7 @@ def log(session: Session, make_org: OrgMaker, actor_for: ActorMaker) -> int:
     """Mixed activity (registrations, reads: bodies of varied shapes and columns), then a run
     of uniform reads like a busy day's, persons repeating. Returns the log's size."""
     actor = actor_for(make_org())
-    results = people.intake(
-        session,
-        actor,
-        Purpose.OUTREACH,
-        [intake_record(identity(given_name=f"N{i}")) for i in range(5)],
-    )
-    for result in results:
-        assert result.case_id is not None
-        cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
+    register_and_read(session, actor, 5)
     person = uuid.uuid4()
     audit_log.append(
         session,

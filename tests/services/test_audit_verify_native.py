@@ -20,13 +20,12 @@ from sqlalchemy.orm import Session
 
 from databank.audit import native
 from databank.audit.merkle import leaf_hash
-from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.enums import OrgKind, Role
 from databank.models import AuditEntry, AuditHead
-from databank.services import audit_log, audit_verify, cases, orgs, people
+from databank.services import audit_log, audit_verify, orgs
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
-from tests.factories import identity, intake_record
-from tests.support import migrated_runtime, postgres_url
+from tests.support import migrated_runtime, postgres_url, register_and_read
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -54,16 +53,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     with runtime.transaction() as session:
         org = orgs.create_organisation(session, "charity", "Charity", OrgKind.CHARITY)
         actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}))
-        results = people.intake(
-            session,
-            actor,
-            Purpose.OUTREACH,
-            [intake_record(identity(given_name=f"N{i}")) for i in range(6)],
-        )
-        for result in results:
-            assert result.case_id is not None
-            cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
-            audit_log.sign_now(session)
+        register_and_read(session, actor, 6, sign=True)
         users = [
             Actor(uuid.uuid4(), org.id, org.kind, frozenset({role}), channel)
             for role, channel in ((Role.HOUSING_OFFICER, "web"), (Role.AUDITOR, "api"))

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.enums import OrgKind, Role
 from databank.models import AuditCheckpoint, AuditEntry, AuditHead
-from databank.services import audit_log, audit_verify, cases, orgs, people
+from databank.services import audit_verify, orgs
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
-from tests.factories import identity, intake_record
-from tests.support import scratch_runtime
+from tests.support import register_and_read, scratch_runtime
 
 
 @pytest.fixture
@@ -23,17 +22,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     with runtime.transaction() as session:
         org = orgs.create_organisation(session, "charity", "Charity", OrgKind.CHARITY)
         actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}))
-        results = people.intake(
-            session,
-            actor,
-            Purpose.OUTREACH,
-            [intake_record(identity(given_name=f"N{i}")) for i in range(12)],
-        )
-        for result in results:
-            assert result.case_id is not None
-            cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
-            # Checkpoints at sizes inside chunks of 4, at their ends and starts.
-            audit_log.sign_now(session)
+        register_and_read(session, actor, 12, sign=True)
     yield runtime
     runtime.dispose()
 
