@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import BigInteger, Engine, inspect, select, text
 
-from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.enums import OrgKind, Role
 from databank.models import AuditEntry
-from databank.services import audit_log, audit_verify, cases, orgs, people, schema
+from databank.services import audit_verify, orgs, schema
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
-from tests.factories import identity, intake_record
-from tests.support import postgres_url, scratch_runtime
+from tests.support import postgres_url, register_and_read, scratch_runtime
 
 sqlite_only = pytest.mark.skipif(
     postgres_url() is not None, reason="the rowid is SQLite's (PostgreSQL keeps seq BIGINT)"
@@ -72,16 +71,7 @@ def _activity(runtime: Runtime, slug: str, people_count: int = 5) -> None:
     with runtime.transaction() as session:
         org = orgs.create_organisation(session, slug, slug.title(), OrgKind.CHARITY)
         actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}))
-        results = people.intake(
-            session,
-            actor,
-            Purpose.OUTREACH,
-            [intake_record(identity(given_name=f"N{i}")) for i in range(people_count)],
-        )
-        for result in results:
-            assert result.case_id is not None
-            cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
-            audit_log.sign_now(session)
+        register_and_read(session, actor, people_count, sign=True)
 
 
 def _verified(runtime: Runtime, size: int) -> None:
