@@ -29,9 +29,6 @@
 #include <openssl/evp.h>
 #include <dlfcn.h>
 #include <sqlite3.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define HASH_LEN 32
