@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -53,6 +54,23 @@ class UTCDateTime(TypeDecorator[datetime]):
             value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # SQLite: straight to the text SQLAlchemy's DATETIME stores ("2026-12-04 20:41:34.123456",
+        # naive UTC), without its formatting through a dict: every logged access binds one.
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is not UTC:
+                if value.tzinfo is None:
+                    raise ValueError("naive datetimes are not stored; use UTC-aware values")
+                value = value.astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -89,6 +107,9 @@ class Base(DeclarativeBase):
     }
 
 
+WAL_AUTOCHECKPOINT = 10_000  # pages (of 4 KiB)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the pysqlite driver, emit BEGIN: savepoints and transactional DDL then
     # behave as on PostgreSQL (SQLAlchemy's documented recipe for pysqlite).
@@ -99,6 +120,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # NORMAL is durable across application crashes in WAL mode; only a power loss can drop the
     # last transactions, which is the trade-off SQLite recommends for WAL.
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Every logged read writes (its access entry), and a checkpoint's flushes cost about the same
+    # whatever it carries (measured: 20 ms per 1,000 pages, 90 ms per 10,000): checkpoint every
+    # 10,000 pages (a write-ahead log of up to 40 MB), not SQLite's default 1,000.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
@@ -141,7 +166,7 @@ def session_factory(engine: Engine, info: dict[str, Any]) -> sessionmaker[Sessio
     return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
-class _InsertPlan:
+class InsertPlan:
     """A compiled INSERT for one table and column set, with each column's bind processor."""
 
     __slots__ = ("convert", "sql")
@@ -170,7 +195,16 @@ class _InsertPlan:
         self.convert = convert
 
 
-_plans: dict[tuple[str, str, tuple[str, ...]], _InsertPlan] = {}
+_plans: dict[tuple[str, str, tuple[str, ...]], InsertPlan] = {}
+
+
+def insert_plan(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> InsertPlan:
+    """The INSERT of these columns of the table for this dialect, compiled once."""
+    plan_key = (dialect.name, table.name, keys)
+    plan = _plans.get(plan_key)
+    if plan is None:
+        plan = _plans[plan_key] = InsertPlan(table, keys, dialect)
+    return plan
 
 
 def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -183,11 +217,6 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if not rows:
         return
     connection = session.connection()
-    dialect = connection.dialect
-    keys = tuple(rows[0])
-    plan_key = (dialect.name, table.name, keys)
-    plan = _plans.get(plan_key)
-    if plan is None:
-        plan = _plans[plan_key] = _InsertPlan(table, keys, dialect)
+    plan = insert_plan(connection.dialect, table, tuple(rows[0]))
     convert = plan.convert
     connection.exec_driver_sql(plan.sql, [convert(row) for row in rows])

@@ -86,19 +86,18 @@ AUDIT_BODIES: list[bytes] = []
 
 @pytest.fixture(autouse=True, scope="session")
 def _record_audit_bodies() -> Iterator[None]:
-    """Observe (not change) the log: each canonical body the services write is kept."""
+    """Observe (not change) the log: each body the services insert is kept."""
     from databank.services import audit_log
 
-    original = audit_log.canonical_body
+    original = audit_log._Driver.insert
 
-    def recording(fields: Any) -> bytes:
-        body = original(fields)
-        AUDIT_BODIES.append(body)
-        return body
+    def recording(self: Any, rows: list[dict[str, Any]]) -> None:
+        AUDIT_BODIES.extend(row["body"] for row in rows)
+        original(self, rows)
 
-    audit_log.canonical_body = recording  # type: ignore[assignment]
+    audit_log._Driver.insert = recording  # type: ignore[method-assign]
     yield
-    audit_log.canonical_body = original  # type: ignore[assignment]
+    audit_log._Driver.insert = original  # type: ignore[method-assign]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -13,7 +13,7 @@ from databank.audit.checkpoint import (
     sign_checkpoint,
     verify_checkpoint,
 )
-from databank.audit.entries import canonical_body
+from databank.audit.entries import canonical_body, canonical_value
 from databank.audit.merkle import (
     EMPTY_ROOT,
     Frontier,
@@ -32,6 +32,7 @@ __all__ = [
     "CheckpointError",
     "Frontier",
     "canonical_body",
+    "canonical_value",
     "inclusion_proof",
     "inclusion_proofs",
     "leaf_hash",

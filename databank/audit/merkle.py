@@ -126,8 +126,12 @@ class Frontier:
         body = data[_HEADER.size :]
         if len(body) != HASH_LEN * size.bit_count():
             raise ValueError(f"frontier data for size {size} has the wrong length")
-        hashes = [body[i : i + HASH_LEN] for i in range(0, len(body), HASH_LEN)]
-        return cls(size, hashes)
+        # The length check above is the constructor's check of the hashes: this runs in every
+        # append, so the frontier is made without checking them again.
+        frontier = cls.__new__(cls)
+        frontier._size = size
+        frontier._hashes = [body[i : i + HASH_LEN] for i in range(0, len(body), HASH_LEN)]
+        return frontier
 
     def copy(self) -> Frontier:
         return Frontier(self._size, self._hashes)

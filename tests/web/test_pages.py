@@ -588,7 +588,7 @@ def test_a_page_writes_its_access_entries_at_its_commit_or_returns_nothing(
     assert [row.seq for row in written] == list(range(before + 1, before + 1 + len(written)))
     assert "access.read" in {row.event for row in written}
 
-    def log_down(session: object) -> None:
+    def log_down(*_args: object) -> None:
         raise RuntimeError("the access log cannot be written")
 
     monkeypatch.setattr(audit_log, "_locked_head", log_down)  # a fault: the write fails
