@@ -9,11 +9,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from databank.db import Base, str_enum, uuid_pk
 from databank.domain.enums import AlertStatus
+
+# The district-sweep index holds other orgs' released places only (what the rule reads), not
+# every owner's read: a partial index, whose terms the sweep query repeats (migration 0011).
+OTHER_ORGS_PLACES = text("area IS NOT NULL AND owner_org_id <> actor_org_id")
 
 
 class AuditEntry(Base):
@@ -22,7 +26,14 @@ class AuditEntry(Base):
         Index("ix_audit_entries_person_id_at", "person_id", "at"),
         Index("ix_audit_entries_actor_org_id_at", "actor_org_id", "at"),
         Index("ix_audit_entries_owner_org_id_at", "owner_org_id", "at"),
-        Index("ix_audit_entries_actor_org_id_area_at", "actor_org_id", "area", "at"),
+        Index(
+            "ix_audit_entries_actor_org_id_area_at",
+            "actor_org_id",
+            "area",
+            "at",
+            sqlite_where=OTHER_ORGS_PLACES,
+            postgresql_where=OTHER_ORGS_PLACES,
+        ),
         Index("ix_audit_entries_actor_user_id_at", "actor_user_id", "at"),
     )
 

@@ -146,10 +146,11 @@ class _Queries:
 _SWEEP = _Queries.of(
     "district_sweep",
     [
-        AuditEntry.actor_org_id == _ORG,  # index (actor_org_id, area, at)
-        AuditEntry.area == bindparam("area"),
+        AuditEntry.actor_org_id == _ORG,  # index (actor_org_id, area, at), partial:
+        AuditEntry.area == bindparam("area"),  # ... area IS NOT NULL (implied here)
         AuditEntry.at >= _SINCE,
         AuditEntry.owner_org_id != _ORG,
+        AuditEntry.owner_org_id != AuditEntry.actor_org_id,  # ... and this term, as written there
         *_RELEASED,
     ],
     and_(
