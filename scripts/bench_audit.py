@@ -5,8 +5,9 @@
    the same reads as API requests: with the log, without it (appends replaced by a no-op) and
    with the floor of any log written in the read's transaction (one durable one-row write),
    interleaved in rounds in the same run (the share is the median of the rounds' paired shares,
-   printed with the middle half of them). Goal: the audit write adds <= 20 % to the latency of
-   a case read.
+   printed with the middle half of them, and the share of the mean, all rounds' time with the
+   log against all their time without it). Goal: the audit write adds <= 20 % to the latency of
+   a case read, judged on the larger of the two.
 2. A log of --entries entries (default 1,000,000; --log mixed, a city's mix of users and kinds,
    or uniform, one kind only), written through the same append path, then `databank audit
    verify` with one process and with the default, each in a new process (the bulk pass in C where
@@ -117,7 +118,12 @@ def _one_row_write(session: Session, *args: object, **kwargs: object) -> int:
     return 0
 
 
-BLOCK = 100  # reads in each block of a round (`compare`)
+# Reads in each block of a round (`compare`). Blocks of 100 reads (a third of a second) gave
+# round shares from -10 % to +93 % in one run: this machine's speed swings within a second. Blocks
+# of 10 keep the pairs 30 ms apart (middle half of the rounds' shares about 10 points wide), and
+# still carry what a read with the log leaves to the next one (measured: the read after one with
+# the log is slower) into their own block, but for the first read of each block.
+BLOCK = 10
 
 
 @dataclass(frozen=True)
@@ -127,8 +133,17 @@ class Shares:
     seconds: float  # one read with the log, on average
     audit: float  # the log's share of a read without it: the median over the rounds
     audit_quartiles: tuple[float, float]  # the middle half of the rounds' shares
-    floor: float  # the floor's share, the same way
+    # The same share on the mean: all the rounds' time with the log against all their time
+    # without it. The median leaves out the rare read whose commit also checkpoints the database
+    # (SQLite: every 10,000 pages written, tens of ms); the mean pays for it.
+    audit_mean: float
+    floor: float  # the floor's share, as the median
     rounds: int
+
+    @property
+    def audit_worst(self) -> float:
+        """The share the goal is judged on: the larger of the median and the mean."""
+        return max(self.audit, self.audit_mean)
 
     def spread(self) -> str:
         low, high = self.audit_quartiles
@@ -139,12 +154,12 @@ def compare(run: Callable[[int], float], reads: int) -> Shares:
     """The log's and the floor's share of a read without the log, measured in rounds: each round
     runs a block of reads with the log, one without it and one with the floor, back to back, and
     the shares are the medians over the rounds of each block against its round's block without
-    the log. Drift in this machine's speed (tens of per cent within a minute: other processes,
+    the log. Drift in this machine's speed (tens of per cent within a second: other processes,
     the page cache) then hits both sides of each pair alike, which two long runs a minute apart
     did not. `run(n)` does n reads and returns the seconds they took; each way does 2 * reads."""
     rounds = max(4, 2 * reads // BLOCK)
     block = max(1, 2 * reads // rounds)
-    with_audit, audit, floor = [], [], []
+    with_audit, without_audit, audit, floor = [], [], [], []
     for _ in range(rounds):
         seconds = run(block)
         with appends_as(_no_append):
@@ -152,12 +167,14 @@ def compare(run: Callable[[int], float], reads: int) -> Shares:
         with appends_as(_one_row_write):
             floor.append(run(block) / without - 1)
         with_audit.append(seconds)
+        without_audit.append(without)
         audit.append(seconds / without - 1)
     low, _median, high = statistics.quantiles(audit, n=4)
     return Shares(
         seconds=sum(with_audit) / (block * rounds),
         audit=statistics.median(audit),
         audit_quartiles=(low, high),
+        audit_mean=sum(with_audit) / sum(without_audit) - 1,
         floor=statistics.median(floor),
         rounds=rounds,
     )
@@ -483,6 +500,7 @@ def main() -> int:
         f"  audit write in a read      {reads.audit * 100:+.1f} % of the read without it "
         f"({reads.spread()})"
     )
+    print(f"    on the mean              {reads.audit_mean * 100:+.1f} % (checkpoints included)")
     print(f"  floor: one-row write       {reads.floor * 100:+.1f} % of the read without it")
     requests = bench_requests(runtime, load, workdir, args.reads)
     print(
@@ -493,6 +511,7 @@ def main() -> int:
         f"  audit write in a request   {requests.audit * 100:+.1f} % of the request without it "
         f"({requests.spread()})"
     )
+    print(f"    on the mean              {requests.audit_mean * 100:+.1f} % (checkpoints included)")
     print(f"  floor: one-row write       {requests.floor * 100:+.1f} % of the request without it")
     append_rate = build_log(runtime, args.entries, args.log)
     print(
@@ -532,7 +551,11 @@ def main() -> int:
         f"({args.log} log)"
     )
     for label, shares in (("service read", reads), ("API request", requests)):
-        print(f"goal audit <= 20 %, {label:<12} {'MET' if shares.audit <= 0.20 else 'NOT MET'}")
+        verdict = "MET" if shares.audit_worst <= 0.20 else "NOT MET"
+        print(
+            f"goal audit <= 20 %, {label:<12} {verdict} "
+            f"({shares.audit_worst * 100:+.1f} %, the larger of the median and the mean)"
+        )
     return 0 if report.verdict == serial.verdict == python.verdict == "OK" else 1
 
 
