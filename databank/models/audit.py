@@ -18,6 +18,12 @@ from databank.domain.enums import AlertStatus
 # The district-sweep index holds other orgs' released places only (what the rule reads), not
 # every owner's read: a partial index, whose terms the sweep query repeats (migration 0011).
 OTHER_ORGS_PLACES = text("area IS NOT NULL AND owner_org_id <> actor_org_id")
+# The owner-org index holds the entries about an org's records that another org (or none) wrote:
+# an org's own are found through the actor-org index (migration 0012; `audit_console._about`).
+OTHER_OWNER = {
+    "sqlite": text("owner_org_id IS NOT NULL AND owner_org_id IS NOT actor_org_id"),
+    "postgresql": text("owner_org_id IS NOT NULL AND owner_org_id IS DISTINCT FROM actor_org_id"),
+}
 
 
 class AuditEntry(Base):
@@ -25,7 +31,13 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_entries_person_id_at", "person_id", "at"),
         Index("ix_audit_entries_actor_org_id_at", "actor_org_id", "at"),
-        Index("ix_audit_entries_owner_org_id_at", "owner_org_id", "at"),
+        Index(
+            "ix_audit_entries_owner_org_id_at",
+            "owner_org_id",
+            "at",
+            sqlite_where=OTHER_OWNER["sqlite"],
+            postgresql_where=OTHER_OWNER["postgresql"],
+        ),
         Index(
             "ix_audit_entries_actor_org_id_area_at",
             "actor_org_id",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from databank.domain.enums import Decision, Purpose, Role
@@ -143,18 +143,39 @@ def require_auditor(session: Session, actor: Actor) -> None:
     access.require_any_role(session, actor, set(AUDITOR_ROLES), "audit.view")
 
 
+# Written by another org than the owner of its record, or by none: the rows of the partial
+# owner-org index (models.audit.OTHER_OWNER), whose terms a query must repeat to read through it.
+_OTHER_OWNER = AuditEntry.owner_org_id.is_distinct_from(AuditEntry.actor_org_id)
+
+
+def _about(org: uuid.UUID) -> ColumnElement[bool]:
+    """Entries about the org's records: those it wrote itself (through the actor-org index) and
+    those another org or none wrote (through the partial owner-org index)."""
+    return or_(
+        and_(AuditEntry.actor_org_id == org, AuditEntry.owner_org_id == org),
+        and_(AuditEntry.owner_org_id == org, _OTHER_OWNER),
+    )
+
+
 def _scope(actor: Actor) -> ColumnElement[bool]:
     if Role.PLATFORM_AUDITOR in actor.roles:
         return true()
-    return or_(AuditEntry.owner_org_id == actor.org_id, AuditEntry.actor_org_id == actor.org_id)
+    # About its records or by its users: by its users (the actor-org index), or about its records
+    # and written by another org or none (the partial owner-org index).
+    return or_(
+        AuditEntry.actor_org_id == actor.org_id,
+        and_(AuditEntry.owner_org_id == actor.org_id, _OTHER_OWNER),
+    )
 
 
 def _conditions(flt: EntryFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    for name in ("actor_user_id", "actor_org_id", "owner_org_id", "person_id"):
+    for name in ("actor_user_id", "actor_org_id", "person_id"):
         value = getattr(flt, name)
         if value is not None:
             where.append(getattr(AuditEntry, name) == value)
+    if flt.owner_org_id is not None:
+        where.append(_about(flt.owner_org_id))
     if flt.event:
         if flt.event.endswith(("*", ".")):
             # A prefix; autoescape, or the "_" of event names would be a LIKE wildcard.

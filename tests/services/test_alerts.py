@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event, func, select, text, update
@@ -642,25 +642,3 @@ def test_alert_rules_come_from_the_policies_directory(session: Session) -> None:
 def test_a_session_not_opened_by_the_runtime_cannot_evaluate() -> None:
     with pytest.raises(ConfigurationError):
         alerts.rules_of(Session())
-
-
-def test_the_sweep_query_reads_through_its_partial_index(session: Session, tables: Actor) -> None:
-    """The district-sweep index holds other orgs' released places only (migration 0011): the
-    sweep's query still names its terms, so the database reads through it, not the whole log."""
-    engine = session.get_bind()
-    sqlite = engine.dialect.name == "sqlite"
-    if not sqlite:
-        session.execute(text("SET LOCAL enable_seqscan = off"))  # a small table: plan, not cost
-
-    def explain(_conn: object, _cursor: object, statement: str, parameters: object, *_a: object):
-        return ("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters
-
-    params = {"org": tables.org_id, "area": "u05kq", "since": datetime(2026, 1, 1, tzinfo=UTC)}
-    event.listen(engine, "before_cursor_execute", explain, retval=True)
-    try:
-        plan = " / ".join(
-            str(row[-1]) for row in session.connection().execute(alerts._SWEEP.count, params)
-        )
-    finally:
-        event.remove(engine, "before_cursor_execute", explain)
-    assert "ix_audit_entries_actor_org_id_area_at" in plan, plan
