@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import create_engine as sa_create_engine
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
 NAMING_CONVENTION = {
@@ -107,9 +112,6 @@ class Base(DeclarativeBase):
     }
 
 
-WAL_AUTOCHECKPOINT = 10_000  # pages (of 4 KiB)
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the pysqlite driver, emit BEGIN: savepoints and transactional DDL then
     # behave as on PostgreSQL (SQLAlchemy's documented recipe for pysqlite).
@@ -120,10 +122,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # NORMAL is durable across application crashes in WAL mode; only a power loss can drop the
     # last transactions, which is the trade-off SQLite recommends for WAL.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Every logged read writes (its access entry), and a checkpoint's flushes cost about the same
-    # whatever it carries (measured: 20 ms per 1,000 pages, 90 ms per 10,000): checkpoint every
-    # 10,000 pages (a write-ahead log of up to 40 MB), not SQLite's default 1,000.
-    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
@@ -147,15 +145,93 @@ def sqlite_unwritten(connection: Connection) -> bool:
     return changes is not None and dbapi is not None and dbapi.total_changes == changes
 
 
+CHECKPOINT_SECONDS = 1.0  # how often the checkpoint thread looks for written SQLite files
+
+_log = logging.getLogger(__name__)
+
+
+class _Checkpoints:
+    """Checkpoints of SQLite write-ahead logs, by one thread of the process, about once a second,
+    for each file written since: not by whichever request's commit crossed SQLite's threshold.
+
+    Every logged read writes (its access entry), so a file-backed databank checkpoints often, and
+    a checkpoint's two fsyncs took 20 ms for 1,000 pages and 90-150 ms for 10,000, inside that
+    request's commit (measured; they were a fifth of the audit log's cost in a case read). The
+    engine's own connections do not checkpoint (`wal_autocheckpoint=0`, `create_engine`); SQLite
+    still checkpoints when the last connection to a file closes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due: set[str] = set()
+        self._pid = 0  # the process whose thread runs; 0: none yet
+
+    def mark(self, path: str) -> None:
+        """The file was written: checkpoint it at the next round."""
+        with self._lock:
+            self._due.add(path)
+            if self._pid != os.getpid():  # the first write, or a forked child: start a thread
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="sqlite-checkpoints", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(CHECKPOINT_SECONDS)
+            self.run_once()
+
+    def run_once(self) -> None:
+        with self._lock:
+            due, self._due = self._due, set()
+        for path in due:
+            if not checkpoint_sqlite(path):
+                with self._lock:  # readers kept part of the log: try again at the next round
+                    self._due.add(path)
+
+
+_checkpoints = _Checkpoints()
+
+
+def checkpoint_sqlite(path: str) -> bool:
+    """A passive checkpoint of the SQLite file's write-ahead log, through a connection of its own
+    (it waits for no one, and never creates a file). True if the whole log is in the file now,
+    or the file is gone."""
+    if not os.path.exists(path):
+        return True
+    try:
+        connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=rw", uri=True)
+        try:
+            busy, logged, done = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        _log.warning("SQLite checkpoint failed: %s", error)
+        return False
+    return not busy and logged == done
+
+
+def _sqlite_no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")  # `_Checkpoints` does it
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the databank's connection settings (SQLite: WAL, foreign keys on)."""
+    """An engine with the databank's connection settings (SQLite: WAL, foreign keys on, and for a
+    file, checkpoints off the requests' path)."""
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1] if ":///" in url else ""
-        if path and path != ":memory:":
+        path = make_url(url).database or ""
+        file_backed = bool(path) and path != ":memory:" and not path.startswith("file:")
+        if file_backed:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa_create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        if file_backed:
+            absolute = str(Path(path).resolve())
+            event.listen(engine, "connect", _sqlite_no_autocheckpoint)
+
+            def written(connection: Connection) -> None:
+                if not sqlite_unwritten(connection):
+                    _checkpoints.mark(absolute)
+
+            event.listen(engine, "commit", written)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return sa_create_engine(url, **kwargs)

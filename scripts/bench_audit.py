@@ -134,8 +134,8 @@ class Shares:
     audit: float  # the log's share of a read without it: the median over the rounds
     audit_quartiles: tuple[float, float]  # the middle half of the rounds' shares
     # The same share on the mean: all the rounds' time with the log against all their time
-    # without it. The median leaves out the rare read whose commit also checkpoints the database
-    # (SQLite: every 10,000 pages written, tens of ms); the mean pays for it.
+    # without it. The median leaves out rare slow reads (a garbage collection, a checkpoint that
+    # slows the disk for the request beside it); the mean pays for them.
     audit_mean: float
     floor: float  # the floor's share, as the median
     rounds: int
@@ -500,7 +500,7 @@ def main() -> int:
         f"  audit write in a read      {reads.audit * 100:+.1f} % of the read without it "
         f"({reads.spread()})"
     )
-    print(f"    on the mean              {reads.audit_mean * 100:+.1f} % (checkpoints included)")
+    print(f"    on the mean              {reads.audit_mean * 100:+.1f} % (slow reads included)")
     print(f"  floor: one-row write       {reads.floor * 100:+.1f} % of the read without it")
     requests = bench_requests(runtime, load, workdir, args.reads)
     print(
@@ -511,7 +511,7 @@ def main() -> int:
         f"  audit write in a request   {requests.audit * 100:+.1f} % of the request without it "
         f"({requests.spread()})"
     )
-    print(f"    on the mean              {requests.audit_mean * 100:+.1f} % (checkpoints included)")
+    print(f"    on the mean              {requests.audit_mean * 100:+.1f} % (slow reads included)")
     print(f"  floor: one-row write       {requests.floor * 100:+.1f} % of the request without it")
     append_rate = build_log(runtime, args.entries, args.log)
     print(

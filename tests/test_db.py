@@ -1,17 +1,28 @@
-"""databank.db: the UTC datetime type binds on SQLite exactly as SQLAlchemy's DATETIME would."""
+"""databank.db: the UTC datetime type binds on SQLite exactly as SQLAlchemy's DATETIME would, and
+SQLite files are checkpointed by a thread, not in the requests' commits."""
 
 from __future__ import annotations
 
 import random
+import secrets
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator
 
-from databank.db import UTCDateTime, create_engine
+from databank.db import (
+    CHECKPOINT_SECONDS,
+    UTCDateTime,
+    _checkpoints,
+    checkpoint_sqlite,
+    create_engine,
+)
 
 
 def _sqlalchemy_own(dialect: sqlite.dialect) -> object:
@@ -59,3 +70,58 @@ def test_stored_and_read_back_through_sqlite(tmp_path: Path) -> None:
     assert stored == "2026-12-04 20:30:05.000120"
     assert back == moment
     assert back.tzinfo is UTC
+
+
+# -- SQLite checkpoints, off the requests' path ----------------------------------------------------
+
+
+def _sqlite_engine(path: Path) -> Any:
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, token TEXT)"))
+    return engine
+
+
+def test_a_file_engines_connections_leave_checkpoints_to_the_thread(tmp_path: Path) -> None:
+    engine = _sqlite_engine(tmp_path / "db.sqlite")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
+def test_a_write_reaches_the_database_file_by_the_checkpoint_thread(tmp_path: Path) -> None:
+    """The engine's connections never checkpoint; the thread does, about a second after a write,
+    while the engine's connection stays open (its close would checkpoint too)."""
+    path = tmp_path / "db.sqlite"
+    engine = _sqlite_engine(path)
+    token = secrets.token_hex(16)
+    with engine.connect() as held:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO notes (token) VALUES (:t)"), {"t": token})
+        assert held.exec_driver_sql("SELECT count(*) FROM notes").scalar() == 1
+        deadline = time.monotonic() + 15 * CHECKPOINT_SECONDS
+        while token.encode() not in path.read_bytes():
+            assert time.monotonic() < deadline, "not checkpointed into the database file"
+            time.sleep(0.1)
+        assert any(t.name == "sqlite-checkpoints" for t in threading.enumerate())
+    engine.dispose()
+
+
+def test_a_read_only_transaction_asks_for_no_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    engine = _sqlite_engine(path)
+    _checkpoints.run_once()  # whatever was due before
+    with engine.begin() as connection:
+        connection.execute(text("SELECT count(*) FROM notes")).scalar()
+    assert str(path.resolve()) not in _checkpoints._due
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO notes (token) VALUES ('x')"))
+    assert str(path.resolve()) in _checkpoints._due
+    engine.dispose()
+
+
+def test_the_checkpoint_never_creates_a_file(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.sqlite"
+    assert checkpoint_sqlite(str(missing))
+    assert not missing.exists()
