@@ -161,9 +161,26 @@ class _Checkpoints:
     still checkpoints when the last connection to a file closes."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards `_due` and `_pid`
         self._due: set[str] = set()
         self._pid = 0  # the process whose thread runs; 0: none yet
+        # Held while the thread is inside SQLite. A fork waits for it (and for `_lock`): a child
+        # forked while the thread held one of SQLite's own mutexes would hang at its first SQLite
+        # call (seen: `audit verify`'s forked workers). The child starts a thread of its own.
+        self._working = threading.Lock()
+        os.register_at_fork(
+            before=self._before_fork,
+            after_in_parent=self._after_fork,
+            after_in_child=self._after_fork,
+        )
+
+    def _before_fork(self) -> None:
+        self._working.acquire()
+        self._lock.acquire()
+
+    def _after_fork(self) -> None:
+        self._lock.release()
+        self._working.release()
 
     def mark(self, path: str) -> None:
         """The file was written: checkpoint it at the next round."""
@@ -182,7 +199,9 @@ class _Checkpoints:
         with self._lock:
             due, self._due = self._due, set()
         for path in due:
-            if not checkpoint_sqlite(path):
+            with self._working:
+                done = checkpoint_sqlite(path)
+            if not done:
                 with self._lock:  # readers kept part of the log: try again at the next round
                     self._due.add(path)
 

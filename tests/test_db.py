@@ -3,8 +3,10 @@ SQLite files are checkpointed by a thread, not in the requests' commits."""
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -125,3 +127,36 @@ def test_the_checkpoint_never_creates_a_file(tmp_path: Path) -> None:
     missing = tmp_path / "gone.sqlite"
     assert checkpoint_sqlite(str(missing))
     assert not missing.exists()
+
+
+def test_a_fork_waits_while_the_checkpoint_thread_is_inside_sqlite(tmp_path: Path) -> None:
+    """A child forked while the thread held one of SQLite's mutexes would hang at its first SQLite
+    call (it did: `audit verify`'s forked workers). A fork waits for the thread to leave SQLite,
+    and the child can then use SQLite."""
+    path = tmp_path / "db.sqlite"
+    _sqlite_engine(path).dispose()
+    forked = threading.Event()
+    codes: list[int] = []
+
+    def fork() -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: SQLite answers, then leave at once
+            try:
+                connection = sqlite3.connect(path)
+                connection.execute("SELECT count(*) FROM notes").fetchone()
+                connection.close()
+            finally:
+                os._exit(0)
+        forked.set()
+        codes.append(os.waitpid(pid, 0)[1])
+
+    _checkpoints._working.acquire()  # as the thread does around a checkpoint
+    try:
+        worker = threading.Thread(target=fork)
+        worker.start()
+        assert not forked.wait(0.5), "forked while the checkpoint thread was inside SQLite"
+    finally:
+        _checkpoints._working.release()
+    assert forked.wait(10)
+    worker.join(10)
+    assert codes == [0]
