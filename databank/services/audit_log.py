@@ -225,18 +225,17 @@ def _write(session: Session, batches: list[_Batch]) -> int:
     from databank.services import alerts  # here: alerts builds on this module
 
     alerts.evaluate(session, rows)
-    size, checkpoint_size, checkpoint_at = frontier.size, head.checkpoint_size, head.checkpoint_at
+    new = replace(head, size=frontier.size, frontier=frontier.to_bytes(), last_leaf=prev)
     now = datetime.now(UTC)
-    if (
-        size - checkpoint_size >= CHECKPOINT_EVERY
-        or checkpoint_at is None
-        or now - checkpoint_at >= CHECKPOINT_INTERVAL
+    sign = (
+        new.size - head.checkpoint_size >= CHECKPOINT_EVERY
+        or head.checkpoint_at is None
+        or now - head.checkpoint_at >= CHECKPOINT_INTERVAL
         or any(e.event == "break_glass.start" for _a, entries, _at in batches for e in entries)
-    ):
-        signed = checkpoint(session, frontier, now)
-        checkpoint_size, checkpoint_at = signed["checkpoint_size"], signed["checkpoint_at"]
-    new = _Head(size, frontier.to_bytes(), prev, checkpoint_size, checkpoint_at)
-    driver.write_head(new, tree_only=checkpoint_at is head.checkpoint_at)
+    )
+    if sign:
+        new = replace(new, **checkpoint(session, frontier, now))
+    driver.write_head(new, tree_only=not sign)
     return len(rows)
 
 
