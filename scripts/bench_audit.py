@@ -39,6 +39,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from databank import db_schema
+from databank.audit import bulk_scan, scan
 from databank.audit.merkle import leaf_hash
 from databank.config import Settings
 from databank.crypto import generate_dev_keys
@@ -46,9 +48,12 @@ from databank.db import create_engine
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory
 from databank.models import Organisation
-from databank.services import audit_log, audit_verify, cases, keys, orgs, people, schema, tokens
+from databank.services import auditlog
+from databank.services.accounts import organisations, tokens
 from databank.services.actors import Actor
 from databank.services.inputs import CaseIn, IdentityIn, IntakeRecord, Point
+from databank.services.keys import rotation
+from databank.services.records import cases, people
 from databank.services.runtime import Runtime, build_runtime
 
 BATCH = 10_000
@@ -57,13 +62,13 @@ BATCH = 10_000
 def setup(url: str, workdir: Path) -> Runtime:
     generate_dev_keys(workdir / "keys")
     engine = create_engine(url)
-    schema.upgrade(engine)
+    db_schema.upgrade(engine)
     settings = Settings.from_env(
         {}, instance_path=workdir, database_url=url, keys_dir=workdir / "keys"
     )
     runtime = build_runtime(settings, engine=engine)
     with runtime.transaction() as session:
-        keys.ensure_schema_keys(session)
+        rotation.ensure_schema_keys(session)
     return runtime
 
 
@@ -80,7 +85,7 @@ def caseload(runtime: Runtime) -> Caseload:
     from datetime import date
 
     with runtime.transaction() as session:
-        org = orgs.create_organisation(
+        org = organisations.create_organisation(
             session, f"b{uuid.uuid4().hex[:6]}", "Bench", OrgKind.CHARITY
         )
         actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "bench")
@@ -99,12 +104,12 @@ def caseload(runtime: Runtime) -> Caseload:
 def appends_as(replacement: Any) -> Iterator[None]:
     """Here only, to measure it: every append of the log replaced (a no-op: the peer without
     the log; a one-row write: the floor of any log written in the read's transaction)."""
-    original = audit_log.append
-    audit_log.append = replacement
+    original = auditlog.append
+    auditlog.append = replacement
     try:
         yield
     finally:
-        audit_log.append = original
+        auditlog.append = original
 
 
 def _no_append(*args: object, **kwargs: object) -> int:
@@ -202,7 +207,7 @@ def bench_requests(runtime: Runtime, load: Caseload, workdir: Path, reads: int) 
 
     with runtime.transaction() as session:
         org = session.merge(load.org)
-        user = orgs.create_user(
+        user = organisations.create_user(
             session,
             org,
             f"bench{uuid.uuid4().hex[:6]}",
@@ -274,21 +279,21 @@ def build_log(runtime: Runtime, entries: int, kind: str = "mixed") -> float:
         n = min(BATCH, entries - written)
         with runtime.transaction() as session:
             if kind == "uniform":
-                audit_log.append(session, actors[0], _uniform(orgs[0], people[0], n))
+                auditlog.append(session, actors[0], _uniform(orgs[0], people[0], n))
             else:
                 done = 0
                 while done < n:
                     actor = rnd.choice(actors)
                     request = _request(rnd, actor, orgs, people, min(rnd.randint(1, 4), n - done))
-                    audit_log.append(session, actor, request)
+                    auditlog.append(session, actor, request)
                     done += len(request)
         written += n
     return entries / (time.perf_counter() - start)
 
 
-def _uniform(org: uuid.UUID, person: uuid.UUID, n: int) -> list[audit_log.EntryIn]:
+def _uniform(org: uuid.UUID, person: uuid.UUID, n: int) -> list[auditlog.EntryIn]:
     return [
-        audit_log.EntryIn(
+        auditlog.EntryIn(
             event="access.read",
             record_type="case",
             record_id=uuid.uuid4(),
@@ -352,7 +357,7 @@ def _request(
     orgs: list[uuid.UUID],
     people: list[uuid.UUID],
     n: int,
-) -> list[audit_log.EntryIn]:
+) -> list[auditlog.EntryIn]:
     """One request's entries: of one kind, by one actor, about one person or none."""
     kind = rnd.choice(_KINDS if actor is not None else _KINDS[-1:])
     person = rnd.choice(people) if "record_type" in kind else None
@@ -362,7 +367,7 @@ def _request(
         else rnd.choice(orgs)
     )
     return [
-        audit_log.EntryIn(
+        auditlog.EntryIn(
             record_id=uuid.uuid4() if person else None,
             owner_org_id=owner if person else None,
             person_id=person,
@@ -382,13 +387,13 @@ def _floor_part(job: tuple[str, int, int]) -> int:
     connection = engine.raw_connection()
     dialect = engine.dialect.name
     try:
-        batches = audit_verify._batches(
+        batches = scan._batches(
             connection.dbapi_connection,
             dialect,
             lo,
             hi,
-            audit_verify.FAST_BATCH,
-            audit_verify._FAST_COLUMNS[dialect],
+            bulk_scan.FAST_BATCH,
+            scan._FAST_COLUMNS[dialect],
         )
         count = 0
         for batch in batches:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import event, func, select
 
+from databank import db_schema
 from databank.config import Settings
 from databank.crypto import (
     BlindIndex,
@@ -40,10 +41,12 @@ from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role, Sex
 from databank.domain.vocab import EthosCategory, NeedCategory
 from databank.linkage import LinkageEncoder
 from databank.models import Encounter, Person
-from databank.services import keys, orgs, people, schema
+from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.inputs import CaseIn, EncounterIn, IdentityIn, IntakeRecord, NeedIn, Point
-from databank.services.people import search_key
+from databank.services.keys import rotation
+from databank.services.records import people
+from databank.services.records.people import search_key
 from databank.services.runtime import build_runtime
 
 GIVEN = ["Amélie", "Karim", "Jean-Pierre", "Fatou", "Olivier", "Chloé", "Mohamed", "Ivana", "Tom"]
@@ -159,14 +162,14 @@ def main() -> int:
     generate_dev_keys(workdir / "keys")
     url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite'}"
     engine = create_engine(url)
-    schema.upgrade(engine)
+    db_schema.upgrade(engine)
     settings = Settings.from_env(
         {}, instance_path=workdir, database_url=url, keys_dir=workdir / "keys"
     )
     runtime = build_runtime(settings, engine=engine)
     with runtime.transaction() as session:
-        keys.ensure_schema_keys(session)
-        org = orgs.create_organisation(
+        rotation.ensure_schema_keys(session)
+        org = organisations.create_organisation(
             session, f"bench-{uuid.uuid4().hex[:6]}", "Bench", OrgKind.CHARITY
         )
     actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "bench")

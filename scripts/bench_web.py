@@ -681,7 +681,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from databank.services.demo_data import DEMO_PASSWORD
+    from databank.demo.cast import DEMO_PASSWORD
 
     instance = Path(tempfile.mkdtemp(prefix="bench-web-"))
     env = {

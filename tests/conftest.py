@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from databank.domain.enums import OrgKind, Role
 from databank.models import Organisation
-from databank.services import orgs
+from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
 from tests.support import migrated_runtime, postgres_url
@@ -61,7 +61,7 @@ def make_org(session: Session) -> OrgMaker:
 
     def make(kind: OrgKind = OrgKind.CHARITY, slug: str | None = None) -> Organisation:
         n = next(counter)
-        return orgs.create_organisation(session, slug or f"org-{n}", f"Org {n}", kind)
+        return organisations.create_organisation(session, slug or f"org-{n}", f"Org {n}", kind)
 
     return make
 
@@ -87,17 +87,17 @@ AUDIT_BODIES: list[bytes] = []
 @pytest.fixture(autouse=True, scope="session")
 def _record_audit_bodies() -> Iterator[None]:
     """Observe (not change) the log: each body the services insert is kept."""
-    from databank.services import audit_log
+    from databank.services.auditlog.store import Driver
 
-    original = audit_log._Driver.insert
+    original = Driver.insert
 
     def recording(self: Any, rows: list[dict[str, Any]]) -> None:
         AUDIT_BODIES.extend(row["body"] for row in rows)
         original(self, rows)
 
-    audit_log._Driver.insert = recording  # type: ignore[method-assign]
+    Driver.insert = recording  # type: ignore[method-assign]
     yield
-    audit_log._Driver.insert = original  # type: ignore[method-assign]
+    Driver.insert = original  # type: ignore[method-assign]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

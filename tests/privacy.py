@@ -6,8 +6,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
+from databank.demo.cast import DemoPerson
 from databank.domain.names import normalise_name
-from databank.services.demo_data import DemoPerson
 
 # Runs of characters a personal value is made of (letters, digits, spaces, usual punctuation, and
 # multi-byte UTF-8 letters). Ciphertext is random bytes, so such runs are short and rare there:

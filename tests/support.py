@@ -15,10 +15,10 @@ from flask import Flask
 from sqlalchemy import Engine, delete, make_url, text
 from sqlalchemy.orm import Session
 
+from databank import db_schema
 from databank.config import Settings
 from databank.crypto import KeyMaterial, LocalKeyProvider
 from databank.db import create_engine
-from databank.services import schema
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime, build_runtime
 
@@ -70,7 +70,7 @@ def migrated_runtime(
     engine = create_engine(url)
     if url.startswith("postgresql"):
         reset_postgres_schema(engine)
-    schema.upgrade(engine, revision)
+    db_schema.upgrade(engine, revision)
     settings = Settings.from_env(
         {},
         instance_path=instance,
@@ -144,7 +144,8 @@ def register_and_read(session: Session, actor: Actor, count: int, *, sign: bool 
     then each one's case read once; with `sign`, a checkpoint signed after each read (sizes
     inside chunks of 4, at their ends and starts)."""
     from databank.domain.enums import Purpose
-    from databank.services import audit_log, cases, people
+    from databank.services import auditlog
+    from databank.services.records import cases, people
     from tests.factories import identity, intake_record
 
     results = people.intake(
@@ -157,4 +158,4 @@ def register_and_read(session: Session, actor: Actor, count: int, *, sign: bool 
         assert result.case_id is not None
         cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
         if sign:
-            audit_log.sign_now(session)
+            auditlog.sign_now(session)

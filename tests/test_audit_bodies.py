@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from databank.services.demo import generate_population
+from databank.demo.generator import generate_population
 from tests.conftest import AUDIT_BODIES
 from tests.factories import case, encounter, identity
 from tests.privacy import find_clear_values, personal_values

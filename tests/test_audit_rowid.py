@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import BigInteger, Engine, inspect, select, text
 
+from databank import db_schema
 from databank.domain.enums import OrgKind, Role
 from databank.models import AuditEntry
-from databank.services import audit_verify, orgs, schema
+from databank.services.accounts import organisations
 from databank.services.actors import Actor
+from databank.services.oversight import integrity
 from databank.services.runtime import Runtime
 from tests.support import postgres_url, register_and_read, scratch_runtime
 
@@ -69,14 +71,14 @@ def _entries(runtime: Runtime) -> list[Any]:
 def _activity(runtime: Runtime, slug: str, people_count: int = 5) -> None:
     """Registrations and reads through the services (each logged), with checkpoints between."""
     with runtime.transaction() as session:
-        org = orgs.create_organisation(session, slug, slug.title(), OrgKind.CHARITY)
+        org = organisations.create_organisation(session, slug, slug.title(), OrgKind.CHARITY)
         actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}))
         register_and_read(session, actor, people_count, sign=True)
 
 
 def _verified(runtime: Runtime, size: int) -> None:
     with runtime.transaction() as session:
-        report = audit_verify.verify(session)
+        report = integrity.verify(session)
     assert report.ok, report.problem
     assert report.size == size
     assert report.checkpoints >= 1
@@ -86,7 +88,7 @@ def _verified(runtime: Runtime, size: int) -> None:
 def old_log(tmp_path: Path) -> Iterator[Runtime]:
     """A database at revision 0008 holding a log written by the services."""
     runtime = scratch_runtime("databank_audit_rowid", tmp_path, revision=BEFORE)
-    assert schema.current_revision(runtime.engine) == BEFORE
+    assert db_schema.current_revision(runtime.engine) == BEFORE
     _activity(runtime, "before")
     yield runtime
     runtime.dispose()
@@ -111,9 +113,9 @@ def test_upgrade_keeps_a_log_written_before_it(old_log: Runtime) -> None:
         plan, names, seq_type = _sqlite_layout(engine)
         assert (seq_type, names) == ("BIGINT", INDEXES | {"sqlite_autoindex_audit_entries_1"})
 
-    schema.upgrade(engine)
+    db_schema.upgrade(engine)
 
-    assert schema.current_revision(engine) == schema.head_revision()
+    assert db_schema.current_revision(engine) == db_schema.head_revision()
     assert _entries(old_log) == before  # every row, every column, the same bodies
     assert _shape(engine) == (columns, indexes, pk)
     assert (indexes, pk) == (INDEXES, "pk_audit_entries")
@@ -135,13 +137,13 @@ def test_upgrade_keeps_a_log_written_before_it(old_log: Runtime) -> None:
 
 def test_downgrade_and_up_again_keep_the_log(old_log: Runtime) -> None:
     engine = old_log.engine
-    schema.upgrade(engine)
+    db_schema.upgrade(engine)
     _activity(old_log, "at-head", people_count=2)
     before = _entries(old_log)
     shape = _shape(engine)
 
-    schema.downgrade(engine, BEFORE)
-    assert schema.current_revision(engine) == BEFORE
+    db_schema.downgrade(engine, BEFORE)
+    assert db_schema.current_revision(engine) == BEFORE
     assert _entries(old_log) == before
     assert _shape(engine) == shape
     _verified(old_log, len(before))
@@ -150,7 +152,7 @@ def test_downgrade_and_up_again_keep_the_log(old_log: Runtime) -> None:
         assert "sqlite_autoindex_audit_entries_1" in plan
         assert (seq_type, names) == ("BIGINT", INDEXES | {"sqlite_autoindex_audit_entries_1"})
 
-    schema.upgrade(engine)
+    db_schema.upgrade(engine)
     assert _entries(old_log) == before
     assert _shape(engine) == shape
     _verified(old_log, len(before))

@@ -14,7 +14,7 @@ from sqlalchemy import distinct, func, select
 
 from databank.audit import native
 from databank.models import AuditEntry
-from databank.services import audit_verify
+from databank.services.oversight import integrity
 from tests.support import load_script, postgres_url
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_audit.py"
@@ -77,6 +77,6 @@ def test_the_mixed_log_has_many_actors_kinds_and_people(tmp_path: Path) -> None:
             assert distinct_count(AuditEntry.actor_user_id) >= 30
             assert distinct_count(AuditEntry.person_id) >= 500
             assert distinct_count(func.length(AuditEntry.body)) >= 20
-            assert audit_verify.verify(session, workers=1).ok
+            assert integrity.verify(session, workers=1).ok
     finally:
         runtime.dispose()

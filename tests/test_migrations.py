@@ -6,15 +6,15 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
+from databank import db_schema
 from databank.db import create_engine
-from databank.services import schema
 from databank.services.runtime import Runtime
 from tests.support import fresh_postgres_database, postgres_url
 
 
 def test_models_match_the_migrations(runtime: Runtime) -> None:
     """`alembic check`: no model change without a migration."""
-    schema.check(runtime.engine)
+    db_schema.check(runtime.engine)
 
 
 def test_downgrade_to_nothing_and_up_again(tmp_path: Path) -> None:
@@ -25,10 +25,10 @@ def test_downgrade_to_nothing_and_up_again(tmp_path: Path) -> None:
         else f"sqlite:///{tmp_path / 'm.sqlite'}"
     )
     engine = create_engine(url)
-    schema.upgrade(engine)
+    db_schema.upgrade(engine)
     assert "identities" in inspect(engine).get_table_names()
-    schema.downgrade(engine, "base")
+    db_schema.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-    schema.upgrade(engine)
-    assert schema.current_revision(engine) == schema.head_revision()
+    db_schema.upgrade(engine)
+    assert db_schema.current_revision(engine) == db_schema.head_revision()
     engine.dispose()

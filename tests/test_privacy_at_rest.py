@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url
 
-from databank.services.demo import generate_population, load_demo
+from databank.demo.generator import generate_population, load_demo
 from tests.privacy import find_clear_values, personal_values
 from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
 

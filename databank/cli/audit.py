@@ -11,9 +11,10 @@ from flask.cli import AppGroup
 
 from databank.audit.checkpoint import parse_verifier_key, public_key_line
 from databank.cli.common import friendly_errors, transaction
-from databank.services import alerts, audit_verify
-from databank.services.context import signer_of
-from databank.services.orgs import get_organisation
+from databank.services.access.directory import get_organisation
+from databank.services.auditlog import alerting
+from databank.services.auditlog.signer import signer_of
+from databank.services.oversight import integrity, proofs
 
 
 @click.group("audit", cls=AppGroup, help="The tamper-evident access log.")
@@ -40,7 +41,7 @@ def group() -> None:
 def verify(key_file: Path | None, workers: int | None) -> None:
     public_key = parse_verifier_key(key_file.read_text().strip())[1] if key_file else None
     with transaction() as session:
-        report = audit_verify.verify(session, public_key, workers=workers)
+        report = integrity.verify(session, public_key, workers=workers)
     rate = report.size / report.seconds if report.seconds else 0
     click.echo(
         f"{report.size} entries, {report.checkpoints} signed checkpoints verified, "
@@ -52,7 +53,7 @@ def verify(key_file: Path | None, workers: int | None) -> None:
         problem = report.problem
         # The integrity alert is committed on its own, before the command exits with failure.
         with transaction() as session:
-            alerts.raise_integrity_alert(session, problem.seq, problem.kind, problem.reason)
+            alerting.raise_integrity_alert(session, problem.seq, problem.kind, problem.reason)
         click.echo(f"FAILED at seq {problem.seq}: {problem.kind}: {problem.reason}", err=True)
         sys.exit(report.exit_code)
     click.echo("OK")
@@ -68,7 +69,7 @@ def verify(key_file: Path | None, workers: int | None) -> None:
 def prove(slug: str, since: datetime | None, out: Path) -> None:
     with transaction() as session:
         org = get_organisation(session, slug)
-        bundle, count = audit_verify.prove(
+        bundle, count = proofs.prove(
             session, None, org.id, since.replace(tzinfo=UTC) if since else None
         )
     out.write_bytes(bundle)

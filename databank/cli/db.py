@@ -7,9 +7,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import Engine
 
+from databank import db_schema
 from databank.config import Settings
 from databank.db import create_engine
-from databank.services import schema
 
 
 def _engine() -> Engine:
@@ -17,7 +17,7 @@ def _engine() -> Engine:
     return create_engine(settings.database_url)
 
 
-@click.group("db", cls=AppGroup, help="Database schema.")
+@click.group("db", cls=AppGroup, help="Database db_schema.")
 def group() -> None:
     pass
 
@@ -26,8 +26,8 @@ def group() -> None:
 @click.option("--revision", default="head", show_default=True)
 def upgrade(revision: str) -> None:
     engine = _engine()
-    schema.upgrade(engine, revision)
-    click.echo(f"schema at {schema.current_revision(engine)}")
+    db_schema.upgrade(engine, revision)
+    click.echo(f"schema at {db_schema.current_revision(engine)}")
     engine.dispose()
 
 
@@ -35,21 +35,21 @@ def upgrade(revision: str) -> None:
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     engine = _engine()
-    schema.downgrade(engine, revision)
-    click.echo(f"schema at {schema.current_revision(engine)}")
+    db_schema.downgrade(engine, revision)
+    click.echo(f"schema at {db_schema.current_revision(engine)}")
     engine.dispose()
 
 
 @group.command("current", help="Show the schema revision.")
 def current() -> None:
     engine = _engine()
-    click.echo(schema.current_revision(engine) or "empty")
+    click.echo(db_schema.current_revision(engine) or "empty")
     engine.dispose()
 
 
 @group.command("check", help="Fail if the models changed without a migration.")
 def check() -> None:
     engine = _engine()
-    schema.check(engine)
+    db_schema.check(engine)
     click.echo("models and migrations agree")
     engine.dispose()

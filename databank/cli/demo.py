@@ -14,7 +14,7 @@ from databank.cli.common import friendly_errors, transaction
 @with_appcontext
 @friendly_errors
 def demo(people: int, seed: int) -> None:
-    from databank.services.demo import load_demo
+    from databank.demo.generator import load_demo
 
     with transaction() as session:
         summary = load_demo(session, people=people, seed=seed)

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from databank.cli.common import friendly_errors, transaction
 from databank.config import Settings
 from databank.crypto import generate_dev_keys
-from databank.services import keys as key_service
+from databank.services.keys import rotation as key_service
 
 
 @click.group("keys", cls=AppGroup, help="Key material and rotation.")

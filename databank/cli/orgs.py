@@ -9,7 +9,8 @@ from sqlalchemy import select
 from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import OrgKind, Role
 from databank.models import Organisation, User
-from databank.services import orgs as org_service
+from databank.services.access import directory
+from databank.services.accounts import organisations
 
 
 @click.group("orgs", cls=AppGroup, help="Organisations.")
@@ -25,7 +26,7 @@ def orgs() -> None:
 @friendly_errors
 def create_org(slug: str, name: str, kind: str, privacy_contact: str) -> None:
     with transaction() as session:
-        org = org_service.create_organisation(session, slug, name, OrgKind(kind), privacy_contact)
+        org = organisations.create_organisation(session, slug, name, OrgKind(kind), privacy_contact)
     click.echo(f"created {org.slug} ({org.id})")
 
 
@@ -54,8 +55,8 @@ def create_user(
     slug: str, username: str, display_name: str, roles: tuple[str, ...], password: str
 ) -> None:
     with transaction() as session:
-        org = org_service.get_organisation(session, slug)
-        user = org_service.create_user(
+        org = directory.get_organisation(session, slug)
+        user = organisations.create_user(
             session, org, username, display_name, password, [Role(r) for r in roles]
         )
     click.echo(f"created {user.username} in {slug}")
@@ -66,7 +67,7 @@ def create_user(
 @friendly_errors
 def list_users(slug: str) -> None:
     with transaction() as session:
-        org = org_service.get_organisation(session, slug)
+        org = directory.get_organisation(session, slug)
         for user in session.execute(select(User).where(User.org_id == org.id)).scalars():
             roles = ",".join(sorted(r.value for r in user.roles))
             click.echo(f"{user.username}\t{roles}\t{'active' if user.is_active else 'inactive'}")
@@ -77,11 +78,11 @@ def list_users(slug: str) -> None:
 @friendly_errors
 def reset_two_factor(username: str) -> None:
     """Remove a user's second factor (lost phone): they set it up again at their next sign-in."""
-    from databank.services import accounts
+    from databank.services.accounts import staff
 
     with transaction() as session:
-        user = accounts.user_by_username(session, username)
-        accounts.reset_two_factor(session, None, user.id)
+        user = staff.user_by_username(session, username)
+        staff.reset_two_factor(session, None, user.id)
     click.echo(f"two-factor reset for {username}; their sessions have ended")
 
 
@@ -98,9 +99,9 @@ def reset_two_factor(username: str) -> None:
 @friendly_errors
 def invite_user(slug: str, display_name: str, roles: tuple[str, ...]) -> None:
     """An invitation link for a new member of an organisation (works once, for 7 days)."""
-    from databank.services import accounts
+    from databank.services.accounts import invitations
 
     with transaction() as session:
-        org = org_service.get_organisation(session, slug)
-        invited = accounts.invite(session, operator(org), display_name, roles)
+        org = directory.get_organisation(session, slug)
+        invited = invitations.invite(session, operator(org), display_name, roles)
     click.echo(f"invitation link path (append to the site's address): /invite#{invited.token}")

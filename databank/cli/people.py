@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 
 from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import Purpose
-from databank.services import erasure
-from databank.services.orgs import get_organisation
+from databank.services.access.directory import get_organisation
+from databank.services.keys import erasure
 
 
 @click.group("people", cls=AppGroup, help="People's records: erasure.")

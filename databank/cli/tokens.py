@@ -12,8 +12,8 @@ from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import Purpose
 from databank.domain.errors import NotFound
 from databank.models import User
-from databank.services import orgs as org_service
-from databank.services import tokens as token_service
+from databank.services.access import directory
+from databank.services.accounts import tokens as token_service
 
 
 @click.group("tokens", cls=AppGroup, help="API tokens for partner systems.")
@@ -59,7 +59,7 @@ def create(username: str, name: str, scopes: str, days: int, purposes: tuple[str
 @friendly_errors
 def list_tokens(slug: str) -> None:
     with transaction() as session:
-        org = org_service.get_organisation(session, slug)
+        org = directory.get_organisation(session, slug)
         for t in token_service.list_tokens(session, operator(org), whole_org=True):
             state = "revoked" if t.revoked_at else f"expires {t.expires_at:%Y-%m-%d}"
             click.echo(f"{t.id}\t{t.prefix}\t{t.username}\t{t.name}\t{' '.join(t.scopes)}\t{state}")

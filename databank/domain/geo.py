@@ -185,3 +185,23 @@ def nearest_district(lat: float, lon: float) -> District:
     """The demo district whose centroid is closest to the point (any point, even far away)."""
     _check_point(lat, lon)
     return min(LYON_DISTRICTS, key=lambda d: distance_km(lat, lon, d.lat, d.lon))
+
+
+def release_place(
+    level: int, area: str | None, point: tuple[float, float] | None
+) -> tuple[LocationLevel, str, bool] | None:
+    """A location coarsened to the released `level`: (level given, geohash at it, whether the
+    exact point goes too), or None when nothing is released. `area` is the clear district
+    geohash, `point` the exact (lat, lon) once opened. Nothing finer than `level` comes out."""
+    if level <= LocationLevel.NONE:
+        return None
+    if point is not None:
+        if level >= LocationLevel.EXACT:
+            return LocationLevel.EXACT, encode(*point, 7), True
+        if level >= LocationLevel.STREET:
+            return LocationLevel.STREET, encode(*point, 7), False
+    if area is None:
+        return None
+    if level >= LocationLevel.DISTRICT:
+        return LocationLevel.DISTRICT, area[:5], False
+    return LocationLevel.CITY, area[:4], False

@@ -1,10 +1,11 @@
 """ORM mapping of the databank, one module per aggregate. Mapping only: no behaviour, no crypto."""
 
+# The linkage zone's table is mapped here (one metadata), but imported by the zone only.
+from databank.models import linkage as linkage
 from databank.models.accounts import Invitation, RecoveryCode, SignInFailure
 from databank.models.audit import AuditAlert, AuditCheckpoint, AuditEntry, AuditHead
 from databank.models.case import BreakGlassGrant, Case, Consent, Encounter, Need, Referral
 from databank.models.keys import BlindIndexConfig, ErasureTombstone, OrgKey, SubjectKey
-from databank.models.linkage import LinkageRecord
 from databank.models.org import Organisation, User, UserRole
 from databank.models.person import Identity, Person
 from databank.models.submissions import FormSubmission
@@ -25,7 +26,6 @@ __all__ = [
     "FormSubmission",
     "Identity",
     "Invitation",
-    "LinkageRecord",
     "Need",
     "OrgKey",
     "Organisation",

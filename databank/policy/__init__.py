@@ -12,6 +12,7 @@ from databank.policy.facts import (
     DEFAULT_DENY,
     ENGINE_ERROR,
     FIELDS,
+    HEALTH_NEEDS,
     LOCATION_FIELD,
     LOCATION_LEVELS,
     CaseFacts,
@@ -20,6 +21,7 @@ from databank.policy.facts import (
     Principal,
     Release,
     Situation,
+    need_field,
 )
 from databank.policy.source import Rule
 from databank.policy.testing import CheckReport, TestReport, check, run_table_tests
@@ -29,6 +31,7 @@ __all__ = [
     "DEFAULT_DENY",
     "ENGINE_ERROR",
     "FIELDS",
+    "HEALTH_NEEDS",
     "LOCATION_FIELD",
     "LOCATION_LEVELS",
     "CaseFacts",
@@ -49,5 +52,6 @@ __all__ = [
     "bundle_version",
     "check",
     "load_bundle",
+    "need_field",
     "run_table_tests",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from databank.domain.vocab import NeedCategory
+
 # The parts of a case a decision is about; a release is decided field by field.
 FIELDS: tuple[str, ...] = (
     "identity",
@@ -20,6 +22,16 @@ FIELDS: tuple[str, ...] = (
     "consents",
 )
 LOCATION_FIELD = "location"
+# Needs in these categories are health data: released only with the "health" field, never with
+# "needs" (an owner's policy can share food needs without sharing an addiction).
+HEALTH_NEEDS = frozenset({NeedCategory.HEALTH, NeedCategory.MENTAL_HEALTH, NeedCategory.ADDICTION})
+
+
+def need_field(category: NeedCategory | str | None) -> str:
+    """The case field that releases a need of this category: "health" or "needs"."""
+    return "health" if category in HEALTH_NEEDS else "needs"
+
+
 # override_consent: referring a case without the person's consent to that partner and purpose.
 ACTIONS: tuple[str, ...] = (
     "read",

@@ -8,6 +8,7 @@ from databank.domain.enums import CaseStatus, Purpose
 from databank.domain.vocab import CloseReason, EthosCategory, ServiceGiven
 from databank.schemas.common import (
     MAX_NEEDS,
+    MAX_NOTE_LENGTH,
     NEED_CATEGORIES,
     NeedIn,
     NeedOut,
@@ -113,7 +114,8 @@ class CaseOut(Schema):
 
 class ReferralIn(Schema):
     """A referral to a partner for a purpose; without the person's consent, only a user the
-    policies grant the consent override may refer, with `consent_override` set."""
+    policies grant the consent override may refer, with `consent_override` set and a
+    `justification` saying why the person's consent is not asked for."""
 
     to_org = fields.String(
         required=True,
@@ -130,6 +132,14 @@ class ReferralIn(Schema):
     need = fields.String(allow_none=True, validate=one_of(NEED_CATEGORIES))
     note = note_field()
     consent_override = fields.Boolean(load_default=False)
+    justification = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=MAX_NOTE_LENGTH),
+        metadata={
+            "description": "Required with `consent_override`: why the person's consent is not "
+            "asked for. Kept with the referral, sealed like its note."
+        },
+    )
 
 
 class CreatedOut(Schema):

@@ -21,6 +21,3 @@ class Actor:
     @classmethod
     def for_user(cls, user: User, channel: str = "web") -> Actor:
         return cls(user.id, user.org_id, user.org.kind, user.roles, channel)
-
-    def has_any(self, *roles: Role) -> bool:
-        return not self.roles.isdisjoint(roles)

@@ -14,12 +14,12 @@ from databank.crypto import KeyMaterial, load_keys, load_linkage_secret
 from databank.db import create_engine, session_factory
 from databank.models import AuditEntry
 from databank.policy import PolicyEngine, load_bundle
-from databank.services import audit_log
+from databank.services import auditlog
 from databank.services.access import AccessRefused, record_denial
-from databank.services.audit_signer import AuditSigner
-from databank.services.keyring import Keyring
-from databank.services.linkage import LinkageZone
-from databank.services.orgdir import OrgDirectory
+from databank.services.access.directory import OrgDirectory
+from databank.services.auditlog.signer import AuditSigner
+from databank.services.keys.keyring import Keyring
+from databank.services.linkage.zone import LinkageZone
 
 
 @dataclass
@@ -104,5 +104,5 @@ def record_policy_version(session: Session, version: str) -> bool:
     ).scalar_one_or_none()
     if last is not None and f'"policy_version":"{version}"'.encode() in last:
         return False
-    audit_log.append(session, None, [audit_log.EntryIn("policy.changed", extra={"now": version})])
+    auditlog.append(session, None, [auditlog.EntryIn("policy.changed", extra={"now": version})])
     return True

@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response
 
 from databank.domain.errors import DatabankError
 from databank.models import User
-from databank.services import accounts
+from databank.services.access.roles import requires_two_factor
+from databank.services.accounts import staff, two_factor
 from databank.web.auth import finish_enrolment, login_required, pending_user
 from databank.web.runtime import db
 from databank.web.service_messages import plain
@@ -24,9 +25,9 @@ def _page(errors: dict[str, list[str]] | None = None, status: int = 200) -> tupl
         render_template(
             "account/security.html",
             user=user,
-            enabled=accounts.two_factor_enabled(user),
-            required=accounts.requires_two_factor(user.roles),
-            unused_codes=accounts.unused_recovery_codes(db(), user),
+            enabled=two_factor.two_factor_enabled(user),
+            required=requires_two_factor(user.roles),
+            unused_codes=two_factor.unused_recovery_codes(db(), user),
             errors=plain(errors or {}),
             format_datetime=format_datetime,
         ),
@@ -48,20 +49,20 @@ def setup_two_factor() -> str | Response | tuple[str, int]:
     if user is None:
         session.clear()
         return redirect(url_for("auth.login"))
-    if accounts.two_factor_enabled(user):
+    if two_factor.two_factor_enabled(user):
         return redirect(url_for("account.security"))
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
         try:
-            codes = accounts.confirm_enrolment(db(), user, request.form.get("code", ""))
+            codes = two_factor.confirm_enrolment(db(), user, request.form.get("code", ""))
         except DatabankError as error:
             errors, status = plain(error.errors), error.status
         else:
             finish_enrolment(user)
             # Shown once, in this response only: never kept in the session cookie.
             return render_template("account/recovery_codes.html", codes=codes, enrolled=True)
-    enrolment = accounts.pending_enrolment(db(), user)
+    enrolment = two_factor.pending_enrolment(db(), user)
     page = render_template(
         "account/setup.html",
         secret=enrolment.secret,
@@ -79,7 +80,7 @@ def setup_two_factor() -> str | Response | tuple[str, int]:
 @login_required
 def disable_two_factor() -> Response | tuple[str, int]:
     try:
-        accounts.disable_two_factor(db(), current_user.user, request.form.get("code", ""))
+        two_factor.disable_two_factor(db(), current_user.user, request.form.get("code", ""))
     except DatabankError as error:
         db().commit()  # a wrong code counts towards the lockout
         return _page(error.errors, error.status)
@@ -91,7 +92,7 @@ def disable_two_factor() -> Response | tuple[str, int]:
 @login_required
 def recovery_codes() -> str | tuple[str, int]:
     try:
-        codes = accounts.regenerate_recovery_codes(db(), current_user.user)
+        codes = two_factor.regenerate_recovery_codes(db(), current_user.user)
     except DatabankError as error:
         return _page(error.errors, error.status)
     return render_template("account/recovery_codes.html", codes=codes, enrolled=False)
@@ -107,7 +108,7 @@ def change_password() -> Response | tuple[str, int]:
         errors["confirm_password"] = [_("does not match the new password")]
         return _page(errors, 422)
     try:
-        accounts.change_password(
+        staff.change_password(
             db(), user, form.get("current_password", ""), form.get("new_password", "")
         )
     except DatabankError as error:

@@ -14,7 +14,8 @@ from werkzeug.wrappers import Response
 
 from databank.domain.enums import Role
 from databank.domain.errors import DatabankError
-from databank.services import accounts
+from databank.services.access.roles import INVITABLE_ROLES, requires_two_factor
+from databank.services.accounts import invitations, staff, two_factor
 from databank.web.auth import current_actor, invitation_link, login_required
 from databank.web.runtime import db
 from databank.web.service_messages import plain
@@ -37,15 +38,15 @@ def _page(
     link: str | None = None,
     form: dict[str, object] | None = None,
 ) -> tuple[str, int]:
-    users = accounts.list_users(db(), current_actor())
+    users = staff.list_users(db(), current_actor())
     return (
         render_template(
             "admin/users.html",
             users=users,
             me=current_actor().user_id,
-            two_factor_enabled=accounts.two_factor_enabled,
-            requires_two_factor=accounts.requires_two_factor,
-            roles=accounts.INVITABLE_ROLES,
+            two_factor_enabled=two_factor.two_factor_enabled,
+            requires_two_factor=requires_two_factor,
+            roles=INVITABLE_ROLES,
             role_labels=ROLE_LABELS,
             errors=plain(errors or {}),
             link=link,
@@ -67,7 +68,7 @@ def invite() -> tuple[str, int]:
     display_name = request.form.get("display_name", "")
     roles = request.form.getlist("roles")
     try:
-        invited = accounts.invite(db(), current_actor(), display_name, roles)
+        invited = invitations.invite(db(), current_actor(), display_name, roles)
     except DatabankError as error:
         if error.status == 403:
             raise
@@ -82,7 +83,7 @@ def invite() -> tuple[str, int]:
 @login_required
 def deactivate(user_id: uuid.UUID) -> Response | tuple[str, int]:
     try:
-        accounts.deactivate(db(), current_actor(), user_id)
+        staff.deactivate(db(), current_actor(), user_id)
     except DatabankError as error:
         if error.status == 403:
             raise
@@ -94,6 +95,6 @@ def deactivate(user_id: uuid.UUID) -> Response | tuple[str, int]:
 @bp.route("/<uuid:user_id>/reset-2fa", methods=["POST"])
 @login_required
 def reset_two_factor(user_id: uuid.UUID) -> Response:
-    accounts.reset_two_factor(db(), current_actor(), user_id)
+    staff.reset_two_factor(db(), current_actor(), user_id)
     flash(_("Two-factor sign-in is reset: the user sets it up again at their next sign-in."))
     return redirect(url_for("admin.users"))

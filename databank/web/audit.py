@@ -32,9 +32,9 @@ from databank.schemas.audit import (
     PersonHistoryOut,
     StatusQueryIn,
 )
-from databank.services import alerts, audit_console
 from databank.services.actors import Actor
-from databank.services.audit_console import EntryFilter, ExportFormat
+from databank.services.oversight import access_log, alerts
+from databank.services.oversight.access_log import EntryFilter, ExportFormat
 from databank.web.api import auth as api_auth
 from databank.web.api import io as api_io
 from databank.web.auth import current_actor, login_required
@@ -83,7 +83,7 @@ def _load(schema: Schema, data: Mapping[str, Any], actor: Actor) -> dict[str, An
     try:
         loaded: dict[str, Any] = schema.load(data)
     except ValidationError as error:
-        audit_console.require_auditor(db(), actor)
+        access_log.require_auditor(db(), actor)
         raise BadRequest("the request has invalid parameters", _messages(error)) from None
     return loaded
 
@@ -121,11 +121,11 @@ def index() -> str | tuple[str, int]:
     try:
         data = api_io.schema(EntryFilterIn).load(args)
     except ValidationError as error:
-        audit_console.require_auditor(session, actor)
+        access_log.require_auditor(session, actor)
         context = _form_context(args)
         errors = plain(_messages(error))
         return render_template("audit/entries.html", errors=errors, **context), 400
-    page = audit_console.search(session, actor, EntryFilter(**data))
+    page = access_log.search(session, actor, EntryFilter(**data))
     filters = {k: v for k, v in args.items() if k not in PAGING}
     next_url = None
     if page.next_before_seq is not None:
@@ -133,7 +133,7 @@ def index() -> str | tuple[str, int]:
     return render_template(
         "audit/entries.html",
         page=page,
-        orgs=audit_console.org_labels(session, page.entries),
+        orgs=access_log.org_labels(session, page.entries),
         next_url=next_url,
         csv_url=url_for("audit.export_csv", **filters),
         jsonl_url=url_for("audit.export_jsonl", **filters),
@@ -147,8 +147,8 @@ def index() -> str | tuple[str, int]:
 def person(person_id: str) -> str:
     session = db()
     parsed = _uuid(person_id, "person_id", api=False)
-    history = audit_console.person_history(session, current_actor(), parsed)
-    orgs = audit_console.org_labels(session, history)
+    history = access_log.person_history(session, current_actor(), parsed)
+    orgs = access_log.org_labels(session, history)
     return render_template("audit/person.html", person_id=parsed, history=history, orgs=orgs)
 
 
@@ -177,7 +177,7 @@ def review_alert(alert_id: str) -> Response:
     try:
         data = api_io.schema(AlertReviewIn).load(form)
     except ValidationError as error:
-        audit_console.require_auditor(session, actor)
+        access_log.require_auditor(session, actor)
         for field, messages in _messages(error).items():
             label = str(REVIEW_FIELDS.get(field, field))
             flash(
@@ -204,14 +204,14 @@ def review_alert(alert_id: str) -> Response:
 def log_status() -> str:
     # POST (a form with its CSRF token) runs the verification; GET only reads the status.
     run = request.method == "POST"
-    result = audit_console.status(db(), current_actor(), run_verify=run)
+    result = access_log.status(db(), current_actor(), run_verify=run)
     return render_template("audit/status.html", status=result)
 
 
 def _export_page(fmt: ExportFormat) -> Response:
     actor = current_actor()
     data = _load(api_io.schema(EntryFilterIn), _args(), actor)
-    body, _count = audit_console.export(db(), actor, EntryFilter(**data), fmt)
+    body, _count = access_log.export(db(), actor, EntryFilter(**data), fmt)
     return _download(body, fmt)
 
 
@@ -235,7 +235,7 @@ def export_jsonl() -> Response:
 def api_entries() -> dict[str, Any]:
     actor = _api_actor()
     data = _load(api_io.schema(EntryFilterIn), _args(), actor)
-    page = audit_console.search(db(), actor, EntryFilter(**data))
+    page = access_log.search(db(), actor, EntryFilter(**data))
     result: dict[str, Any] = api_io.schema(EntryPageOut).dump(page)
     return result
 
@@ -246,7 +246,7 @@ def api_person_history(person_id: str) -> dict[str, Any]:
     actor = _api_actor()
     _load(Schema.from_dict({})(), _args(), actor)  # no parameters: refuse unknown ones
     parsed = _uuid(person_id, "person_id", api=True)
-    history = audit_console.person_history(db(), actor, parsed)
+    history = access_log.person_history(db(), actor, parsed)
     result: dict[str, Any] = api_io.schema(PersonHistoryOut).dump(
         {"person_id": parsed, "entries": history}
     )
@@ -271,12 +271,12 @@ def api_review_alert(alert_id: str) -> dict[str, Any]:
     # JSON only: with no CSRF token on /api/, a cross-site form cannot send this content type.
     body = api_io.json_object()
     if not isinstance(body, dict):
-        audit_console.require_auditor(session, actor)
+        access_log.require_auditor(session, actor)
         raise BadRequest("send a JSON object", {"body": ["must be a JSON object"]})
     try:
         data = api_io.schema(AlertReviewIn).load(body)
     except ValidationError as error:
-        audit_console.require_auditor(session, actor)
+        access_log.require_auditor(session, actor)
         raise ValidationFailed("the review has invalid fields", _messages(error)) from None
     reviewed = alerts.review(session, actor, parsed, AlertStatus(data["status"]), data["note"])
     result: dict[str, Any] = api_io.schema(AlertOut).dump(reviewed)
@@ -289,7 +289,7 @@ def api_status() -> dict[str, Any]:
     actor = _api_actor()
     query = _load(api_io.schema(StatusQueryIn), _args(), actor)
     result: dict[str, Any] = api_io.schema(LogStatusOut).dump(
-        audit_console.status(db(), actor, run_verify=query["verify"])
+        access_log.status(db(), actor, run_verify=query["verify"])
     )
     return result
 
@@ -300,5 +300,5 @@ def api_export() -> Response:
     actor = _api_actor()
     data = _load(api_io.schema(ExportIn), _args(), actor)
     fmt: ExportFormat = data.pop("fmt")
-    body, _count = audit_console.export(db(), actor, EntryFilter(**data), fmt)
+    body, _count = access_log.export(db(), actor, EntryFilter(**data), fmt)
     return _download(body, fmt)

@@ -34,14 +34,15 @@ from flask_login import login_required as _login_required
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from databank.domain.enums import Purpose, Role
+from databank.domain.enums import Purpose
 from databank.domain.errors import DatabankError
 from databank.models import User
-from databank.services import accounts
+from databank.services.access import roles
+from databank.services.accounts import invitations, staff, two_factor
+from databank.services.accounts.organisations import authenticate, record_purpose_switch
+from databank.services.accounts.throttle import SignInThrottle
 from databank.services.actors import Actor
 from databank.services.context import policy_of
-from databank.services.orgs import authenticate, record_purpose_switch
-from databank.services.throttle import SignInThrottle
 from databank.web.i18n import back_to, select_locale
 from databank.web.runtime import db
 from databank.web.service_messages import plain
@@ -51,20 +52,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-
-# The purpose preselected for a session, by role (the user can switch; every access records it).
-DEFAULT_PURPOSE = {
-    Role.OUTREACH_WORKER: Purpose.OUTREACH,
-    Role.HOUSING_OFFICER: Purpose.CASE_MANAGEMENT,
-    Role.ORG_ADMIN: Purpose.CASE_MANAGEMENT,
-    Role.AUDITOR: Purpose.AUDIT,
-    Role.BREAK_GLASS_RESPONDER: Purpose.OUTREACH,
-    Role.PLATFORM_AUDITOR: Purpose.AUDIT,
-}
-
-
-# Purposes a session can declare. Forbidden ones never; vital interest only through break-glass.
-SESSION_PURPOSES = [p for p in Purpose if not p.is_forbidden and p is not Purpose.VITAL_INTEREST]
 
 # How long a half-signed-in visitor has to give their second factor or finish enrolment.
 PENDING_LIFETIME = 10 * 60  # seconds
@@ -118,15 +105,7 @@ def current_purpose() -> Purpose:
     value = session.get("purpose")
     if value:
         return Purpose(value)
-    return default_purpose(current_actor().roles)
-
-
-def default_purpose(roles: frozenset[Role]) -> Purpose:
-    """The purpose preselected for these roles (the first role in the enum's order that has one)."""
-    for role in Role:
-        if role in roles:
-            return DEFAULT_PURPOSE[role]
-    return Purpose.CASE_MANAGEMENT
+    return roles.default_purpose(current_actor().roles)
 
 
 # -- throttling by client address -----------------------------------------------------------------
@@ -153,7 +132,7 @@ def _failed_attempt() -> None:
 def _throttled() -> tuple[str, int] | None:
     if not throttle().blocked(db(), _address()):
         return None
-    accounts.record_throttled(db())
+    staff.record_throttled(db())
     db().commit()  # the log entry stays although the response is an error
     message = _("Too many failed sign-in attempts from your network. Please wait and try again.")
     return render_template("login.html", error=message), 429
@@ -217,7 +196,7 @@ def login() -> str | Response | tuple[str, int]:
 
 def _next_step(user: User) -> Response:
     """After the password: signed in, or half-signed-in until the second factor is given."""
-    stage = accounts.second_factor_stage(user)
+    stage = two_factor.second_factor_stage(user)
     if stage is None:
         _finish_sign_in(user)
         return redirect(url_for("pages.home"))
@@ -233,7 +212,7 @@ def _next_step(user: User) -> Response:
 @bp.route("/login/2fa", methods=["GET", "POST"])
 def second_factor() -> str | Response | tuple[str, int]:
     user = pending_user()
-    if user is None or not accounts.two_factor_enabled(user):
+    if user is None or not two_factor.two_factor_enabled(user):
         session.clear()
         flash(_("Please sign in again."))
         return redirect(url_for("auth.login"))
@@ -242,13 +221,13 @@ def second_factor() -> str | Response | tuple[str, int]:
     refused = _throttled()
     if refused:
         return refused
-    if accounts.verify_second_factor(db(), user, request.form.get("code", "")):
+    if two_factor.verify_second_factor(db(), user, request.form.get("code", "")):
         _finish_sign_in(user)
         return redirect(url_for("pages.home"))
     _failed_attempt()
     error = (
         _("This account is locked for a while after too many attempts.")
-        if accounts.is_locked(user)
+        if two_factor.is_locked(user)
         else _("This code is not valid. Enter the current code or an unused recovery code.")
     )
     return render_template("login_2fa.html", error=error), 401
@@ -257,7 +236,7 @@ def second_factor() -> str | Response | tuple[str, int]:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
-    accounts.sign_out(db(), current_user.user)
+    staff.sign_out(db(), current_user.user)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -279,11 +258,11 @@ def invitation() -> str | Response | tuple[str, int]:
         return refused
     token = request.form.get("token", "").strip()
     try:
-        invited = accounts.open_invitation(db(), token)
+        invited = invitations.open_invitation(db(), token)
     except DatabankError:
         _failed_attempt()  # a guessed code counts as a failed sign-in
         return render_template("account/invitation_invalid.html"), 404
-    org = accounts.invitation_org(db(), invited)
+    org = invitations.invitation_org(db(), invited)
 
     def join_page(errors: dict[str, Any]) -> str:
         return render_template(
@@ -293,7 +272,7 @@ def invitation() -> str | Response | tuple[str, int]:
     if "username" not in request.form:  # the code alone: show the form to join
         return join_page({})
     try:
-        user = accounts.accept_invitation(
+        user = invitations.accept_invitation(
             db(),
             token,
             request.form.get("username", ""),
@@ -323,7 +302,7 @@ def invitation_link(token: str) -> str:
 @login_required
 def choose_purpose() -> Response:
     value = request.form.get("purpose", "")
-    if value in {p.value for p in SESSION_PURPOSES}:
+    if value in {p.value for p in roles.declarable_purposes(current_actor().roles)}:
         session["purpose"] = value
         # Every switch of declared purpose is in the access log.
         record_purpose_switch(db(), current_actor(), Purpose(value))
@@ -349,7 +328,7 @@ def _template_context() -> dict[str, object]:
         return {"purpose_label": purpose_label}
     return {
         "purpose": current_purpose(),
-        "purposes": SESSION_PURPOSES,
+        "purposes": roles.declarable_purposes(current_actor().roles),
         "purpose_label": purpose_label,
     }
 

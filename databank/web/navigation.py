@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from databank.domain.enums import Role
+from databank.services.access.roles import AUDITORS
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,6 @@ class Section:
 
 
 _STAFF = frozenset({Role.OUTREACH_WORKER, Role.HOUSING_OFFICER, Role.ORG_ADMIN})
-_AUDITORS = frozenset({Role.AUDITOR, Role.PLATFORM_AUDITOR})
 _OFFICERS = frozenset({Role.HOUSING_OFFICER, Role.ORG_ADMIN})
 
 SECTIONS = [
@@ -39,7 +39,7 @@ SECTIONS = [
     ),
     Section("pages.referrals", _l("Referrals"), _STAFF),
     Section("pages.statistics", _l("Statistics"), _OFFICERS),
-    Section("audit.index", _l("Audit"), _AUDITORS),
+    Section("audit.index", _l("Audit"), AUDITORS),
     Section("admin.users", _l("Organisation"), frozenset({Role.ORG_ADMIN})),
     Section("account.security", _l("My account"), frozenset(Role)),
 ]

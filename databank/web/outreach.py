@@ -24,8 +24,9 @@ from databank.domain.errors import ValidationFailed
 from databank.domain.vocab import (
     NeedCategory,
 )
-from databank.services import access, cases, consents, outreach, people, submissions
+from databank.services import access
 from databank.services.inputs import MAX_NOTE_LENGTH, CaseIn, EncounterIn, IntakeRecord
+from databank.services.records import cases, consents, outreach, people, submissions
 from databank.web import outreach_forms as forms
 from databank.web import outreach_labels as labels
 from databank.web.auth import current_actor, current_purpose, login_required
@@ -333,24 +334,29 @@ def refer(case_id: str) -> str | Response | tuple[Response | str, int]:
         return _page("outreach/refer.html", start, {}, **context)
     errors, values = _parse_referral(request.form, {p.id for p in partners})
     override = request.form.get("override") == "yes"
-    justification = (request.form.get("justification") or "").strip()
-    if override and not justification:
-        errors.setdefault("justification", []).append(
-            _("Say why the person's consent is not asked for.")
-        )
     if errors:
         context["may_override"] = override
         return _invalid(errors, "outreach/refer.html", **context)
     to_org, referral_purpose, need, note = values
-    if override:
-        # The reason is kept with the referral, sealed like its note (never in the log in clear).
-        note = "\n\n".join(
-            t for t in (note, _("Consent override: %(why)s", why=justification)) if t
-        )
     try:
-        cases.refer(session, actor, purpose, parsed, to_org, referral_purpose, need, note, override)
+        cases.refer(
+            session,
+            actor,
+            purpose,
+            parsed,
+            to_org,
+            referral_purpose,
+            need,
+            note,
+            override,
+            justification=request.form.get("justification"),
+            justification_prefix=_("Consent override: %(why)s", why=""),
+        )
     except ValidationFailed as failed:
         plain = forms.plain(failed.errors)
+        if "justification" in failed.errors:
+            plain["justification"] = [_("Say why the person's consent is not asked for.")]
+            context["may_override"] = override
         if "consent" in failed.errors:
             partner = next(p.name for p in partners if p.id == to_org)
             plain["consent"] = [

@@ -17,7 +17,9 @@ from werkzeug.wrappers import Response
 from databank.domain import geo
 from databank.domain.enums import CaseStatus, Purpose, ReferralStatus
 from databank.domain.vocab import ETHOS_LABELS, NEED_LABELS, EthosCategory, NeedCategory
-from databank.services import access, breakglass, caseload, cases, policy_view, timeline
+from databank.services import access
+from databank.services.oversight import policy_view
+from databank.services.records import breakglass, case_lists, caseload, cases, timeline
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.i18n import select_locale
 from databank.web.runtime import db, log_refusal
@@ -189,7 +191,7 @@ def home() -> str | tuple[str, int]:
     actor, purpose = current_actor(), current_purpose()
     district = geo.DISTRICTS_BY_CODE[filters.district].geohash5 if filters.district else None
     try:
-        found = cases.case_page(
+        found = case_lists.case_page(
             session,
             actor,
             purpose,

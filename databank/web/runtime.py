@@ -6,7 +6,7 @@ from flask import Response, g
 from sqlalchemy.orm import Session
 
 from databank.extension import runtime_of
-from databank.services import audit_log
+from databank.services import auditlog
 from databank.services.access import AccessRefused, record_denial
 
 
@@ -15,7 +15,7 @@ def db() -> Session:
     if "db" not in g:
         g.db = runtime_of().sessions()
         # The request's access entries are written together by its commit (one head lock).
-        audit_log.defer_appends(g.db)
+        auditlog.defer_appends(g.db)
     session: Session = g.db
     return session
 

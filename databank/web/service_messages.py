@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from databank.crypto.passwords import MIN_PASSWORD_LENGTH
-from databank.services.tokens import MAX_DAYS, MAX_NAME_LENGTH
+from databank.services.accounts.tokens import MAX_DAYS, MAX_NAME_LENGTH
 
 _PLAIN: Mapping[str, object] = {
     # services/access.py: every refusal of the policy decision point

@@ -13,13 +13,14 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from databank.domain.enums import Purpose, Role
+from databank.domain.enums import Purpose
 from databank.domain.errors import Conflict, NotFound, ValidationFailed
 from databank.schemas.common import flatten
 from databank.schemas.tokens import TokenCreateIn
-from databank.services import tokens
-from databank.services.tokens import MAX_DAYS, IssuedToken
-from databank.web.auth import SESSION_PURPOSES, current_actor, login_required
+from databank.services.access import roles
+from databank.services.accounts import tokens
+from databank.services.accounts.tokens import MAX_DAYS, IssuedToken
+from databank.web.auth import current_actor, login_required
 from databank.web.runtime import db
 from databank.web.service_messages import message, plain
 
@@ -39,7 +40,8 @@ SCOPE_TEXT = {
     "audit:review": _l("Review access-log alerts (auditors only)."),
 }
 
-TOKEN_PURPOSES = SESSION_PURPOSES  # what a token may be limited to: what a session may declare
+# What a token may be limited to: what a session may declare.
+TOKEN_PURPOSES = roles.SESSION_PURPOSES
 
 
 def _page(
@@ -52,7 +54,7 @@ def _page(
     # Which sections the page offers is display only; the service refuses non-admins itself.
     org_tokens = (
         tokens.list_tokens(session, actor, whole_org=True)
-        if Role.ORG_ADMIN in actor.roles
+        if not actor.roles.isdisjoint(roles.ACCOUNT_ADMINS)
         else None
     )
     page = render_template(

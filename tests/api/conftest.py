@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.models import ApiToken, AuditEntry, User
-from databank.services import orgs, people, tokens
+from databank.services.accounts import organisations, tokens
 from databank.services.actors import Actor
+from databank.services.records import people
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
 from tests.support import app_on, scratch_runtime
@@ -54,15 +55,23 @@ def _user(session: object, username: str) -> User:
 def world(api_runtime: Runtime) -> World:
     secrets: dict[str, str] = {}
     with api_runtime.transaction() as session:
-        charity = orgs.create_organisation(session, "entraide", "Entraide", OrgKind.CHARITY)
-        council = orgs.create_organisation(session, "metropole", "Metropole", OrgKind.COUNCIL)
-        orgs.create_organisation(session, "emsp", "EMSP", OrgKind.HEALTH)
-        worker = orgs.create_user(
+        charity = organisations.create_organisation(
+            session, "entraide", "Entraide", OrgKind.CHARITY
+        )
+        council = organisations.create_organisation(
+            session, "metropole", "Metropole", OrgKind.COUNCIL
+        )
+        organisations.create_organisation(session, "emsp", "EMSP", OrgKind.HEALTH)
+        worker = organisations.create_user(
             session, charity, "worker", "Worker", PASSWORD, [Role.OUTREACH_WORKER]
         )
-        admin = orgs.create_user(session, charity, "admin", "Admin", PASSWORD, [Role.ORG_ADMIN])
-        auditor = orgs.create_user(session, charity, "auditor", "Auditor", PASSWORD, [Role.AUDITOR])
-        officer = orgs.create_user(
+        admin = organisations.create_user(
+            session, charity, "admin", "Admin", PASSWORD, [Role.ORG_ADMIN]
+        )
+        auditor = organisations.create_user(
+            session, charity, "auditor", "Auditor", PASSWORD, [Role.AUDITOR]
+        )
+        officer = organisations.create_user(
             session, council, "officer", "Officer", PASSWORD, [Role.HOUSING_OFFICER]
         )
         [own] = people.intake(

@@ -201,6 +201,26 @@ def test_refer_without_consent_names_the_consent(client: FlaskClient, world: Wor
     assert "consent" in response.get_json()["errors"]
 
 
+def test_consent_override_without_a_justification_is_refused(
+    client: FlaskClient, world: World
+) -> None:
+    """A consent override needs a written justification, through the API as on the page."""
+    created = _register(client, world, "Unjustified")
+    url = f"/api/v1/cases/{created['case_id']}/referrals"
+    for missing in ({}, {"justification": "   "}, {"justification": None}):
+        response = client.post(
+            url,
+            json={"to_org": "metropole", "consent_override": True, **missing},
+            headers=bearer(world, "worker"),
+        )
+        assert response.status_code == 422, response.get_json()
+        body = response.get_json()
+        assert list(body["errors"]) == ["justification"]
+        assert body["status"] == 422
+    referrals = client.get("/api/v1/referrals/received", headers=bearer(world, "officer"))
+    assert created["case_id"] not in referrals.get_data(as_text=True)
+
+
 def test_close_a_case_once(client: FlaskClient, world: World) -> None:
     created = _register(client, world, "Closed")
     path = f"/api/v1/cases/{created['case_id']}/close"

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from databank.domain.vocab import NeedCategory
-from databank.services.tokens import SCOPES
+from databank.services.accounts.tokens import SCOPES
 
 METHODS = {"get", "put", "post", "delete", "patch"}
 

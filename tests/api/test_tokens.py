@@ -13,8 +13,8 @@ from sqlalchemy import select
 from databank.domain.enums import Purpose
 from databank.domain.errors import NotFound, ValidationFailed
 from databank.models import ApiToken, User
-from databank.services import tokens
 from databank.services.access import AccessRefused
+from databank.services.accounts import tokens
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime
 from tests.api.conftest import World, entries_since, last_seq, signed_in

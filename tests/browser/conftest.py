@@ -44,9 +44,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from databank.domain import geo
 from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
-from databank.services import consents, orgs, people
+from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
+from databank.services.records import consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity
 from tests.support import app_on, scratch_runtime
@@ -204,14 +205,14 @@ def world(live_runtime: Runtime) -> World:
     when = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
     with live_runtime.transaction() as session:
         made = {
-            slug: orgs.create_organisation(
+            slug: organisations.create_organisation(
                 session, slug, bundle.orgs[slug].name, OrgKind(bundle.orgs[slug].kind)
             )
             for slug in ORG_SLUGS
         }
         for slug, org in made.items():
             for role in Role:
-                orgs.create_user(
+                organisations.create_user(
                     session, org, user(role, slug), role.value.replace("_", " "), PASSWORD, [role]
                 )
         council, charity = made["metropole"], made["entraide"]

@@ -11,15 +11,15 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from databank import create_app
+from databank import create_app, db_schema
 from databank.config import Settings
 from databank.console import main
 from databank.domain.enums import Purpose, Role
 from databank.domain.errors import ConfigurationError
 from databank.extension import runtime_of
 from databank.models import Organisation
-from databank.services import people, schema
 from databank.services.actors import Actor
+from databank.services.records import people
 from databank.services.runtime import build_runtime
 from tests.factories import identity, intake_record
 
@@ -43,7 +43,7 @@ def test_operator_journey(app: Flask, tmp_path: Path) -> None:
     keys_dir = tmp_path / "instance" / "keys"
     assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((keys_dir / "master.key").stat().st_mode) == 0o600
-    assert f"schema at {schema.head_revision()}" in run(app, "db", "upgrade")
+    assert f"schema at {db_schema.head_revision()}" in run(app, "db", "upgrade")
     assert "agree" in run(app, "db", "check")
     run(app, "keys", "setup")
     run(app, "orgs", "create", "--slug", "restos", "--name", "Restos", "--kind", "charity")

@@ -16,8 +16,9 @@ from sqlalchemy import update
 
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.models import User
-from databank.services import orgs, people
+from databank.services.accounts import organisations
 from databank.services.actors import Actor
+from databank.services.records import people
 from databank.services.runtime import Runtime
 from tests.factories import intake_record
 from tests.support import app_on, scratch_runtime
@@ -41,12 +42,18 @@ def web_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
 @pytest.fixture(scope="module")
 def world(web_runtime: Runtime) -> World:
     with web_runtime.transaction() as session:
-        charity = orgs.create_organisation(session, "charity", "Charity", OrgKind.CHARITY)
-        council = orgs.create_organisation(session, "council", "Council", OrgKind.COUNCIL)
-        orgs.create_user(session, charity, "worker", "Worker", PASSWORD, [Role.OUTREACH_WORKER])
-        orgs.create_user(session, charity, "admin", "Admin", PASSWORD, [Role.ORG_ADMIN])
-        orgs.create_user(session, council, "officer", "Officer", PASSWORD, [Role.HOUSING_OFFICER])
-        orgs.create_user(session, council, "victim", "Victim", PASSWORD, [Role.HOUSING_OFFICER])
+        charity = organisations.create_organisation(session, "charity", "Charity", OrgKind.CHARITY)
+        council = organisations.create_organisation(session, "council", "Council", OrgKind.COUNCIL)
+        organisations.create_user(
+            session, charity, "worker", "Worker", PASSWORD, [Role.OUTREACH_WORKER]
+        )
+        organisations.create_user(session, charity, "admin", "Admin", PASSWORD, [Role.ORG_ADMIN])
+        organisations.create_user(
+            session, council, "officer", "Officer", PASSWORD, [Role.HOUSING_OFFICER]
+        )
+        organisations.create_user(
+            session, council, "victim", "Victim", PASSWORD, [Role.HOUSING_OFFICER]
+        )
         [own] = people.intake(
             session,
             Actor(None, charity.id, charity.kind, frozenset({Role.OUTREACH_WORKER})),

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from databank.domain.enums import Role
 from databank.models import Organisation, SignInFailure, User
-from databank.services import orgs
+from databank.services.accounts import organisations
 from databank.services.runtime import Runtime
 from tests.support import app_on
 from tests.web.conftest import PASSWORD, SECRETS, World, csrf, login, totp_secret_of
@@ -37,7 +37,7 @@ def _make_user(runtime: Runtime, org_slug: str, *roles: Role) -> str:
         org = session.execute(
             select(Organisation).where(Organisation.slug == org_slug)
         ).scalar_one()
-        orgs.create_user(session, org, username, "Test user", PASSWORD, roles)
+        organisations.create_user(session, org, username, "Test user", PASSWORD, roles)
     return username
 
 
@@ -336,7 +336,7 @@ def test_wrong_codes_lock_the_account(app: Flask, web_runtime: Runtime) -> None:
     assert login(client, username) == 302
     _logout(client)
     _half_sign_in(client, username)
-    for _ in range(orgs.MAX_FAILED_LOGINS):
+    for _ in range(organisations.MAX_FAILED_LOGINS):
         assert _post(client, "/login/2fa", {"code": "ZZZZZ"}, "/login/2fa") == 401
     response = client.post(
         "/login/2fa", data={"code": "ZZZZZ", "csrf_token": csrf(client, "/login/2fa")}

@@ -20,18 +20,13 @@ from sqlalchemy import select
 
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.models import AuditEntry
-from databank.services import (
-    access,
-    alerts,
-    audit_console,
-    audit_verify,
-    cases,
-    consents,
-    orgs,
-    people,
-)
+from databank.services import access
+from databank.services.accounts import organisations
 from databank.services.actors import Actor
+from databank.services.auditlog import alerting
 from databank.services.inputs import ConsentIn
+from databank.services.oversight import access_log, integrity
+from databank.services.records import cases, consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
 from tests.support import app_on, scratch_runtime
@@ -75,8 +70,12 @@ def _read(runtime: Runtime, actor: Actor, purpose: Purpose, case_id: uuid.UUID) 
 def audit_world(audit_runtime: Runtime) -> AuditWorld:
     users: dict[str, uuid.UUID] = {}
     with audit_runtime.transaction() as session:
-        metropole = orgs.create_organisation(session, "metropole", "Métropole", OrgKind.COUNCIL)
-        entraide = orgs.create_organisation(session, "entraide", "Entraide", OrgKind.CHARITY)
+        metropole = organisations.create_organisation(
+            session, "metropole", "Métropole", OrgKind.COUNCIL
+        )
+        entraide = organisations.create_organisation(
+            session, "entraide", "Entraide", OrgKind.CHARITY
+        )
         for org, name, role in [
             (metropole, "m-worker", Role.OUTREACH_WORKER),
             (metropole, "m-auditor", Role.AUDITOR),
@@ -84,7 +83,7 @@ def audit_world(audit_runtime: Runtime) -> AuditWorld:
             (entraide, "e-worker", Role.OUTREACH_WORKER),
             (entraide, "e-auditor", Role.AUDITOR),
         ]:
-            users[name] = orgs.create_user(session, org, name, name, PASSWORD, [role]).id
+            users[name] = organisations.create_user(session, org, name, name, PASSWORD, [role]).id
         m_worker = _actor(users["m-worker"], metropole.id, OrgKind.COUNCIL)
         e_worker = _actor(users["e-worker"], entraide.id, OrgKind.CHARITY)
         shared, private = people.intake(
@@ -389,7 +388,7 @@ def test_exports_are_scoped_and_logged(
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert tuple(rows[0]) == audit_console.CSV_COLUMNS
+    assert tuple(rows[0]) == access_log.CSV_COLUMNS
     assert all(str(w.metropole) in (r["record_owner"], r["actor_org_id"]) for r in rows)
     assert str(w.entraide_case) not in response.get_data(as_text=True)
     jsonl = client.get(f"/audit/export.jsonl?person_id={w.shared_person}")
@@ -455,13 +454,13 @@ def test_verify_now_needs_the_form_token(app: Flask) -> None:
 def test_failed_verification_raises_an_integrity_alert(
     app: Flask, audit_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(session: Any, public_key: Any = None) -> audit_verify.VerifyReport:
-        return audit_verify.VerifyReport(
+    def broken(session: Any, public_key: Any = None) -> integrity.VerifyReport:
+        return integrity.VerifyReport(
             size=5,
-            problem=audit_verify.Problem(3, "body", "entry 3 is not the one the log chained"),
+            problem=integrity.Problem(3, "body", "entry 3 is not the one the log chained"),
         )
 
-    monkeypatch.setattr(audit_verify, "verify", broken)
+    monkeypatch.setattr(integrity, "verify", broken)
     client = signed_in(app, "p-auditor")
     report = client.get("/api/v1/audit/status?verify=1").get_json()["verify"]
     assert (report["ok"], report["seq"], report["kind"]) == (False, 3, "body")
@@ -476,8 +475,8 @@ def test_alerts_are_reviewed_through_the_form_and_the_api(
     app: Flask, audit_runtime: Runtime
 ) -> None:
     with audit_runtime.transaction() as session:
-        alerts.raise_integrity_alert(session, 1, "body", "test alert one")
-        alerts.raise_integrity_alert(session, 2, "body", "test alert two")
+        alerting.raise_integrity_alert(session, 1, "body", "test alert one")
+        alerting.raise_integrity_alert(session, 2, "body", "test alert two")
     client = signed_in(app, "p-auditor")
     queue = client.get("/api/v1/audit/alerts", query_string={"status": "open"}).get_json()
     open_ids = [a["id"] for a in queue["alerts"]]

@@ -21,9 +21,9 @@ from werkzeug.test import TestResponse
 import databank
 from databank.domain.enums import Role
 from databank.models import Organisation, User
-from databank.services import orgs
+from databank.services.accounts import organisations
+from databank.services.accounts.tokens import SCOPES
 from databank.services.runtime import Runtime
-from databank.services.tokens import SCOPES
 from databank.web.tokens import SCOPE_TEXT
 from tests.web.conftest import PASSWORD, csrf, login
 
@@ -207,7 +207,9 @@ def test_audit_console_speaks_french(client: FlaskClient, web_runtime: Runtime) 
     with web_runtime.transaction() as session:
         council = session.scalars(select(Organisation).where(Organisation.slug == "council")).one()
         if session.scalars(select(User).where(User.username == "fr-auditor")).first() is None:
-            orgs.create_user(session, council, "fr-auditor", "Auditor", PASSWORD, [Role.AUDITOR])
+            organisations.create_user(
+                session, council, "fr-auditor", "Auditor", PASSWORD, [Role.AUDITOR]
+            )
     assert login(client, "fr-auditor") == 302
     entries = client.get("/audit/", headers=FR)
     assert entries.status_code == 200

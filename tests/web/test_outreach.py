@@ -17,9 +17,9 @@ from werkzeug.test import TestResponse
 from databank.domain import geo
 from databank.domain.enums import CaseStatus, Purpose, Role
 from databank.models import AuditEntry, Case, Consent, Encounter, Identity, Organisation, Referral
-from databank.services import submissions
 from databank.services.actors import Actor
-from databank.services.people import intake
+from databank.services.records import submissions
+from databank.services.records.people import intake
 from databank.services.runtime import Runtime
 from databank.web.outreach_map import plan
 from tests.factories import identity, intake_record

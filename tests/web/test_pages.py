@@ -17,12 +17,13 @@ from databank.domain.enums import OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
 from databank.models import AuditEntry
 from databank.policy import CaseFacts, Principal, Situation
-from databank.services import cases, consents, orgs, people
+from databank.services.access.roles import SESSION_PURPOSES
+from databank.services.accounts import organisations
 from databank.services.actors import Actor
-from databank.services.cases import CASE_FIELDS
 from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
+from databank.services.records import cases, consents, people
+from databank.services.records.cases import CASE_FIELDS
 from databank.services.runtime import Runtime
-from databank.web.auth import SESSION_PURPOSES
 from databank.web.pages import NEED_CODES
 from databank.web.security import CONTENT_SECURITY_POLICY
 from tests.factories import identity
@@ -212,12 +213,18 @@ def _point(district: geo.District) -> Point:
 @pytest.fixture(scope="module")
 def pooled(web_runtime: Runtime, world: World) -> Pooled:
     with web_runtime.transaction() as session:
-        entraide = orgs.create_organisation(session, "entraide", "Entraide", OrgKind.CHARITY)
-        metro = orgs.create_organisation(session, "metropole", "Métropole", OrgKind.COUNCIL)
+        entraide = organisations.create_organisation(
+            session, "entraide", "Entraide", OrgKind.CHARITY
+        )
+        metro = organisations.create_organisation(
+            session, "metropole", "Métropole", OrgKind.COUNCIL
+        )
         for org, slug in ((entraide, "entraide"), (metro, "metropole")):
             roles = [Role.HOUSING_OFFICER]
-            orgs.create_user(session, org, f"officer@{slug}", "Officer", PASSWORD, roles)
-        orgs.create_user(session, metro, "auditor@metropole", "Aud", PASSWORD, [Role.AUDITOR])
+            organisations.create_user(session, org, f"officer@{slug}", "Officer", PASSWORD, roles)
+        organisations.create_user(
+            session, metro, "auditor@metropole", "Aud", PASSWORD, [Role.AUDITOR]
+        )
         officer = frozenset({Role.HOUSING_OFFICER})
         metro_actor = Actor(None, metro.id, metro.kind, officer)
         entraide_actor = Actor(None, entraide.id, entraide.kind, officer)
@@ -568,7 +575,7 @@ def test_a_page_writes_its_access_entries_at_its_commit_or_returns_nothing(
     cannot be written there, the page fails and shows nothing ("no log, no data")."""
     from sqlalchemy import func
 
-    from databank.services import audit_log
+    from databank.services.auditlog import writer
 
     def last_seq() -> int:
         with web_runtime.transaction() as session:
@@ -591,7 +598,7 @@ def test_a_page_writes_its_access_entries_at_its_commit_or_returns_nothing(
     def log_down(*_args: object) -> None:
         raise RuntimeError("the access log cannot be written")
 
-    monkeypatch.setattr(audit_log, "_locked_head", log_down)  # a fault: the write fails
+    monkeypatch.setattr(writer, "_locked_head", log_down)  # a fault: the write fails
     before = last_seq()
     client.application.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.get(f"/cases/{world.own_case}")

@@ -21,10 +21,11 @@ from databank.domain import geo
 from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
 from databank.policy import CaseFacts, Principal, Situation
-from databank.services import consents, orgs, people
+from databank.services.accounts import organisations
 from databank.services.actors import Actor
-from databank.services.cases import CASE_FIELDS
 from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
+from databank.services.records import consents, people
+from databank.services.records.cases import CASE_FIELDS
 from databank.services.runtime import Runtime
 from tests.factories import identity
 from tests.support import app_on, scratch_runtime
@@ -156,12 +157,14 @@ def world(world_runtime: Runtime) -> World:
     seeded: list[SeededCase] = []
     with world_runtime.transaction() as session:
         made = {
-            slug: orgs.create_organisation(session, slug, meta.name, OrgKind(meta.kind))
+            slug: organisations.create_organisation(session, slug, meta.name, OrgKind(meta.kind))
             for slug, meta in sorted(bundle.orgs.items())
         }
         for slug, org in made.items():
             for role in ROLES:
-                orgs.create_user(session, org, f"{role.value}@{slug}", role.value, PASSWORD, [role])
+                organisations.create_user(
+                    session, org, f"{role.value}@{slug}", role.value, PASSWORD, [role]
+                )
         for n, (slug, org) in enumerate(sorted(made.items())):
             actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "test")
             for consent in (False, True):

@@ -19,9 +19,10 @@ from flask_login import current_user
 from databank.domain.enums import Purpose
 from databank.domain.errors import BadRequest, DatabankError
 from databank.models import User
-from databank.services import tokens
+from databank.services.access import roles
+from databank.services.accounts import tokens
 from databank.services.actors import Actor
-from databank.web.auth import current_purpose, default_purpose
+from databank.web.auth import current_purpose
 from databank.web.runtime import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,7 +82,7 @@ def _token_caller(header: str, scope: str) -> Caller:
     allowed = tuple(Purpose(p) for p in token.purposes)
     purpose = _declared()
     if purpose is None:
-        purpose = default_purpose(user.roles)
+        purpose = roles.default_purpose(user.roles)
         if allowed and purpose not in allowed:
             purpose = allowed[0]
     if allowed and purpose not in allowed:

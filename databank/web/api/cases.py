@@ -20,7 +20,8 @@ from databank.schemas.cases import (
     ReferralIn,
 )
 from databank.schemas.referrals import ReferralListOut, ReferralQueryIn
-from databank.services import caseload, cases, referrals
+from databank.services.access import directory
+from databank.services.records import case_lists, caseload, cases
 from databank.web.api import convert, io
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
@@ -45,7 +46,7 @@ def list_cases() -> dict[str, Any]:
     who = caller()
     q = io.query(io.schema(CaseQueryIn))
     status = CaseStatus(q["status"]) if "status" in q else None
-    found = cases.list_cases(
+    found = case_lists.list_cases(
         db(), who.actor, who.purpose, status, q["limit"], q["offset"], q["own_only"]
     )
     result: dict[str, Any] = io.schema(CaseListOut).dump(
@@ -118,7 +119,7 @@ def refer_case(case_id: str) -> tuple[Response, int]:
     parsed = io.path_id(case_id, "case_id")
     data = io.body(io.schema(ReferralIn))
     session = db()
-    to_org = referrals.resolve_org(session, data["to_org"], "to_org")
+    to_org = directory.resolve_org(session, data["to_org"], "to_org")
     need = data.get("need")
     referral_id = cases.refer(
         session,
@@ -130,6 +131,7 @@ def refer_case(case_id: str) -> tuple[Response, int]:
         NeedCategory(need) if need else None,
         data.get("note"),
         override=data["consent_override"],
+        justification=data.get("justification"),
     )
     return io.created(io.schema(CreatedOut).dump({"id": referral_id}))
 

@@ -15,9 +15,9 @@ from databank.schemas.meta import (
     PurposeSwitchIn,
     PurposeSwitchOut,
 )
-from databank.services import referrals
+from databank.services.access import directory
+from databank.services.accounts.organisations import record_purpose_switch
 from databank.services.context import policy_of
-from databank.services.orgs import record_purpose_switch
 from databank.web.api import io
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
@@ -99,6 +99,6 @@ def orgs() -> dict[str, Any]:
     """The other organisations of the platform (id, slug, name, kind), for referral and consent
     pickers. Directory data only: nothing about any person."""
     io.no_query()
-    found = referrals.partner_orgs(db(), caller().actor)
+    found = directory.partner_orgs(db(), caller().actor)
     result: dict[str, Any] = io.schema(OrgListOut).dump({"orgs": found})
     return result

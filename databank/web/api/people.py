@@ -10,9 +10,10 @@ from databank.domain.enums import OrgKind, Purpose
 from databank.schemas.cases import CreatedOut
 from databank.schemas.consents import ConsentIn, ConsentListOut
 from databank.schemas.people import PersonCreateIn, PersonCreateOut, PersonSearchIn, PersonSearchOut
-from databank.services import consents, people, referrals
 from databank.services import inputs as service_inputs
+from databank.services.access import directory
 from databank.services.inputs import IntakeRecord
+from databank.services.records import consents, people
 from databank.web.api import convert, io
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
@@ -107,7 +108,7 @@ def record_consent(person_id: str) -> tuple[Response, int]:
     parsed = io.path_id(person_id, "person_id")
     data = io.body(io.schema(ConsentIn))
     session = db()
-    recipients = referrals.resolve_orgs(
+    recipients = directory.resolve_orgs(
         session, data["recipient_orgs"], lambda n: f"recipient_orgs.{n}"
     )
     consent = service_inputs.ConsentIn(

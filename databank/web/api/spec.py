@@ -22,7 +22,7 @@ from databank.schemas.audit import (
     StatusQueryIn,
 )
 from databank.schemas.common import ErrorOut
-from databank.services.tokens import SCOPES
+from databank.services.accounts.tokens import SCOPES
 from databank.web.api.auth import PURPOSE_HEADER
 from databank.web.api.registry import OPERATIONS, Operation
 

@@ -1,0 +1,309 @@
+"""The single policy enforcement point: every read and write of case data is decided and logged.
+
+Decisions come from the organisations' Cedar policies (`databank.policy`); this module gathers the
+facts they rest on (who asks, whose record, consent, referral, break-glass), asks for one decision
+per field, logs the outcome in the caller's transaction, and refuses when nothing is released.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from databank.domain.enums import Action, Decision, Purpose, Role
+from databank.domain.errors import BadRequest, PermissionDenied
+from databank.models import Case
+from databank.policy import CaseFacts, Explanation, Principal, Release, Situation
+from databank.services import auditlog
+from databank.services.access import roles, sharing
+from databank.services.access.directory import orgs_of
+from databank.services.actors import Actor
+from databank.services.context import policy_of
+
+# The field a decision is made on when an action concerns the record as a whole.
+WHOLE_RECORD = "status"
+# A search is a read of the identifiers searched on.
+_POLICY_ACTION = {Action.SEARCH: "read"}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What is being reached: pseudonymous ids and the coarse facts policies may use."""
+
+    record_type: str
+    record_id: uuid.UUID | None
+    owner_org_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    is_minor: bool = False
+    is_domestic_abuse_survivor: bool = False
+    area: str | None = None  # the case's district, logged with location reads (sweep alerts)
+
+    @classmethod
+    def of_case(cls, case: Case) -> Resource:
+        return cls(
+            "case",
+            case.id,
+            case.org_id,
+            case.person_id,
+            case_id=case.id,
+            is_minor=case.is_minor,
+            is_domestic_abuse_survivor=case.is_domestic_abuse_survivor,
+            area=case.area_geohash[:5] if case.area_geohash else None,
+        )
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one decision released: fields, the finest location level, and why."""
+
+    release: Release
+    break_glass: bool
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return self.release.allowed
+
+    @property
+    def location_level(self) -> int:
+        return self.release.location_level
+
+    def has(self, field: str) -> bool:
+        return field in self.release.allowed
+
+
+def parse_purpose(value: str | Purpose | None) -> Purpose:
+    """A declared purpose from the closed vocabulary; anything else is refused, naming options."""
+    if isinstance(value, Purpose):
+        return value
+    try:
+        return Purpose(value or "")
+    except ValueError:
+        valid = ", ".join(p.value for p in Purpose)
+        raise BadRequest("unknown purpose", {"purpose": [f"must be one of: {valid}"]}) from None
+
+
+class AccessRefused(PermissionDenied):
+    """A refusal whose log entries must survive the rollback of the failed request."""
+
+    def __init__(self, entries: list[auditlog.EntryIn], actor: Actor) -> None:
+        super().__init__("you are not allowed to do this with this record for this purpose")
+        self.entries = entries
+        self.actor = actor
+
+
+def record_denial(session: Session, refusal: AccessRefused) -> None:
+    """Write the entries of a refused access (called by the interface after rolling back)."""
+    auditlog.append(session, refusal.actor, refusal.entries)
+
+
+def principal_of(session: Session, actor: Actor) -> Principal:
+    org = orgs_of(session).get(session, actor.org_id)
+    return Principal(
+        user_id=str(actor.user_id),
+        org=org.slug,
+        org_kind=org.kind.value,
+        roles=frozenset(r.value for r in actor.roles),
+    )
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """Sharing facts for a batch of resources, looked up with one query each (not per row)."""
+
+    consented: frozenset[tuple[uuid.UUID, uuid.UUID]]  # (person, owner org)
+    referred: frozenset[uuid.UUID]  # case ids
+    break_glass: frozenset[uuid.UUID]  # person ids under an open break-glass window
+
+
+def _shared(
+    session: Session, actor: Actor, purpose: Purpose, resources: Sequence[Resource]
+) -> _Shared:
+    """Only the resources the actor does not own need facts; owners' reads cost no query."""
+    foreign = [r for r in resources if r.owner_org_id != actor.org_id and r.person_id is not None]
+    if not foreign:
+        return _Shared(frozenset(), frozenset(), frozenset())
+    people = {r.person_id for r in foreign if r.person_id is not None}
+    consented = sharing.consented_pairs(session, people, actor.org_id, actor.org_kind, purpose)
+    cases = {r.case_id for r in foreign if r.case_id is not None}
+    referred = sharing.referred_cases(session, cases, actor.org_id, purpose)
+    glass: set[uuid.UUID] = set()
+    if Role.BREAK_GLASS_RESPONDER in actor.roles and purpose is Purpose.VITAL_INTEREST:
+        glass = sharing.break_glass_people(session, actor.user_id, people)
+    return _Shared(frozenset(consented), frozenset(referred), frozenset(glass))
+
+
+def _situation(
+    actor: Actor, purpose: Purpose, resource: Resource, justification: bool, shared: _Shared
+) -> tuple[Situation, bool]:
+    """The sharing facts of one request; only the non-owner ones come from the shared facts."""
+    if resource.owner_org_id == actor.org_id or resource.person_id is None:
+        return Situation(purpose.value, justification=justification), False
+    break_glass = resource.person_id in shared.break_glass
+    situation = Situation(
+        purpose.value,
+        consent=(resource.person_id, resource.owner_org_id) in shared.consented,
+        referred=resource.case_id in shared.referred,
+        break_glass=break_glass,
+        justification=justification or break_glass,
+    )
+    return situation, break_glass
+
+
+def _facts(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    resource: Resource,
+    justification: bool,
+    shared: _Shared,
+) -> tuple[CaseFacts, Situation, bool]:
+    owner = orgs_of(session).get(session, resource.owner_org_id)
+    case = CaseFacts(
+        owner=owner.slug,
+        owner_kind=owner.kind.value,
+        is_minor=resource.is_minor,
+        is_domestic_abuse_survivor=resource.is_domestic_abuse_survivor,
+    )
+    situation, break_glass = _situation(actor, purpose, resource, justification, shared)
+    return case, situation, break_glass
+
+
+def explain(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    resource: Resource,
+    field: str,
+    location_level: int = 0,
+) -> Explanation:
+    """The decision and the rules behind it, from the same facts a real access would use."""
+    shared = _shared(session, actor, purpose, [resource])
+    case, situation, _ = _facts(session, actor, purpose, resource, False, shared)
+    return policy_of(session).explain(
+        principal_of(session, actor),
+        _POLICY_ACTION.get(action, action.value),
+        case,
+        situation,
+        field,
+        location_level,
+    )
+
+
+def authorize(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    resource: Resource,
+    fields: Sequence[str] = (WHOLE_RECORD,),
+    result_count: int | None = None,
+) -> Grant:
+    """Decide each field, log the outcome in the same transaction, raise if nothing is released."""
+    return authorize_many(session, actor, action, purpose, [resource], fields, result_count)[0]
+
+
+def authorize_many(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    resources: Sequence[Resource],
+    fields: Sequence[str] = (WHOLE_RECORD,),
+    result_count: int | None = None,
+    justification: bool = False,
+    partial_ok: bool = False,
+) -> list[Grant]:
+    """One decision and one log entry per resource; raises AccessRefused if any is refused.
+
+    With `partial_ok` (lists), refused resources are logged and left out by the caller instead.
+
+    Denials are logged too: the refusal carries its entries, and the interface writes them after
+    rolling the failed request back (Runtime.transaction, the web layer).
+    """
+    engine = policy_of(session)
+    principal = principal_of(session, actor)
+    grants: list[Grant] = []
+    entries: list[auditlog.EntryIn] = []
+    shared = _shared(session, actor, purpose, resources)
+    for resource in resources:
+        case, situation, break_glass = _facts(
+            session, actor, purpose, resource, justification, shared
+        )
+        release = engine.release(
+            principal, _POLICY_ACTION.get(action, action.value), case, situation, fields
+        )
+        grants.append(Grant(release, break_glass))
+        if not release.allowed:
+            decision = Decision.DENY.value
+        elif release.withheld:
+            decision = "partial"
+        else:
+            decision = Decision.ALLOW.value
+        entries.append(
+            auditlog.EntryIn(
+                event=f"access.{action.value}",
+                record_type=resource.record_type,
+                record_id=resource.record_id,
+                owner_org_id=resource.owner_org_id,
+                person_id=resource.person_id,
+                purpose=purpose.value,
+                decision=decision,
+                rule=",".join(release.rules),
+                fields_released=sorted(release.allowed),
+                fields_withheld=sorted(release.withheld),
+                result_count=result_count,
+                location_level=release.location_level if "location" in fields else None,
+                area=resource.area if release.location_level else None,
+                break_glass=break_glass,
+            )
+        )
+    if not partial_ok and any(not g.release.allowed for g in grants):
+        raise AccessRefused(entries, actor)
+    auditlog.append(session, actor, entries)
+    return grants
+
+
+def check_break_glass_responder(session: Session, actor: Actor) -> None:
+    """Only a break-glass responder may open a break-glass window (a refusal is logged)."""
+    if actor.roles.isdisjoint(roles.BREAK_GLASS_RESPONDERS):
+        entry = auditlog.EntryIn(
+            event="break_glass.start",
+            owner_org_id=actor.org_id,
+            purpose=Purpose.VITAL_INTEREST.value,
+            decision=Decision.DENY.value,
+            rule="platform.break_glass_role",
+        )
+        raise AccessRefused([entry], actor)
+
+
+def require_any_role(session: Session, actor: Actor, allowed: Iterable[Role], event: str) -> None:
+    """For pages that show no case data (policy text, later the audit console): role-gated here."""
+    if actor.roles.isdisjoint(allowed):
+        entry = auditlog.EntryIn(
+            event=event,
+            owner_org_id=actor.org_id,
+            decision=Decision.DENY.value,
+            rule="platform.role_not_permitted",
+        )
+        raise AccessRefused([entry], actor)
+
+
+def require_account_admin(session: Session, actor: Actor, org_id: uuid.UUID, event: str) -> None:
+    """Staff accounts are managed by an org admin, of their own organisation only (refusals logged).
+
+    Invitations, deactivation, two-factor resets and the staff list all ask here.
+    """
+    require_any_role(session, actor, roles.ACCOUNT_ADMINS, event)
+    if org_id != actor.org_id:
+        entry = auditlog.EntryIn(
+            event=event,
+            owner_org_id=org_id,
+            decision=Decision.DENY.value,
+            rule="platform.accounts_of_other_org",
+        )
+        raise AccessRefused([entry], actor)

@@ -1,0 +1,75 @@
+"""Every role rule that is not in Cedar, declared once: who audits and what, who administers
+accounts, who must use two factors, who may be invited, and which purposes each role declares."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from databank.domain.enums import Purpose, Role
+from databank.services.actors import Actor
+
+# Auditors read the access log and review alerts; they never read case content.
+AUDITORS = frozenset({Role.AUDITOR, Role.PLATFORM_AUDITOR})
+# Staff accounts of an organisation are managed by its admins (and an operator at the CLI).
+ACCOUNT_ADMINS = frozenset({Role.ORG_ADMIN})
+# Who may read an organisation's policy text and its effect on partners.
+POLICY_READERS = frozenset({Role.ORG_ADMIN, Role.AUDITOR})
+# Only they may open a break-glass window (and the policy still decides what it releases).
+BREAK_GLASS_RESPONDERS = frozenset({Role.BREAK_GLASS_RESPONDER})
+
+# Roles whose holders must sign in with a second factor; outreach workers may opt in.
+TWO_FACTOR_REQUIRED = frozenset(
+    {Role.AUDITOR, Role.PLATFORM_AUDITOR, Role.HOUSING_OFFICER, Role.ORG_ADMIN}
+)
+# Roles an org admin may give through an invitation. A platform auditor is a platform role,
+# created by an operator at the command line, never by an organisation.
+INVITABLE_ROLES = (
+    Role.OUTREACH_WORKER,
+    Role.HOUSING_OFFICER,
+    Role.AUDITOR,
+    Role.ORG_ADMIN,
+    Role.BREAK_GLASS_RESPONDER,
+)
+
+# The purpose preselected for a session, by role (the first role in the enum's order that has
+# one); the user can switch, and every access records the purpose declared.
+DEFAULT_PURPOSE = {
+    Role.OUTREACH_WORKER: Purpose.OUTREACH,
+    Role.HOUSING_OFFICER: Purpose.CASE_MANAGEMENT,
+    Role.ORG_ADMIN: Purpose.CASE_MANAGEMENT,
+    Role.AUDITOR: Purpose.AUDIT,
+    Role.BREAK_GLASS_RESPONDER: Purpose.OUTREACH,
+    Role.PLATFORM_AUDITOR: Purpose.AUDIT,
+}
+# Purposes a session or a token may declare: forbidden ones never, vital interest only through
+# break-glass. Every role may declare each of these today.
+SESSION_PURPOSES = tuple(
+    p for p in Purpose if not p.is_forbidden and p is not Purpose.VITAL_INTEREST
+)
+
+
+def requires_two_factor(roles: Iterable[Role]) -> bool:
+    """Whether a user with these roles must sign in with two factors."""
+    return not TWO_FACTOR_REQUIRED.isdisjoint(roles)
+
+
+def default_purpose(roles: Iterable[Role]) -> Purpose:
+    """The purpose preselected for these roles."""
+    held = frozenset(roles)
+    for role in Role:
+        if role in held:
+            return DEFAULT_PURPOSE[role]
+    return Purpose.CASE_MANAGEMENT
+
+
+def declarable_purposes(roles: Iterable[Role]) -> tuple[Purpose, ...]:
+    """The purposes a holder of these roles may declare for a session."""
+    del roles  # the same for every role today
+    return SESSION_PURPOSES
+
+
+def audit_scope(actor: Actor) -> uuid.UUID | None:
+    """Whose part of the log an auditor sees: None for a platform auditor (all of it), else
+    their organisation (entries about its records or by its users)."""
+    return None if Role.PLATFORM_AUDITOR in actor.roles else actor.org_id

@@ -1,0 +1,1 @@
+"""Staff accounts: organisations and users, sign-in, two-factor, invitations, tokens, throttling."""

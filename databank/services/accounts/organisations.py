@@ -1,0 +1,155 @@
+"""Organisations and staff accounts: creation, keys of a new org, and password sign-in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.errors import Conflict, NotFound, ValidationFailed
+from databank.models import Organisation, User, UserRole
+from databank.services import auditlog
+from databank.services.actors import Actor
+from databank.services.keys.keyring import keyring_of
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+def create_organisation(
+    session: Session, slug: str, name: str, kind: OrgKind, privacy_contact: str = ""
+) -> Organisation:
+    """A new organisation with its first key (version 1)."""
+    if session.execute(select(Organisation.id).where(Organisation.slug == slug)).first():
+        raise Conflict("an organisation with this slug exists", {"slug": ["is already taken"]})
+    org = Organisation(
+        id=uuid.uuid4(), slug=slug, name=name, kind=kind, privacy_contact=privacy_contact
+    )
+    session.add(org)
+    session.flush()  # the org row must exist before its key row refers to it
+    keyring_of(session).create_org_key(session, org.id)
+    auditlog.append(
+        session, None, [auditlog.EntryIn("org.created", "organisation", org.id, org.id)]
+    )
+    return org
+
+
+def get_organisation(session: Session, slug: str) -> Organisation:
+    org = session.execute(
+        select(Organisation).where(Organisation.slug == slug)
+    ).scalar_one_or_none()
+    if org is None:
+        raise NotFound(f"no organisation with slug {slug!r}")
+    return org
+
+
+def create_user(
+    session: Session,
+    org: Organisation,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: Iterable[Role],
+) -> User:
+    roles = frozenset(roles)
+    errors: dict[str, list[str]] = {}
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
+    if not roles:
+        errors["roles"] = ["name at least one role"]
+    if not username.strip():
+        errors["username"] = ["is required"]
+    if errors:
+        raise ValidationFailed("the user has invalid fields", errors)
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict("this username is taken", {"username": ["is already taken"]})
+    user = User(
+        id=uuid.uuid4(),
+        org_id=org.id,
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role_rows=[UserRole(role=r) for r in sorted(roles)],
+    )
+    session.add(user)
+    auditlog.append(
+        session,
+        None,
+        [
+            auditlog.EntryIn(
+                "user.created",
+                "user",
+                user.id,
+                org.id,
+                extra={"roles": sorted(r.value for r in roles)},
+            )
+        ],
+    )
+    return user
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User | None
+    reason: str  # "ok", "bad_credentials", "locked", "inactive"
+
+
+def authenticate(session: Session, username: str, password: str) -> SignIn:
+    """Check a password, counting failures and locking the account after too many."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    now = datetime.now(UTC)
+    if user is None:
+        verify_password(_DUMMY_HASH, password)  # same time whether or not the user exists
+        outcome = SignIn(None, "bad_credentials")
+    elif not user.is_active:
+        outcome = SignIn(None, "inactive")
+    elif user.locked_until is not None and user.locked_until > now:
+        outcome = SignIn(None, "locked")
+    elif not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        outcome = SignIn(None, "bad_credentials")
+    else:
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        outcome = SignIn(user, "ok")
+    actor = Actor.for_user(user, "web") if user is not None else None
+    auditlog.append(
+        session,
+        actor,
+        [
+            auditlog.EntryIn(
+                "login",
+                "user",
+                user.id if user else None,
+                user.org_id if user else None,
+                decision="allow" if outcome.user else "deny",
+                extra={"reason": outcome.reason},
+            )
+        ],
+    )
+    return outcome
+
+
+_DUMMY_HASH = hash_password("not a real password, used for timing only")
+
+
+def record_purpose_switch(session: Session, actor: Actor, purpose: Purpose) -> None:
+    auditlog.append(
+        session,
+        actor,
+        [
+            auditlog.EntryIn(
+                "purpose.switch", "user", actor.user_id, actor.org_id, purpose=purpose.value
+            )
+        ],
+    )

@@ -1,0 +1,119 @@
+"""An org admin's management of their own organisation's users, and a user's own password and
+sessions (the session epoch: logout, deactivation and a 2FA reset end every session at once)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from databank.domain.errors import NotFound, ValidationFailed
+from databank.models import User
+from databank.services import auditlog
+from databank.services.access import require_account_admin, require_any_role, roles
+from databank.services.accounts.two_factor import _clear_two_factor, _log, _self
+from databank.services.actors import Actor
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """A new password; every other session of the user ends (the session epoch moves on)."""
+    if not verify_password(user.password_hash, current):
+        _log(session, _self(user), "account.password_changed", user, "deny")
+        raise ValidationFailed(
+            "the current password is wrong", {"current_password": ["is not your password"]}
+        )
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "the new password is too short",
+            {"new_password": [f"must be at least {MIN_PASSWORD_LENGTH} characters"]},
+        )
+    user.password_hash = hash_password(new)
+    user.session_epoch += 1
+    _log(session, _self(user), "account.password_changed", user, "allow")
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+def sign_out(session: Session, user: User) -> None:
+    """End every session of this user: a cookie issued before no longer signs anyone in."""
+    user.session_epoch += 1
+    _log(session, _self(user), "logout", user)
+
+
+def record_throttled(session: Session) -> None:
+    """A sign-in attempt refused because its address tried too often (the address is not kept)."""
+    auditlog.append(
+        session, None, [auditlog.EntryIn("login", decision="deny", extra={"reason": "throttled"})]
+    )
+
+
+# -- an org admin's management of their organisation's users -------------------------------------
+
+
+def _user_of(session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    """The staff accounts of the admin's own organisation."""
+    require_account_admin(session, actor, actor.org_id, "users.list")
+    users = list(
+        session.execute(
+            select(User).where(User.org_id == actor.org_id).order_by(User.username)
+        ).scalars()
+    )
+    auditlog.append(
+        session,
+        actor,
+        [
+            auditlog.EntryIn(
+                "users.list", "organisation", actor.org_id, actor.org_id, result_count=len(users)
+            )
+        ],
+    )
+    return users
+
+
+def deactivate(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
+    """Deactivate a user of the admin's org: their sessions stop working at once."""
+    # The role first: a non-admin learns nothing about which user ids exist.
+    require_any_role(session, actor, roles.ACCOUNT_ADMINS, "users.deactivate")
+    user = _user_of(session, user_id)
+    require_account_admin(session, actor, user.org_id, "users.deactivate")
+    if user.id == actor.user_id:
+        raise ValidationFailed(
+            "you cannot deactivate your own account", {"user": ["is your own account"]}
+        )
+    user.is_active = False
+    user.session_epoch += 1
+    _log(session, actor, "users.deactivate", user, "allow")
+    return user
+
+
+def reset_two_factor(session: Session, actor: Actor | None, user_id: uuid.UUID) -> User:
+    """Remove a user's second factor (lost phone): they enrol again at their next sign-in.
+
+    An org admin for their own org; `actor` None is an operator at the command line.
+    """
+    if actor is not None:  # the role first, as in deactivate
+        require_any_role(session, actor, roles.ACCOUNT_ADMINS, "users.reset_2fa")
+    user = _user_of(session, user_id)
+    if actor is not None:
+        require_account_admin(session, actor, user.org_id, "users.reset_2fa")
+    _clear_two_factor(session, user)
+    user.session_epoch += 1
+    _log(session, actor, "users.reset_2fa", user, "allow")
+    return user
+
+
+def user_by_username(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("no user with this username")
+    return user

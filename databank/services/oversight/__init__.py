@@ -1,0 +1,1 @@
+"""What auditors and admins use: the log console, alert review, verify, proofs, policy view."""

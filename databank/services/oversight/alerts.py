@@ -1,0 +1,124 @@
+"""Alert review: auditors list the alerts they may see, review them with a sealed note."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from databank.crypto import aad, key_id_of, pad, unpad
+from databank.domain.enums import AlertStatus, Purpose
+from databank.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from databank.models import AuditAlert, User
+from databank.services import access, auditlog
+from databank.services.access import roles
+from databank.services.actors import Actor
+from databank.services.keys.keyring import keyring_of
+
+
+def _scoped(actor: Actor) -> Select[AuditAlert]:
+    """Platform auditors see every alert; an org's auditors those about their org."""
+    query = select(AuditAlert)
+    org = roles.audit_scope(actor)
+    if org is None:
+        return query
+    return query.where(or_(AuditAlert.actor_org_id == org, AuditAlert.owner_org_id == org))
+
+
+def _visible(session: Session, actor: Actor, alert_id: uuid.UUID) -> AuditAlert:
+    alert = session.scalars(_scoped(actor).where(AuditAlert.id == alert_id)).one_or_none()
+    if alert is None:
+        # Also for another org's alert: its existence is not the auditor's to know.
+        raise NotFound("no such alert")
+    return alert
+
+
+def _entry(event: str, alert: AuditAlert, **fields: Any) -> auditlog.EntryIn:
+    return auditlog.EntryIn(
+        event,
+        "alert",
+        alert.id,
+        alert.owner_org_id or alert.actor_org_id,
+        purpose=Purpose.AUDIT.value,
+        **fields,
+    )
+
+
+def _note_context(alert_id: uuid.UUID) -> bytes:
+    return aad("alert-review", alert_id)
+
+
+def list_alerts(
+    session: Session, actor: Actor, status: AlertStatus | None = None, limit: int = 100
+) -> list[AuditAlert]:
+    """The newest alerts the auditor may see, optionally of one status; the view is logged."""
+    access.require_any_role(session, actor, roles.AUDITORS, "audit.view")
+    query = _scoped(actor)
+    if status is not None:
+        query = query.where(AuditAlert.status == status)
+    query = query.order_by(AuditAlert.created_at.desc(), AuditAlert.id)
+    found = list(session.scalars(query.limit(max(1, min(limit, 1000)))))
+    entry = auditlog.EntryIn(
+        "audit.view",
+        "alert",
+        owner_org_id=roles.audit_scope(actor),
+        purpose=Purpose.AUDIT.value,
+        decision="allow",
+        result_count=len(found),
+        extra={"status": status.value} if status is not None else {},
+    )
+    auditlog.append(session, actor, [entry])
+    return found
+
+
+def review(
+    session: Session, actor: Actor, alert_id: uuid.UUID, status: AlertStatus, note: str
+) -> AuditAlert:
+    """An auditor marks an alert justified, escalated or closed, with a sealed note."""
+    access.require_any_role(session, actor, roles.AUDITORS, "alert.review")
+    alert = _visible(session, actor, alert_id)
+    if actor.user_id is None:
+        raise PermissionDenied("an alert is reviewed by a named auditor: sign in to review it")
+    if alert.status in (AlertStatus.JUSTIFIED, AlertStatus.CLOSED):
+        raise Conflict("this alert was already reviewed and closed")
+    if status is AlertStatus.OPEN:
+        raise ValidationFailed(
+            "an alert cannot be reopened by a review",
+            {"status": ["must be one of: justified, escalated, closed"]},
+        )
+    text = note.strip()
+    if not text:
+        raise ValidationFailed("a review needs a note", {"note": ["say what was checked"]})
+    # The note is free text and may name people: sealed under the reviewer org's key, padded so
+    # its length does not show (threat 1: a stolen database).
+    key = keyring_of(session).active_org_key(session, actor.org_id)
+    alert.review_note_ciphertext = key.seal(pad(text.encode()), _note_context(alert.id))
+    alert.status = status
+    alert.reviewer_id = actor.user_id
+    alert.reviewed_at = datetime.now(UTC)
+    entry = _entry("alert.review", alert, decision="allow", extra={"status": status.value})
+    auditlog.append(session, actor, [entry])
+    return alert
+
+
+def read_review_note(session: Session, actor: Actor, alert_id: uuid.UUID) -> str | None:
+    """The review note of an alert, for auditors of the reviewer's org; the read is logged."""
+    access.require_any_role(session, actor, roles.AUDITORS, "alert.note.read")
+    alert = _visible(session, actor, alert_id)
+    blob, reviewer = alert.review_note_ciphertext, alert.reviewer_id
+    org = (
+        None if reviewer is None else session.scalar(select(User.org_id).where(User.id == reviewer))
+    )
+    if blob is not None and org != actor.org_id:
+        denied = _entry("alert.note.read", alert, decision="deny", rule="platform.reviewer_org")
+        raise access.AccessRefused([denied], actor)
+    count = 0 if blob is None else 1
+    entry = _entry("alert.note.read", alert, decision="allow", result_count=count)
+    auditlog.append(session, actor, [entry])
+    if blob is None or org is None:
+        return None
+    key = keyring_of(session).org_key(session, org, key_id_of(blob))
+    return unpad(key.open(blob, _note_context(alert.id))).decode()

@@ -1,0 +1,278 @@
+"""A housing officer's views across cases: names on the caseload, a case's referrals and
+consents, and the referrals the org received. Each read is decided and logged by services/access.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from databank import policy
+from databank.crypto import SealingKey
+from databank.domain.enums import Action, PersonStatus, Purpose, ReferralStatus
+from databank.domain.vocab import NeedCategory
+from databank.models import Case, Consent, Identity, Organisation, Person, Referral
+from databank.services import access
+from databank.services.access.directory import orgs_of
+from databank.services.actors import Actor
+from databank.services.keys.keyring import keyring_of
+from databank.services.keys.sealing import RowSealer
+from databank.services.records import cases
+
+# What a referral line asks of the referred case: the case as a whole, and its need category.
+REFERRAL_FIELDS = (access.WHOLE_RECORD, "needs", "health")
+
+
+def org_names(session: Session, org_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Organisations' display names (not personal data), for labelling what they hold.
+
+    Kept in the session for its life (a web request's), as a page labels the same orgs in
+    several places; a name can change, so they are not kept longer."""
+    known: dict[uuid.UUID, str] = session.info.setdefault("org_names", {})
+    wanted = set(org_ids)
+    missing = [org_id for org_id in wanted if org_id not in known]
+    if missing:
+        rows = session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(missing))
+        ).all()
+        known.update((row.id, row.name) for row in rows)
+    return {org_id: known[org_id] for org_id in wanted if org_id in known}
+
+
+def own_identities(
+    session: Session, actor: Actor, purpose: Purpose, person_ids: Iterable[uuid.UUID]
+) -> list[tuple[Identity, SealingKey]]:
+    """The identities the actor's own org registered for these (active) people, where the policy
+    releases them, each with its subject key. Each identity read is decided and logged; keys are
+    unwrapped for released identities only, and an erased person (no key) is left out."""
+    rows = (
+        session.execute(
+            select(Identity)
+            .join(Person, Person.id == Identity.person_id)
+            .where(
+                Identity.org_id == actor.org_id,
+                Identity.person_id.in_(list(set(person_ids))),
+                Person.status == PersonStatus.ACTIVE,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return []
+    grants = access.authorize_many(
+        session,
+        actor,
+        Action.READ,
+        purpose,
+        [access.Resource("identity", r.id, r.org_id, r.person_id) for r in rows],
+        fields=("identity",),
+        result_count=len(rows),
+        partial_ok=True,
+    )
+    released = [r for r, g in zip(rows, grants, strict=True) if g.has("identity")]
+    keys = keyring_of(session).subject_keys(session, actor.org_id, [r.person_id for r in released])
+    return [(row, keys[row.person_id]) for row in released if row.person_id in keys]
+
+
+def display_names(
+    session: Session, actor: Actor, purpose: Purpose | str, person_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names the actor's own org registered for these people, where the policy releases them.
+
+    Only the actor's own org's identities are opened: a partner's case is shown by a reference,
+    never by the name its holder recorded.
+    """
+    names: dict[uuid.UUID, str] = {}
+    for row, key in own_identities(session, actor, access.parse_purpose(purpose), person_ids):
+        unseal = RowSealer(key, row.org_id, "identities", row.id, row.person_id).open
+        given = unseal("given_name_ciphertext", row.given_name_ciphertext) or ""
+        family = unseal("family_name_ciphertext", row.family_name_ciphertext) or ""
+        names[row.person_id] = f"{given} {family}".strip()
+    return names
+
+
+@dataclass(frozen=True)
+class ReceivedReferral:
+    """A referral to the actor's org. Its case and need show only if the policy releases them."""
+
+    id: uuid.UUID
+    from_org: str  # the referring organisation's slug
+    from_org_name: str
+    purpose: Purpose
+    status: ReferralStatus
+    created_at: datetime
+    case_id: uuid.UUID | None  # None: the referral no longer opens the case for this purpose
+    need: NeedCategory | None
+
+    def __repr__(self) -> str:  # a need can be health data: keep it out of logs and tracebacks
+        return f"ReceivedReferral(id={self.id}, <hidden>)"
+
+
+def referrals_received(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose | str,
+    status: ReferralStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[ReceivedReferral]:
+    """Referrals other orgs sent to the actor's org, newest first.
+
+    The list is decided first (a role without case content is refused here, and logged); then
+    each referred case is decided for this purpose and logged. A referral whose case the policy
+    no longer releases (withdrawn, or made for another purpose) is listed without its case link
+    or need: that it arrived is the recipient's own record, what it was about is the holder's.
+    """
+    purpose = access.parse_purpose(purpose)
+    access.authorize(
+        session,
+        actor,
+        Action.SEARCH,
+        purpose,
+        access.Resource("referral_list", None, actor.org_id),
+    )
+    query = select(Referral, Case).join(Case, Case.id == Referral.case_id)
+    query = query.where(Referral.to_org_id == actor.org_id, Referral.from_org_id != actor.org_id)
+    if status is not None:
+        query = query.where(Referral.status == status)
+    found = session.execute(
+        query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset)
+    ).all()
+    if not found:
+        return []
+    grants = access.authorize_many(
+        session,
+        actor,
+        Action.READ,
+        purpose,
+        [access.Resource.of_case(case) for _referral, case in found],
+        fields=REFERRAL_FIELDS,
+        result_count=len(found),
+        partial_ok=True,
+    )
+    names = org_names(session, (referral.from_org_id for referral, _case in found))
+    orgs = orgs_of(session)
+    out = []
+    for (referral, _case), grant in zip(found, grants, strict=True):
+        opens = bool(grant.fields)
+        need = referral.need_category
+        need_field = policy.need_field(need)
+        out.append(
+            ReceivedReferral(
+                id=referral.id,
+                from_org=orgs.get(session, referral.from_org_id).slug,
+                from_org_name=names.get(referral.from_org_id, ""),
+                purpose=referral.purpose,
+                status=referral.status,
+                created_at=referral.created_at,
+                case_id=referral.case_id if opens else None,
+                need=need if opens and need is not None and grant.has(need_field) else None,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class CaseReferral:
+    from_org_name: str
+    to_org_name: str
+    purpose: Purpose
+    status: ReferralStatus
+    created_at: datetime
+    need: NeedCategory | None
+
+    def __repr__(self) -> str:  # a need can be health data: keep it out of logs and tracebacks
+        return "CaseReferral(<hidden>)"
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    """What a person agreed to (purposes, recipients), when; no free text is stored on it."""
+
+    given_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    purposes: tuple[str, ...]
+    recipients: tuple[str, ...]  # organisation names and kinds of organisation
+
+
+@dataclass(frozen=True)
+class CaseRecords:
+    """A case's referrals and consents; None where the policy withheld them from the actor."""
+
+    referrals: tuple[CaseReferral, ...] | None
+    consents: tuple[ConsentLine, ...] | None
+
+
+def case_records(
+    session: Session, actor: Actor, purpose: Purpose | str, view: cases.CaseView
+) -> CaseRecords:
+    """The referrals and consents of a case the actor has read (`view`, from cases.read_case).
+
+    Referrals follow that read's decision on "referrals"; consents are decided here (the case
+    read does not ask for them) and logged. A need on a referral shows only if released.
+    """
+    purpose = access.parse_purpose(purpose)
+    referrals: tuple[CaseReferral, ...] | None = None
+    if "referrals" in view.released:
+        found = session.execute(
+            select(Referral).where(Referral.case_id == view.id).order_by(Referral.created_at)
+        ).scalars()
+        rows = list(found)
+        names = org_names(session, {r.from_org_id for r in rows} | {r.to_org_id for r in rows})
+        referrals = tuple(
+            CaseReferral(
+                names.get(r.from_org_id, ""),
+                names.get(r.to_org_id, ""),
+                r.purpose,
+                r.status,
+                r.created_at,
+                r.need_category
+                if r.need_category is not None
+                and policy.need_field(r.need_category) in view.released
+                else None,
+            )
+            for r in rows
+        )
+    resource = view.resource
+    if resource is None:
+        case = session.get(Case, view.id)
+        resource = access.Resource.of_case(case) if case is not None else None
+    consents: tuple[ConsentLine, ...] | None = None
+    if resource is not None:
+        [grant] = access.authorize_many(
+            session, actor, Action.READ, purpose, [resource], fields=("consents",), partial_ok=True
+        )
+        if grant.has("consents"):
+            consents = _consents(session, view.person_id, view.org_id)
+    return CaseRecords(referrals, consents)
+
+
+def _consents(session: Session, person_id: uuid.UUID, org_id: uuid.UUID) -> tuple[ConsentLine, ...]:
+    rows = list(
+        session.execute(
+            select(Consent)
+            .where(Consent.person_id == person_id, Consent.org_id == org_id)
+            .order_by(Consent.given_at)
+        ).scalars()
+    )
+    names = org_names(
+        session, (uuid.UUID(org_id) for row in rows for org_id in row.recipient_org_ids)
+    )
+    return tuple(
+        ConsentLine(
+            row.given_at,
+            row.expires_at,
+            row.revoked_at,
+            tuple(row.purposes),
+            tuple(names.get(uuid.UUID(o), "") for o in row.recipient_org_ids)
+            + tuple(row.recipient_org_kinds),
+        )
+        for row in rows
+    )

@@ -1,0 +1,483 @@
+"""Cases and what happens in them: open, close, record an encounter with needs, refer, read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from databank import policy
+from databank.crypto import SealingKey
+from databank.domain import geo
+from databank.domain.enums import (
+    Action,
+    CaseStatus,
+    LocationLevel,
+    NeedSeverity,
+    NeedStatus,
+    PersonStatus,
+    Purpose,
+    ReferralStatus,
+)
+from databank.domain.errors import Conflict, Erased, NotFound, ValidationFailed
+from databank.domain.vocab import CloseReason, EthosCategory, NeedCategory
+from databank.models import Case, Encounter, Identity, Need, Person, Referral
+from databank.services import access
+from databank.services.access import sharing
+from databank.services.access.directory import orgs_of
+from databank.services.actors import Actor
+from databank.services.inputs import CaseIn, EncounterIn, Point
+from databank.services.keys.keyring import keyring_of
+from databank.services.keys.sealing import RowSealer
+from databank.services.records import sealed_rows
+
+# The policy fields a case page asks for; what is released decides what is decrypted and shown.
+CASE_FIELDS = (
+    "status",
+    "living_situation",
+    "flags",
+    "needs",
+    "health",
+    "notes",
+    "encounters",
+    "location",
+    "referrals",
+)
+
+
+@dataclass(frozen=True)
+class NeedView:
+    id: uuid.UUID
+    category: NeedCategory
+    severity: NeedSeverity
+    status: NeedStatus
+    identified_at: datetime
+
+    def __repr__(self) -> str:  # a need can be health data: keep it out of logs and tracebacks
+        return f"NeedView(id={self.id}, <hidden>)"
+
+
+@dataclass(frozen=True)
+class Place:
+    """A location as released: the finest level the policy allows, coarsened server-side."""
+
+    level: LocationLevel
+    geohash: str | None  # at the released level (7 characters street, 5 district, 4 city)
+    point: Point | None  # only at LocationLevel.EXACT
+
+    def __repr__(self) -> str:
+        return f"Place(level={self.level.name}, <hidden>)"
+
+
+@dataclass(frozen=True)
+class EncounterView:
+    id: uuid.UUID
+    occurred_at: datetime
+    place: Place | None
+    notes: str | None
+    services_given: tuple[str, ...]
+    worker_id: uuid.UUID | None
+
+    def __repr__(self) -> str:
+        return f"EncounterView(id={self.id}, <hidden>)"
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as the actor may see it: fields the policy withheld are None and listed."""
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    org_id: uuid.UUID
+    status: CaseStatus | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+    living_situation: EthosCategory | None
+    hud_living_situation: int | None
+    is_minor: bool | None
+    is_domestic_abuse_survivor: bool | None
+    place: Place | None
+    notes: str | None
+    needs: tuple[NeedView, ...]
+    encounters: tuple[EncounterView, ...]
+    released: frozenset[str]
+    withheld: frozenset[str]
+    break_glass: bool = False
+    # What the policy decided on (the case's own facts, flags included, even when the view withholds
+    # them): further decisions about the same case (its consents) start from it. Never shown.
+    resource: access.Resource | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def area_geohash(self) -> str | None:
+        return self.place.geohash if self.place else None
+
+    @property
+    def point(self) -> Point | None:
+        return self.place.point if self.place else None
+
+    def __repr__(self) -> str:
+        return f"CaseView(id={self.id}, status={self.status}, <hidden>)"
+
+
+def place_of(level: int, area: str | None, sealed: str | None) -> Place | None:
+    """Coarsen a location to the released level; nothing finer ever leaves this function."""
+    point = Point.from_text(sealed) if sealed and level >= LocationLevel.STREET else None
+    released = geo.release_place(level, area, (point.lat, point.lon) if point else None)
+    if released is None:
+        return None
+    given, cell, exact = released
+    return Place(given, cell, point if exact else None)
+
+
+def person_of_case(session: Session, case_id: uuid.UUID) -> uuid.UUID:
+    """The pooled pseudonym of a case (an id, not personal data): to open a break-glass on."""
+    person_id = session.execute(select(Case.person_id).where(Case.id == case_id)).scalar()
+    if person_id is None:
+        raise NotFound("no such case")
+    return person_id
+
+
+def _load_case(session: Session, case_id: uuid.UUID) -> tuple[Case, Person]:
+    found = session.execute(
+        select(Case, Person).join(Person, Person.id == Case.person_id).where(Case.id == case_id)
+    ).one_or_none()
+    if found is None:
+        raise NotFound("no such case")
+    return found[0], found[1]
+
+
+def _authorize_case(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    case: Case,
+    fields: tuple[str, ...],
+) -> access.Grant:
+    return access.authorize(
+        session,
+        actor,
+        action,
+        purpose,
+        access.Resource.of_case(case),
+        fields=fields,
+    )
+
+
+def _authorized_case(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    case_id: uuid.UUID,
+    fields: tuple[str, ...],
+) -> tuple[Case, Person]:
+    """Load a case and decide (and log) the actor's access to those of its fields."""
+    case, person = _load_case(session, case_id)
+    _authorize_case(session, actor, action, purpose, case, fields)
+    return case, person
+
+
+def _case_key(session: Session, case: Case, person: Person) -> SealingKey:
+    if person.status is PersonStatus.ERASED:
+        raise Erased("this person's data was erased")
+    return keyring_of(session).subject_key_for(session, case.org_id, case.person_id)
+
+
+def open_case(
+    session: Session, actor: Actor, purpose: Purpose | str, person_id: uuid.UUID, case: CaseIn
+) -> uuid.UUID:
+    """Open a case for a person the actor's org has registered."""
+    purpose = access.parse_purpose(purpose)
+    identity_id = session.execute(
+        select(Identity.id).where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
+    ).scalar_one_or_none()
+    person = session.get(Person, person_id)
+    if identity_id is None or person is None:
+        raise NotFound("no such person in your organisation's records")
+    if person.status is PersonStatus.ERASED:
+        raise Erased("this person's data was erased")
+    key = keyring_of(session).subject_key_for(session, actor.org_id, person_id)
+    row = sealed_rows.case_row(key, actor.org_id, person_id, case, actor.user_id, datetime.now(UTC))
+    access.authorize(
+        session,
+        actor,
+        Action.CREATE,
+        purpose,
+        access.Resource("case", row["id"], actor.org_id, person_id),
+    )
+    sealed_rows.insert_rows(session, {Case.__table__: [row]})  # type: ignore[dict-item]
+    case_id: uuid.UUID = row["id"]
+    return case_id
+
+
+def close_case(
+    session: Session, actor: Actor, purpose: Purpose | str, case_id: uuid.UUID, reason: str
+) -> None:
+    purpose = access.parse_purpose(purpose)
+    case, _person = _authorized_case(session, actor, Action.UPDATE, purpose, case_id, ("status",))
+    try:
+        code = CloseReason(reason)
+    except ValueError:
+        known = ", ".join(r.value for r in CloseReason)
+        raise ValidationFailed(
+            "the closing has invalid fields", {"reason": [f"use one of: {known}"]}
+        ) from None
+    if case.status is CaseStatus.CLOSED:
+        raise Conflict("the case is already closed")
+    case.status = CaseStatus.CLOSED
+    case.closed_at = datetime.now(UTC)
+    case.close_reason = code.value
+
+
+def record_encounter(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose | str,
+    case_id: uuid.UUID,
+    encounter: EncounterIn,
+) -> uuid.UUID:
+    """An encounter in the street (or office), with the needs seen, on an open case."""
+    purpose = access.parse_purpose(purpose)
+    case, person = _authorized_case(
+        session, actor, Action.UPDATE, purpose, case_id, ("encounters",)
+    )
+    if case.status is CaseStatus.CLOSED:
+        raise Conflict("the case is closed; open a new one to record an encounter")
+    key = _case_key(session, case, person)
+    row = sealed_rows.encounter_row(
+        key, case.org_id, case.person_id, case.id, encounter, actor.user_id, datetime.now(UTC)
+    )
+    sealed_rows.insert_rows(
+        session,
+        {
+            Encounter.__table__: [row],  # type: ignore[dict-item]
+            Need.__table__: sealed_rows.need_rows(case.id, encounter.needs, encounter.occurred_at),  # type: ignore[dict-item]
+        },
+    )
+    encounter_id: uuid.UUID = row["id"]
+    return encounter_id
+
+
+def refer(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose | str,
+    case_id: uuid.UUID,
+    to_org_id: uuid.UUID,
+    referral_purpose: Purpose,
+    need: NeedCategory | None = None,
+    note: str | None = None,
+    override: bool = False,
+    justification: str | None = None,
+    justification_prefix: str = "Consent override: ",
+) -> uuid.UUID:
+    """Refer a case to a partner for a purpose.
+
+    The person must have consented to sharing with that partner (or its kind) for that purpose;
+    without consent, only a user whom the policies grant the consent override may refer, with a
+    written justification, and the override is decided and logged as its own entry. The
+    justification is kept with the referral, sealed like its note (`justification_prefix`, in the
+    user's language, introduces it there), never in the log.
+    """
+    purpose = access.parse_purpose(purpose)
+    why = (justification or "").strip()
+    if override and not why:
+        # Whatever door the referral comes through (page, API, import), an override says why.
+        raise ValidationFailed(
+            "a consent override needs a justification",
+            {"justification": ["say why the person's consent is not asked for"]},
+        )
+    case, person = _load_case(session, case_id)
+    _authorize_case(session, actor, Action.REFER, purpose, case, ("referrals",))
+    if to_org_id == case.org_id:
+        raise ValidationFailed(
+            "a case cannot be referred to its own organisation",
+            {"to_org": ["choose a partner organisation"]},
+        )
+    partner = orgs_of(session).get(session, to_org_id)
+    if referral_purpose is not purpose:
+        # The partner will use the case for the referral's purpose: that use is decided too
+        # (a referral "for enforcement" is refused and logged like any other forbidden use).
+        _authorize_case(session, actor, Action.REFER, referral_purpose, case, ("referrals",))
+    consented = sharing.has_consent(
+        session, case.person_id, case.org_id, partner.id, partner.kind, referral_purpose
+    )
+    if not consented:
+        if not override:
+            raise ValidationFailed(
+                "the person has not consented to this sharing",
+                {
+                    "consent": [
+                        f"record consent to share with {partner.slug} for "
+                        f"{referral_purpose.value} first, or use the consent override"
+                    ]
+                },
+            )
+        _authorize_case(
+            session, actor, Action.OVERRIDE_CONSENT, referral_purpose, case, ("referrals",)
+        )
+    if override:
+        note = "\n\n".join(t for t in (note, f"{justification_prefix}{why}") if t)
+    key = _case_key(session, case, person)
+    referral_id = uuid.uuid4()
+    seal = RowSealer(key, case.org_id, "referrals", referral_id, case.person_id).seal
+    session.add(
+        Referral(
+            id=referral_id,
+            case_id=case.id,
+            person_id=case.person_id,
+            from_org_id=case.org_id,
+            to_org_id=to_org_id,
+            purpose=referral_purpose,
+            status=ReferralStatus.PENDING,
+            need_category=need,
+            note_ciphertext=seal("note_ciphertext", note),
+            created_by_id=actor.user_id,
+        )
+    )
+    return referral_id
+
+
+def read_case(
+    session: Session, actor: Actor, purpose: Purpose | str, case_id: uuid.UUID
+) -> CaseView:
+    """A case with its needs and encounters as the policies release them, logged before return.
+
+    Withheld fields are never decrypted; a location is coarsened to the released level here,
+    so no finer value can reach a page, an export or an error message.
+    """
+    purpose = access.parse_purpose(purpose)
+    case, person = _load_case(session, case_id)
+    # The sealed rows are fetched before the decision: fetching releases nothing, and the
+    # decision's log entry locks the log's head until commit, so less happens while it is held.
+    rows = _case_rows(session, case, person)
+    grant = _authorize_case(session, actor, Action.READ, purpose, case, CASE_FIELDS)
+    return view_of(session, case, person, grant, rows)
+
+
+@dataclass(frozen=True)
+class _CaseRows:
+    """A case's sealed rows and key, fetched but not opened."""
+
+    key: SealingKey | None  # None: the person was erased
+    needs: tuple[Need, ...]
+    encounters: tuple[Encounter, ...]
+
+
+def case_rows_many(
+    session: Session, found: Sequence[tuple[Case, Person]]
+) -> dict[uuid.UUID, _CaseRows]:
+    """The sealed rows and keys of several cases, in one query per table (and one key query per
+    holding organisation), for pages that show several cases at once."""
+    live = [(case, person) for case, person in found if person.status is not PersonStatus.ERASED]
+    ids = [case.id for case, _person in live]
+    keys: dict[tuple[uuid.UUID, uuid.UUID], SealingKey] = {}
+    for org_id in {case.org_id for case, _person in live}:
+        people_of_org = [case.person_id for case, _person in live if case.org_id == org_id]
+        for person_id, key in (
+            keyring_of(session).subject_keys(session, org_id, people_of_org).items()
+        ):
+            keys[(org_id, person_id)] = key
+    needs: dict[uuid.UUID, list[Need]] = {i: [] for i in ids}
+    encounters: dict[uuid.UUID, list[Encounter]] = {i: [] for i in ids}
+    if ids:
+        for need in session.execute(
+            select(Need).where(Need.case_id.in_(ids)).order_by(Need.identified_at)
+        ).scalars():
+            needs[need.case_id].append(need)
+        for encounter in session.execute(
+            select(Encounter).where(Encounter.case_id.in_(ids)).order_by(Encounter.occurred_at)
+        ).scalars():
+            encounters[encounter.case_id].append(encounter)
+    return {
+        case.id: _CaseRows(
+            keys.get((case.org_id, case.person_id)),
+            tuple(needs.get(case.id, ())),
+            tuple(encounters.get(case.id, ())),
+        )
+        for case, _person in found
+    }
+
+
+def _case_rows(session: Session, case: Case, person: Person) -> _CaseRows:
+    return case_rows_many(session, [(case, person)])[case.id]
+
+
+def view_of(
+    session: Session,
+    case: Case,
+    person: Person,
+    grant: access.Grant,
+    rows: _CaseRows | None = None,
+) -> CaseView:
+    """The case as `grant` releases it (the caller authorized and logged the read for it).
+
+    Withheld fields are never decrypted; a location is coarsened to the released level here.
+    """
+    if rows is None:
+        rows = _case_rows(session, case, person)
+    if rows.key is None:
+        raise Erased("this person's data was erased")
+    key = rows.key
+    unseal = RowSealer(key, case.org_id, "cases", case.id, case.person_id).open
+    level = grant.location_level
+    wants_point = level >= LocationLevel.STREET
+    needs: tuple[NeedView, ...] = ()
+    if grant.has("needs") or grant.has("health"):
+        needs = tuple(
+            NeedView(n.id, n.category, n.severity, n.status, n.identified_at)
+            for n in rows.needs
+            if grant.has(policy.need_field(n.category))
+        )
+    encounters: tuple[EncounterView, ...] = ()
+    if grant.has("encounters"):
+        encounters = tuple(
+            _open_encounter(key, e, level, grant.has("notes")) for e in rows.encounters
+        )
+    shows = grant.has
+    return CaseView(
+        id=case.id,
+        person_id=case.person_id,
+        org_id=case.org_id,
+        status=case.status if shows("status") else None,
+        opened_at=case.opened_at if shows("status") else None,
+        closed_at=case.closed_at if shows("status") else None,
+        living_situation=case.living_situation if shows("living_situation") else None,
+        hud_living_situation=case.hud_living_situation if shows("living_situation") else None,
+        is_minor=case.is_minor if shows("flags") else None,
+        is_domestic_abuse_survivor=case.is_domestic_abuse_survivor if shows("flags") else None,
+        place=place_of(
+            level,
+            case.area_geohash,
+            unseal("location_ciphertext", case.location_ciphertext) if wants_point else None,
+        ),
+        notes=unseal("notes_ciphertext", case.notes_ciphertext) if shows("notes") else None,
+        needs=needs,
+        encounters=encounters,
+        released=grant.fields,
+        withheld=grant.release.withheld,
+        break_glass=grant.break_glass,
+        resource=access.Resource.of_case(case),
+    )
+
+
+def _open_encounter(key: SealingKey, row: Encounter, level: int, notes: bool) -> EncounterView:
+    unseal = RowSealer(key, row.org_id, "encounters", row.id, row.person_id).open
+    sealed = (
+        unseal("location_ciphertext", row.location_ciphertext)
+        if level >= LocationLevel.STREET
+        else None
+    )
+    return EncounterView(
+        id=row.id,
+        occurred_at=row.occurred_at,
+        place=place_of(level, row.area_geohash, sealed),
+        notes=unseal("notes_ciphertext", row.notes_ciphertext) if notes else None,
+        services_given=tuple(row.services_given),
+        worker_id=row.worker_id,
+    )

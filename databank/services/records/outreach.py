@@ -1,0 +1,187 @@
+"""What an outreach worker's pages read: recent contacts, a person's page, partners to refer to."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from databank.domain.enums import Action, CaseStatus, OrgKind, Purpose
+from databank.models import Case, Encounter, Organisation, Person
+from databank.services import access
+from databank.services.actors import Actor
+from databank.services.records import caseload, cases, consents, people
+from databank.services.records.cases import CaseView
+from databank.services.records.consents import ConsentView
+
+RECENT_DAYS = 30
+RECENT_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One line of the recent-contacts list: the own org's identity of a person met lately."""
+
+    person_id: uuid.UUID
+    given_name: str
+    family_name: str
+    birth_date: date
+    last_seen_at: datetime
+
+    def __repr__(self) -> str:  # names stay out of logs and tracebacks
+        return f"Contact(person_id={self.person_id}, <hidden>)"
+
+
+def recent_contacts(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose | str,
+    days: int = RECENT_DAYS,
+    limit: int = RECENT_LIMIT,
+) -> list[Contact]:
+    """People the actor's org met (or registered) in the last `days`, most recent first.
+
+    Only the own org's identities are listed, each decided and logged like any identity read;
+    a person whose identity the policy withholds is left out.
+    """
+    purpose = access.parse_purpose(purpose)
+    access.authorize(
+        session,
+        actor,
+        Action.SEARCH,
+        purpose,
+        access.Resource("recent_contacts", None, actor.org_id),
+        fields=("identity",),
+    )
+    since = datetime.now(UTC) - timedelta(days=days)
+    last_seen: dict[uuid.UUID, datetime] = {}
+    met = select(Encounter.person_id, func.max(Encounter.occurred_at)).where(
+        Encounter.org_id == actor.org_id, Encounter.occurred_at >= since
+    )
+    opened = select(Case.person_id, func.max(Case.opened_at)).where(
+        Case.org_id == actor.org_id, Case.opened_at >= since
+    )
+    for query, column in ((met, Encounter.person_id), (opened, Case.person_id)):
+        for person_id, at in session.execute(query.group_by(column)).all():
+            if person_id not in last_seen or at > last_seen[person_id]:
+                last_seen[person_id] = at
+    newest = sorted(last_seen, key=lambda p: last_seen[p], reverse=True)[:limit]
+    if not newest:
+        return []
+    found = []
+    for row, key in caseload.own_identities(session, actor, purpose, newest):
+        view = people.open_identity(row, key, contact=False)
+        found.append(
+            Contact(
+                row.person_id,
+                view.given_name,
+                view.family_name,
+                view.birth_date,
+                last_seen[row.person_id],
+            )
+        )
+    return sorted(found, key=lambda c: c.last_seen_at, reverse=True)
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    """A person as the own org's outreach worker may see them: identity, cases, consents."""
+
+    identity: people.IdentityView
+    cases: tuple[CaseView, ...]  # newest first; what each case's policy releases
+    consents: tuple[ConsentView, ...]
+
+    @property
+    def open_case(self) -> CaseView | None:
+        return next((c for c in self.cases if c.status is CaseStatus.OPEN), None)
+
+    def __repr__(self) -> str:
+        return f"PersonPage(person_id={self.identity.person_id}, <hidden>)"
+
+
+def person_page(
+    session: Session, actor: Actor, purpose: Purpose | str, person_id: uuid.UUID
+) -> PersonPage:
+    """Everything on a person's page, each part read (and logged) by the service that owns it.
+
+    Only the actor's own org's records: another org's worker gets NotFound from read_identity.
+    """
+    identity = people.read_identity(session, actor, purpose, person_id)
+    found = [
+        (row[0], row[1])
+        for row in session.execute(
+            select(Case, Person)
+            .join(Person, Person.id == Case.person_id)
+            .where(Case.person_id == person_id, Case.org_id == actor.org_id)
+            .order_by(Case.opened_at.desc(), Case.id)
+        )
+    ]
+    # Each case decided and logged as a case read, in one batch; rows fetched in one query each.
+    grants = (
+        access.authorize_many(
+            session,
+            actor,
+            Action.READ,
+            access.parse_purpose(purpose),
+            [access.Resource.of_case(case) for case, _person in found],
+            fields=cases.CASE_FIELDS,
+        )
+        if found
+        else []
+    )
+    rows = cases.case_rows_many(session, found)
+    views = tuple(
+        cases.view_of(session, case, person, grant, rows[case.id])
+        for (case, person), grant in zip(found, grants, strict=True)
+    )
+    given = tuple(consents.consents_for(session, actor, purpose, person_id))
+    return PersonPage(identity, views, given)
+
+
+def case_owner_person(session: Session, actor: Actor, case_id: uuid.UUID) -> uuid.UUID | None:
+    """The person of a case the actor's own org holds (an id, for links back); else None."""
+    return session.execute(
+        select(Case.person_id).where(Case.id == case_id, Case.org_id == actor.org_id)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: uuid.UUID
+    name: str
+    kind: OrgKind
+
+
+def partner_organisations(session: Session, actor: Actor) -> list[Partner]:
+    """Every other organisation on the platform (names of organisations, not personal data)."""
+    rows = session.execute(
+        select(Organisation.id, Organisation.name, Organisation.kind)
+        .where(Organisation.id != actor.org_id)
+        .order_by(Organisation.name)
+    ).all()
+    return [Partner(i, n, k) for i, n, k in rows]
+
+
+def may_override_consent(
+    session: Session, actor: Actor, purpose: Purpose, case_id: uuid.UUID
+) -> bool:
+    """Whether the policies would let the actor refer this case without consent.
+
+    Only to decide whether to offer the override field: the override itself is decided and
+    logged again by cases.refer when it is used.
+    """
+    case = session.get(Case, case_id)
+    if case is None:
+        return False
+    explanation = access.explain(
+        session,
+        actor,
+        Action.OVERRIDE_CONSENT,
+        purpose,
+        access.Resource.of_case(case),
+        "referrals",
+    )
+    return explanation.allowed

@@ -1,0 +1,178 @@
+"""Reads across organisations as the demo organisations' policies decide them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from databank.domain.enums import LocationLevel, OrgKind, Purpose, Role
+from databank.domain.errors import ValidationFailed
+from databank.domain.vocab import NeedCategory
+from databank.models import AuditEntry, BreakGlassGrant, Consent
+from databank.services import access
+from databank.services.accounts import organisations
+from databank.services.actors import Actor
+from databank.services.inputs import ConsentIn, IntakeRecord, NeedIn
+from databank.services.records import breakglass, case_lists, cases, consents, people
+from tests.factories import case, encounter, identity
+
+
+@pytest.fixture
+def tables(session: Session) -> Actor:
+    org = organisations.create_organisation(session, "tables-du-coeur", "Tables", OrgKind.CHARITY)
+    return Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "test")
+
+
+@pytest.fixture
+def entraide(session: Session) -> Actor:
+    org = organisations.create_organisation(session, "entraide", "Entraide", OrgKind.CHARITY)
+    return Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "test")
+
+
+@pytest.fixture
+def responder(session: Session) -> Actor:
+    org = organisations.create_organisation(session, "emsp", "EMSP", OrgKind.HEALTH)
+    user = organisations.create_user(
+        session, org, "bg@emsp", "Responder", "x" * 12, [Role.BREAK_GLASS_RESPONDER]
+    )
+    session.flush()
+    return Actor.for_user(user, "test")
+
+
+@pytest.fixture
+def tables_case(session: Session, tables: Actor) -> tuple[uuid.UUID, uuid.UUID]:
+    record = IntakeRecord(
+        identity=identity(),
+        case=case(),
+        needs=(NeedIn(NeedCategory.FOOD), NeedIn(NeedCategory.ADDICTION)),
+        encounters=(encounter(),),
+    )
+    [result] = people.intake(session, tables, Purpose.OUTREACH, [record])
+    assert result.case_id is not None
+    return result.person_id, result.case_id
+
+
+def _consent(session: Session, tables: Actor, person_id: uuid.UUID, to: Actor) -> uuid.UUID:
+    return consents.record_consent(
+        session,
+        tables,
+        Purpose.OUTREACH,
+        person_id,
+        ConsentIn(purposes=(Purpose.FOOD_AID,), recipient_org_ids=(to.org_id,)),
+    )
+
+
+def test_partner_sees_nothing_without_consent(
+    session: Session, tables: Actor, entraide: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """tables-du-coeur: partners see its cases only with the person's consent for the purpose."""
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, entraide, Purpose.FOOD_AID, tables_case[1])
+
+
+def test_partner_with_consent_gets_a_district_summary(
+    session: Session, tables: Actor, entraide: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """With consent: status, needs, district; never notes, health needs or a finer place."""
+    person_id, case_id = tables_case
+    _consent(session, tables, person_id, entraide)
+    view = cases.read_case(session, entraide, Purpose.FOOD_AID, case_id)
+    assert view.released == {"status", "living_situation", "needs", "location"}
+    assert view.notes is None
+    assert view.place is not None
+    assert view.place.level is LocationLevel.DISTRICT
+    assert view.place.point is None
+    # Addiction is health data: withheld with "health"; food and shelter are plain needs.
+    assert sorted(n.category for n in view.needs) == [NeedCategory.FOOD, NeedCategory.SHELTER]
+    assert view.encounters == ()
+    entry = session.scalars(
+        select(AuditEntry.body)
+        .where(AuditEntry.actor_org_id == entraide.org_id)
+        .order_by(AuditEntry.seq.desc())
+    ).first()
+    assert entry is not None
+    assert b'"decision":"partial"' in entry
+    assert b"tables-du-coeur.partner_consented_summary" in entry
+    assert b'"location_level":2' in entry
+    # Another purpose is not covered by a food-aid consent.
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, entraide, Purpose.CASE_MANAGEMENT, case_id)
+
+
+def test_revoked_or_expired_consent_stops_the_next_read(
+    session: Session, tables: Actor, entraide: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """Revocation and expiry take effect on the next request."""
+    person_id, case_id = tables_case
+    consent_id = _consent(session, tables, person_id, entraide)
+    cases.read_case(session, entraide, Purpose.FOOD_AID, case_id)
+    consents.revoke_consent(session, tables, Purpose.OUTREACH, consent_id)
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, entraide, Purpose.FOOD_AID, case_id)
+    second = _consent(session, tables, person_id, entraide)
+    cases.read_case(session, entraide, Purpose.FOOD_AID, case_id)
+    row = session.get(Consent, second)
+    assert row is not None
+    row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    session.flush()
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, entraide, Purpose.FOOD_AID, case_id)
+
+
+def test_partner_list_shows_only_consented_cases(
+    session: Session, tables: Actor, entraide: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    person_id, case_id = tables_case
+    assert case_lists.list_cases(session, entraide, Purpose.FOOD_AID) == []
+    _consent(session, tables, person_id, entraide)
+    [line] = case_lists.list_cases(session, entraide, Purpose.FOOD_AID)
+    assert line.id == case_id
+    assert line.owner == "tables-du-coeur"
+    assert line.place is not None
+    assert line.place.level is LocationLevel.DISTRICT
+
+
+def test_break_glass_needs_the_role_and_a_justification(
+    session: Session, entraide: Actor, responder: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    person_id, _case_id = tables_case
+    with pytest.raises(access.AccessRefused):
+        breakglass.start(session, entraide, person_id, "He collapsed, unconscious, no ID.")
+    with pytest.raises(ValidationFailed) as caught:
+        breakglass.start(session, responder, person_id, "urgent")
+    assert "justification" in caught.value.errors
+
+
+def test_break_glass_read_is_time_boxed_marked_and_bounded_by_the_owner(
+    session: Session, responder: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """Break-glass grants a marked, time-boxed read; the owner's forbids still win."""
+    person_id, case_id = tables_case
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, responder, Purpose.VITAL_INTEREST, case_id)
+    grant = breakglass.start(
+        session, responder, person_id, "Found unconscious at the station, needs his history."
+    )
+    view = cases.read_case(session, responder, Purpose.VITAL_INTEREST, case_id)
+    assert view.break_glass
+    assert view.notes is not None
+    assert "health" in view.withheld  # tables-du-coeur: health never leaves, emergency or not
+    assert view.place is not None
+    assert view.place.level <= LocationLevel.DISTRICT
+    bodies = session.scalars(
+        select(AuditEntry.body).where(AuditEntry.actor_user_id == responder.user_id)
+    ).all()
+    assert any(b'"event":"break_glass.start"' in b for b in bodies)
+    assert all(b'"break_glass":true' in b for b in bodies if b'"event":"access.read"' in b)
+    assert b"Found unconscious" not in b"".join(bodies)  # the justification is sealed
+    row = session.get(BreakGlassGrant, grant.id)
+    assert row is not None
+    assert b"unconscious" not in row.justification_ciphertext
+    row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    session.flush()
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, responder, Purpose.VITAL_INTEREST, case_id)
