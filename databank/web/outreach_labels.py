@@ -1,13 +1,10 @@
-"""The words of the outreach pages: labels of the vocabularies, field names, local dates."""
+"""The words of the outreach pages: labels of the vocabularies, field names, the areas' names."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Any
 
-from babel import dates as babel_dates
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -22,7 +19,7 @@ from databank.domain.vocab import (
 )
 from databank.services.inputs import MAX_NOTE_LENGTH
 from databank.web.auth import purpose_info as purpose_info
-from databank.web.deployment import cell_names, choices, local_zone
+from databank.web.deployment import cell_names, choices
 from databank.web.i18n import select_locale
 
 ORG_KIND_LABELS = {
@@ -83,20 +80,7 @@ def vocabulary() -> dict[str, Any]:
         "max_note": MAX_NOTE_LENGTH,
         "names": FIELD_NAMES,
         "new_submission_id": lambda: str(uuid.uuid4()),
-        "format_date": local_date,
-        "format_datetime": local_datetime,
     }
-
-
-def local_datetime(value: datetime, width: str = "short") -> str:
-    """A time as the worker lived it: in the deployment's time zone, in the user's language."""
-    return babel_dates.format_datetime(value, width, tzinfo=local_zone(), locale=get_locale())
-
-
-def local_date(value: date | datetime, width: str = "medium") -> str:
-    if isinstance(value, datetime):
-        value = value.astimezone(local_zone()).date()
-    return babel_dates.format_date(value, width, locale=get_locale())
 
 
 def service_label(value: str) -> str:

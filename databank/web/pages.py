@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -154,11 +153,6 @@ def enum_label(value: object) -> str:
 @bp.app_template_filter("field_label")
 def field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
-
-
-@bp.app_context_processor
-def _formatters() -> dict[str, object]:
-    return {"format_date": format_date, "format_datetime": format_datetime}
 
 
 @bp.app_template_filter("district_name")
