@@ -1,4 +1,4 @@
-"""Tests of geohash encoding, coarsening to location levels and the demo city's districts."""
+"""Tests of geohash encoding, coarsening to location levels and distances."""
 
 from __future__ import annotations
 
