@@ -5,14 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from databank.domain.areas import Areas
+from databank.domain.areas_file import load_areas
 from databank.domain.errors import ConfigurationError
 
 DEFAULT_INSTANCE = Path("instance")
 # The policies shipped with the code; an operator points DATABANK_POLICIES_DIR at their own copy.
 DEFAULT_POLICIES = Path(__file__).resolve().parents[1] / "policies"
+# The demo's deployment: Lyon's districts, in Lyon's time zone. A deployment names its own.
+DEMO_AREAS_FILE = Path(__file__).resolve().parent / "demo" / "areas" / "lyon.yaml"
+DEMO_TIME_ZONE = "Europe/Paris"
 
 
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -23,6 +30,29 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a whole number") from None
+
+
+@lru_cache(maxsize=8)
+def _load_areas(path: Path, _stamp: tuple[int, int]) -> Areas:
+    return load_areas(path)
+
+
+def _areas(path: Path) -> Areas:
+    """The areas of the file, read once per version of it (settings are built several times)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_areas(path)  # raises the error that names the file
+    return _load_areas(path, (stat.st_mtime_ns, stat.st_size))
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"DATABANK_TIME_ZONE: {name!r} is not a known time zone (an IANA name: Europe/London)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -41,7 +71,18 @@ class Settings:
     testing: bool = False
     # Session cookies only over HTTPS; the local demo on http://127.0.0.1 turns it off.
     cookie_secure: bool = True
+    # The deployment's areas (districts, wards) and the time zone its people live in: a time typed
+    # on a page is read in it and times are shown in it.
+    areas_file: Path = DEMO_AREAS_FILE
+    time_zone: str = DEMO_TIME_ZONE
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Loaded and checked from the two above: a wrong file or zone stops the start.
+    areas: Areas = field(init=False, repr=False, compare=False)
+    zone: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "areas", _areas(Path(self.areas_file)))
+        object.__setattr__(self, "zone", _zone(self.time_zone))
 
     @property
     def sqlite_path(self) -> Path:
@@ -63,6 +104,8 @@ class Settings:
             planned_population=_int(env, "DATABANK_PLANNED_POPULATION", 100_000),
             testing=env.get("DATABANK_TESTING", "") == "1",
             cookie_secure=env.get("DATABANK_COOKIE_SECURE", "1") != "0",
+            areas_file=Path(env.get("DATABANK_AREAS_FILE") or DEMO_AREAS_FILE),
+            time_zone=env.get("DATABANK_TIME_ZONE") or DEMO_TIME_ZONE,
             environ=env,
         )
         settings = replace(settings, **overrides)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from databank.cli.common import friendly_errors, transaction
@@ -16,6 +17,7 @@ from databank.cli.common import friendly_errors, transaction
 def demo(people: int, seed: int) -> None:
     from databank.demo.generator import load_demo
 
+    areas = current_app.config["DATABANK_SETTINGS"].areas  # DATABANK_AREAS_FILE: Lyon's by default
     with transaction() as session:
-        summary = load_demo(session, people=people, seed=seed)
+        summary = load_demo(session, people=people, seed=seed, areas=areas)
     click.echo(summary.describe())

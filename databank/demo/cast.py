@@ -1,7 +1,8 @@
 """The demo city's cast and vocabulary (orgs, staff, word lists, note templates) and its shapes.
 
-Every organisation, place detail and person here is fictional; the places are public landmarks of
-Lyon, so that the districts and notes read like a real outreach register.
+Every organisation, place detail and person here is fictional; the places its notes name are
+public landmarks of Lyon, kept with Lyon's districts in the demo's areas file
+(databank/demo/areas/lyon.yaml), so that the notes read like a real outreach register.
 """
 
 from __future__ import annotations
@@ -144,32 +145,6 @@ SHAREABLE_PURPOSES = (
 # HUD codes never used for a current situation: a death and a missing exit interview.
 EXCLUDED_HUD_CODES = frozenset({24, 30})
 
-# Where people are met (a weight, then landmarks): the station and riverside districts most.
-DISTRICTS: Mapping[str, tuple[float, tuple[str, ...]]] = MappingProxyType(
-    {
-        "lyon-1": (
-            8,
-            _words("la place des Terreaux|les pentes de la Croix-Rousse|l'Hôtel de Ville"),
-        ),
-        "lyon-2": (10, _words("la place Bellecour|la gare de Perrache|la place Carnot")),
-        "lyon-3": (12, _words("la gare Part-Dieu|la place Guichard|la rue de la Villette")),
-        "lyon-4": (2, _words("le boulevard de la Croix-Rousse|la place de la Croix-Rousse")),
-        "lyon-5": (3, _words("le quai Romain Rolland|la place Saint-Jean|le Vieux Lyon")),
-        "lyon-6": (3, _words("le parc de la Tête d'Or|les Brotteaux|le quai de Serbie")),
-        "lyon-7": (12, _words("la place Gabriel Péri|le pont de la Guillotière|Jean Macé")),
-        "lyon-8": (6, _words("Grange Blanche|Monplaisir|les États-Unis")),
-        "lyon-9": (5, _words("la gare de Vaise|le quai Arloing|la place Valmy")),
-        "villeurbanne": (8, _words("Gratte-Ciel|la Doua|Charpennes")),
-        "venissieux": (4, _words("les Minguettes|la gare de Vénissieux")),
-        "vaulx-en-velin": (3, _words("le Mas du Taureau|la Soie")),
-        "caluire-et-cuire": (1, _words("la Rochette|Cuire-le-Bas")),
-        "bron": (2, _words("Parilly|le Vinatier")),
-        "saint-fons": (2, _words("la gare de Saint-Fons|l'Arsenal")),
-        "oullins": (2, _words("la gare d'Oullins|la Saulaie")),
-    }
-)
-DISTRICT_WEIGHTS: Mapping[str, float] = MappingProxyType({k: w for k, (w, _) in DISTRICTS.items()})
-
 # Names the locale generators rarely give: compound given names, particles, and the names of
 # people who arrived from elsewhere, as many people met by outreach teams in Lyon did.
 COMPOUND_GIVEN = {
@@ -262,7 +237,7 @@ class DemoEncounter:
     days_ago: int
     hour: int  # UTC hour of day
     minute: int
-    district: str  # a code of geo.LYON_DISTRICTS
+    district: str  # the code of one of the areas
     point: Point | None
     notes: str
     services: tuple[str, ...]

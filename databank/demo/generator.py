@@ -19,9 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from unidecode import unidecode
 
+from databank.config import DEMO_AREAS_FILE
 from databank.demo import cast as d
 from databank.demo.cast import DEMO_PASSWORD, DemoPerson, DemoSummary
-from databank.domain import geo
+from databank.domain.areas import Area, Areas
+from databank.domain.areas_file import load_areas
 from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role, Sex
 from databank.domain.errors import Conflict
 from databank.domain.names import name_key
@@ -45,18 +47,20 @@ def _pick(rng: random.Random, weighted: Mapping[T, float]) -> T:
     return rng.choices(list(weighted), list(weighted.values()))[0]
 
 
-def generate_population(people: int, seed: int) -> list[DemoPerson]:
-    """`people` distinct people (no two share a linkage key), depending on the seed only."""
+def generate_population(people: int, seed: int, areas: Areas | None = None) -> list[DemoPerson]:
+    """`people` distinct people (no two share a linkage key), depending on the seed (and the
+    areas they are met in: the deployment's, by default the demo's Lyon) only."""
+    areas = areas or load_areas(DEMO_AREAS_FILE)
     rng = random.Random(seed)  # noqa: S311 - synthetic demo data, not security
     fakers = {locale: Faker(locale) for locale in ("fr_FR", "en_GB")}
     for fake in fakers.values():
         fake.seed_instance(seed)
     seen: set[tuple[str, str, date]] = set()
-    return [_person(rng, fakers, seen) for _ in range(people)]
+    return [_person(rng, fakers, seen, areas) for _ in range(people)]
 
 
 def _person(
-    rng: random.Random, fakers: Mapping[str, Faker], seen: set[tuple[str, str, date]]
+    rng: random.Random, fakers: Mapping[str, Faker], seen: set[tuple[str, str, date]], areas: Areas
 ) -> DemoPerson:
     locale = "fr_FR" if rng.random() < 0.7 else "en_GB"
     fake = fakers[locale]
@@ -96,7 +100,7 @@ def _person(
     known_by: list[str] = []
     for _ in range(_pick(rng, {1: 60, 2: 28, 3: 10, 4: 2})):
         known_by.append(_pick(rng, {o.slug: o.weight for o in d.ORGS if o.slug not in known_by}))
-    ethos, district = _ethos(rng, sex), _pick(rng, d.DISTRICT_WEIGHTS)
+    ethos, district = _ethos(rng, sex), _pick(rng, _weights(areas))
     english = 0.5 if locale == "en_GB" else 0.1
     registrations: list[d.DemoRegistration] = []
     for spec in (o for o in d.ORGS if o.slug in known_by):  # in the order the demo loads orgs
@@ -111,9 +115,10 @@ def _person(
                 given,
                 sex,
                 ethos if rng.random() < 0.8 else _ethos(rng, sex),
-                district if rng.random() < 0.75 else _pick(rng, d.DISTRICT_WEIGHTS),
+                district if rng.random() < 0.75 else _pick(rng, _weights(areas)),
                 rng.random() < english,
                 known_by,
+                areas,
             )
         )
     return DemoPerson(
@@ -138,20 +143,25 @@ def _ethos(rng: random.Random, sex: Sex) -> EthosCategory:
     return ethos
 
 
-def _point(rng: random.Random, district: str) -> Point:
+def _weights(areas: Areas) -> dict[str, float]:
+    """How often people are met in each area (the areas file's demo weights)."""
+    return {area.code: area.demo_weight for area in areas.areas}
+
+
+def _point(rng: random.Random, district: str, areas: Areas) -> Point:
     """A point within about 400 m of the district's centroid."""
-    centre = geo.DISTRICTS_BY_CODE[district]
+    centre = areas.by_code[district]
     lat = centre.lat + rng.uniform(-0.0036, 0.0036)
     return Point(round(lat, 6), round(centre.lon + rng.uniform(-0.0051, 0.0051), 6))
 
 
 def _note(
-    rng: random.Random, templates: Sequence[str], given: str, district: str, **more: str
+    rng: random.Random, templates: Sequence[str], given: str, district: Area, **more: str
 ) -> str:
     detail, detail_en = rng.choice(d.DETAILS_FR), rng.choice(d.DETAILS_EN)
     return rng.choice(templates).format(
         given=given,
-        place=rng.choice(d.DISTRICTS[district][1]),
+        place=rng.choice(district.landmarks or (district.name,)),
         item=rng.choice(d.ITEMS_FR),
         item_en=rng.choice(d.ITEMS_EN),
         detail=detail,
@@ -179,6 +189,7 @@ def _registration(
     district: str,
     english: bool,
     known_by: Sequence[str],
+    areas: Areas,
 ) -> d.DemoRegistration:
     weights = {**spec.needs, NeedCategory.LEGAL: 0.3, NeedCategory.EMPLOYMENT: 0.3}
     abused = ethos in (EthosCategory.ETHOS_4_WOMENS_SHELTER, EthosCategory.ETHOS_10_VIOLENCE)
@@ -189,7 +200,7 @@ def _registration(
     days = sorted(rng.sample(range(1, 366), _pick(rng, {0: 5, 1: 33, 2: 29, 3: 19, 4: 14})))
     encounters: list[d.DemoEncounter] = []
     for day in reversed(days):  # oldest first
-        place = district if rng.random() < 0.8 else _pick(rng, d.DISTRICT_WEIGHTS)
+        place = district if rng.random() < 0.8 else _pick(rng, _weights(areas))
         templates = d.ENCOUNTER_NOTES_EN if english else d.ENCOUNTER_NOTES_FR
         given_services = _pick(rng, {0: 15, 1: 55, 2: 30})
         encounters.append(
@@ -198,8 +209,8 @@ def _registration(
                 hour=rng.randint(6, 22),
                 minute=rng.randrange(0, 60, 5),
                 district=place,
-                point=_point(rng, place) if rng.random() < 0.8 else None,
-                notes=_note(rng, templates, given, place),
+                point=_point(rng, place, areas) if rng.random() < 0.8 else None,
+                notes=_note(rng, templates, given, areas.by_code[place]),
                 services=tuple(rng.sample(spec.services, min(len(spec.services), given_services))),
                 needs=tuple(_needs(rng, weights, 1)) if rng.random() < 0.15 else (),
             )
@@ -207,7 +218,12 @@ def _registration(
     situation, situation_en = d.SITUATIONS[ETHOS_GROUP[ethos]]
     case_templates = d.CASE_NOTES_EN if english else d.CASE_NOTES_FR
     case_note = _note(
-        rng, case_templates, given, district, situation=situation, situation_en=situation_en
+        rng,
+        case_templates,
+        given,
+        areas.by_code[district],
+        situation=situation,
+        situation_en=situation_en,
     )
     hud = sorted(hud_codes_for(ethos) - d.EXCLUDED_HUD_CODES)
     return d.DemoRegistration(
@@ -219,7 +235,7 @@ def _registration(
         hud_living_situation=rng.choice(hud) if hud else None,
         is_domestic_abuse_survivor=abused,
         district=district,
-        point=_point(rng, district) if rng.random() < 0.6 else None,
+        point=_point(rng, district, areas) if rng.random() < 0.6 else None,
         case_note=case_note,
         needs=tuple(needs),
         encounters=tuple(encounters),
@@ -251,15 +267,21 @@ def _referral_made(rng: random.Random, spec: d.OrgSpec, given: str) -> d.DemoRef
 
 
 def load_demo(
-    session: Session, people: int = 2000, seed: int = 42, password: str = DEMO_PASSWORD
+    session: Session,
+    people: int = 2000,
+    seed: int = 42,
+    password: str = DEMO_PASSWORD,
+    areas: Areas | None = None,
 ) -> DemoSummary:
     """Load the demo city in the caller's transaction, which the caller commits.
 
+    Its people are met in the `areas` (the deployment's; by default the demo's, Lyon's).
     Refuses a databank that already has organisations: the demo is for a fresh instance.
     """
+    areas = areas or load_areas(DEMO_AREAS_FILE)
     if session.execute(select(Organisation.id).limit(1)).first() is not None:
         raise Conflict("the databank already has organisations; use a fresh instance for the demo")
-    population = generate_population(people, seed)
+    population = generate_population(people, seed, areas)
     made = {
         o.slug: organisations.create_organisation(
             session, o.slug, o.name, o.kind, f"dpo@{o.slug}.example"
@@ -287,7 +309,7 @@ def load_demo(
         mine = [(p, r) for p in population for r in p.registrations if r.org == spec.slug]
         for start in range(0, len(mine), BATCH):
             batch = mine[start : start + BATCH]
-            records = [_record(person, reg, now) for person, reg in batch]
+            records = [_record(person, reg, now, areas) for person, reg in batch]
             results = intake(session, actor, purpose, records)
             for (_, reg), record, result in zip(batch, records, results, strict=True):
                 tally["encounters"] += len(record.encounters)
@@ -347,12 +369,14 @@ def _at(now: datetime, days_ago: int, hour: int, minute: int = 0) -> datetime:
     )
 
 
-def _district(code: str, point: Point | None) -> str | None:
+def _district(area: Area, point: Point | None) -> str | None:
     """The district cell when no precise point was recorded (a point gives its own)."""
-    return geo.DISTRICTS_BY_CODE[code].geohash5 if point is None else None
+    return area.cell if point is None else None
 
 
-def _record(person: DemoPerson, reg: d.DemoRegistration, now: datetime) -> inputs.IntakeRecord:
+def _record(
+    person: DemoPerson, reg: d.DemoRegistration, now: datetime, areas: Areas
+) -> inputs.IntakeRecord:
     identity = IdentityIn(
         reg.given_name,
         reg.family_name,
@@ -369,7 +393,7 @@ def _record(person: DemoPerson, reg: d.DemoRegistration, now: datetime) -> input
         opened_at=opened,
         is_minor=person.age_on(opened.date()) < 18,
         is_domestic_abuse_survivor=reg.is_domestic_abuse_survivor,
-        district=_district(reg.district, reg.point),
+        district=_district(areas.by_code[reg.district], reg.point),
         point=reg.point,
         notes=reg.case_note,
     )
@@ -378,7 +402,7 @@ def _record(person: DemoPerson, reg: d.DemoRegistration, now: datetime) -> input
             occurred_at=_at(now, e.days_ago, e.hour, e.minute),
             needs=e.needs,
             services_given=e.services,
-            district=_district(e.district, e.point),
+            district=_district(areas.by_code[e.district], e.point),
             point=e.point,
             notes=e.notes,
         )

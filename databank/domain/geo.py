@@ -1,16 +1,16 @@
-"""Geohash encoding and coarsening to location levels, and the districts of the demo city."""
+"""Geohash encoding and coarsening to location levels; distances between points.
+
+The named areas of a deployment are configuration: see domain/areas.py and areas_file.py.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
 
 from databank.domain.enums import LocationLevel
 
-_BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"
-_DECODE = {char: index for index, char in enumerate(_BASE32)}
+BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"
+_DECODE = {char: index for index, char in enumerate(BASE32)}
 MAX_PRECISION = 12
 _EARTH_RADIUS_KM = 6371.0088
 
@@ -64,7 +64,7 @@ def encode(lat: float, lon: float, precision: int) -> str:
         even = not even
         bit_count += 1
         if bit_count == 5:
-            chars.append(_BASE32[bits])
+            chars.append(BASE32[bits])
             bits = 0
             bit_count = 0
     return "".join(chars)
@@ -137,54 +137,6 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dlmb = math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
     return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-@dataclass(frozen=True)
-class District:
-    """A named area of the demo city, located by an approximate centroid."""
-
-    code: str
-    name: str
-    lat: float
-    lon: float
-
-    @property
-    def geohash5(self) -> str:
-        """The district-level (5 characters, about 5 km) geohash cell of the centroid."""
-        return encode(self.lat, self.lon, 5)
-
-
-# The demo city: Lyon's nine arrondissements and the inner suburbs of the Métropole de Lyon.
-# Approximate centroids, good to a few hundred metres; several share a geohash5 cell, as real
-# districts do. Oullins merged with Pierre-Bénite in 2024; the demo keeps the old name.
-LYON_DISTRICTS: tuple[District, ...] = (
-    District("lyon-1", "Lyon 1er", 45.7699, 4.8292),
-    District("lyon-2", "Lyon 2e", 45.7486, 4.8270),
-    District("lyon-3", "Lyon 3e", 45.7594, 4.8620),
-    District("lyon-4", "Lyon 4e", 45.7786, 4.8262),
-    District("lyon-5", "Lyon 5e", 45.7570, 4.8030),
-    District("lyon-6", "Lyon 6e", 45.7720, 4.8520),
-    District("lyon-7", "Lyon 7e", 45.7340, 4.8400),
-    District("lyon-8", "Lyon 8e", 45.7345, 4.8697),
-    District("lyon-9", "Lyon 9e", 45.7745, 4.8060),
-    District("villeurbanne", "Villeurbanne", 45.7710, 4.8890),
-    District("venissieux", "Vénissieux", 45.7037, 4.8820),
-    District("vaulx-en-velin", "Vaulx-en-Velin", 45.7800, 4.9250),
-    District("caluire-et-cuire", "Caluire-et-Cuire", 45.7950, 4.8460),
-    District("bron", "Bron", 45.7386, 4.9132),
-    District("saint-fons", "Saint-Fons", 45.7086, 4.8533),
-    District("oullins", "Oullins", 45.7140, 4.8070),
-)
-
-DISTRICTS_BY_CODE: Mapping[str, District] = MappingProxyType(
-    {district.code: district for district in LYON_DISTRICTS}
-)
-
-
-def nearest_district(lat: float, lon: float) -> District:
-    """The demo district whose centroid is closest to the point (any point, even far away)."""
-    _check_point(lat, lon)
-    return min(LYON_DISTRICTS, key=lambda d: distance_km(lat, lon, d.lat, d.lon))
 
 
 def release_place(

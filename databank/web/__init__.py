@@ -12,6 +12,7 @@ def init_web(app: Flask) -> None:
         api,
         audit,
         auth,
+        dates,
         errors,
         i18n,
         inputs,
@@ -25,6 +26,7 @@ def init_web(app: Flask) -> None:
     security.init_app(app)
     inputs.init_app(app)
     i18n.init_app(app)
+    dates.init_app(app)
     app.context_processor(navigation.context)
     errors.init_app(app)
     auth.init_app(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -29,7 +28,6 @@ def _page(errors: dict[str, list[str]] | None = None, status: int = 200) -> tupl
             required=requires_two_factor(user.roles),
             unused_codes=two_factor.unused_recovery_codes(db(), user),
             errors=plain(errors or {}),
-            format_datetime=format_datetime,
         ),
         status,
     )

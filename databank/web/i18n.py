@@ -1,8 +1,8 @@
 """Languages: English and French (flask-babel), chosen from the browser, switched by the user.
 
 Every user-facing string in views and templates goes through `gettext` (`_` in templates), so the
-catalogue in `databank/web/translations/` covers the whole interface. Dates and numbers are
-formatted in the user's locale with flask-babel's `format_date`, `format_datetime`, `format_number`.
+catalogue in `databank/web/translations/` covers the whole interface. Dates and times are formatted
+by `web/dates.py`, in the user's locale and the deployment's time zone.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ def _context() -> dict[str, object]:
 
 
 def init_app(app: Flask) -> None:
+    # flask-babel's own formatting, if anything uses it, shows times in the deployment's zone too.
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["DATABANK_SETTINGS"].time_zone
     Babel(app, locale_selector=select_locale, default_translation_directories="web/translations")
     app.register_blueprint(bp)
     app.context_processor(_context)

@@ -30,6 +30,8 @@ from databank.services.records import cases, consents, outreach, people, submiss
 from databank.web import outreach_forms as forms
 from databank.web import outreach_labels as labels
 from databank.web.auth import current_actor, current_purpose, login_required
+from databank.web.deployment import areas, local_zone
+from databank.web.i18n import select_locale
 from databank.web.outreach_map import plan
 from databank.web.runtime import db, log_refusal
 
@@ -211,9 +213,9 @@ def encounter(case_id: str) -> str | Response | tuple[Response | str, int]:
     identity = _WhenShown(
         lambda: people.read_identity(db(), current_actor(), current_purpose(), person_id)
     )
-    context = {"identity": identity, "case_id": parsed, "map": plan()}
+    context = {"identity": identity, "case_id": parsed, "map": plan(areas(), select_locale())}
     if request.method == "GET":
-        now = datetime.now(forms.LOCAL_ZONE).strftime(forms.TIME_FORMAT)
+        now = datetime.now(local_zone()).strftime(forms.TIME_FORMAT)
         return _page("outreach/encounter.html", {"occurred_at": now}, {}, **context)
     errors: forms.Errors = {}
     encounter_in = forms.parse_encounter(request.form, errors)
@@ -294,7 +296,7 @@ def _consent_form(active: list[consents.ConsentView]) -> dict[str, Any]:
     current = next((c for c in active if str(c.id) == wanted), None)
     if current is None:
         # Coming from a refused referral: its partner and purpose (ids, not personal data).
-        expires = (datetime.now(forms.LOCAL_ZONE) + timedelta(days=365)).date()
+        expires = (datetime.now(local_zone()) + timedelta(days=365)).date()
         return {
             "expires_on": expires.isoformat(),
             "recipient_org_ids": request.args.getlist("org"),
@@ -306,7 +308,7 @@ def _consent_form(active: list[consents.ConsentView]) -> dict[str, Any]:
         "recipient_org_ids": [str(o) for o in current.recipient_org_ids],
         "recipient_org_kinds": list(current.recipient_org_kinds),
         "expires_on": (
-            current.expires_at.astimezone(forms.LOCAL_ZONE).date().isoformat()
+            current.expires_at.astimezone(local_zone()).date().isoformat()
             if current.expires_at
             else ""
         ),

@@ -11,24 +11,22 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from databank.domain import geo
 from databank.domain.enums import NeedSeverity, Purpose
 from databank.domain.errors import ValidationFailed
 from databank.domain.vocab import EthosCategory, NeedCategory, ServiceGiven
 from databank.services.inputs import ConsentIn, EncounterIn, IdentityIn, NeedIn, Point
+from databank.web.deployment import area, local_zone
 
 T = TypeVar("T")
 Errors = dict[str, list[str]]
 Form = MultiDict[str, str]
 
-# The deployment's city is Lyon: a time typed on the page (no zone) is Lyon time.
-LOCAL_ZONE = ZoneInfo("Europe/Paris")
+# A time typed on the page (no zone) is in the deployment's time zone (DATABANK_TIME_ZONE).
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -166,11 +164,11 @@ def parse_place(form: Form, errors: Errors, required: bool) -> tuple[Point | Non
         return point, None
     code = _text(form, "district")
     if code:
-        district = geo.DISTRICTS_BY_CODE.get(code)
-        if district is None:
+        picked = area(code)
+        if picked is None:  # not one of this deployment's areas
             _add(errors, "district", _("Please choose a district from the list."))
             return None, None
-        return None, district.geohash5
+        return None, picked.cell
     if required:
         _add(
             errors,
@@ -192,7 +190,7 @@ def parse_time(form: Form, errors: Errors) -> datetime | None:
         except ValueError:
             _add(errors, "occurred_at", _("Please give a date and a time."))
             return None
-    aware = (local if local.tzinfo else local.replace(tzinfo=LOCAL_ZONE)).astimezone(UTC)
+    aware = (local if local.tzinfo else local.replace(tzinfo=local_zone())).astimezone(UTC)
     now = datetime.now(UTC)
     # A phone's clock a few minutes ahead of the server's is not "in the future".
     return now if now < aware <= now + CLOCK_SKEW else aware
@@ -242,7 +240,7 @@ def parse_consent(
     kinds = form.getlist("recipient_org_kinds")
     expires = parse_date(form, "expires_on", errors, required=False)
     expires_at = (
-        datetime.combine(expires, datetime.max.time(), LOCAL_ZONE).astimezone(UTC)
+        datetime.combine(expires, datetime.max.time(), local_zone()).astimezone(UTC)
         if expires
         else None
     )

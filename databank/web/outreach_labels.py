@@ -1,17 +1,13 @@
-"""The words of the outreach pages: labels of the vocabularies, field names, local dates."""
+"""The words of the outreach pages: labels of the vocabularies, field names, the areas' names."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Any
 
-from babel import dates as babel_dates
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from databank.domain import geo
 from databank.domain.enums import NeedSeverity, OrgKind
 from databank.domain.vocab import (
     ETHOS_LABELS,
@@ -23,8 +19,8 @@ from databank.domain.vocab import (
 )
 from databank.services.inputs import MAX_NOTE_LENGTH
 from databank.web.auth import purpose_info as purpose_info
+from databank.web.deployment import cell_names, choices
 from databank.web.i18n import select_locale
-from databank.web.outreach_forms import LOCAL_ZONE
 
 ORG_KIND_LABELS = {
     OrgKind.COUNCIL: _l("Council social services"),
@@ -75,7 +71,7 @@ def vocabulary() -> dict[str, Any]:
         "severities": [(s.value, SEVERITY_LABELS[s]) for s in NeedSeverity],
         "services_list": [(s.value, SERVICE_LABELS[s].for_locale(locale)) for s in ServiceGiven],
         "ethos_list": [(e.value, ETHOS_LABELS[e].for_locale(locale)) for e in EthosCategory],
-        "districts": sorted(geo.LYON_DISTRICTS, key=lambda d: d.name),
+        "districts": choices(locale),
         "need_label": lambda c: NEED_LABELS[c].for_locale(locale),
         "severity_label": lambda s: SEVERITY_LABELS[s],
         "service_label": service_label,
@@ -84,20 +80,7 @@ def vocabulary() -> dict[str, Any]:
         "max_note": MAX_NOTE_LENGTH,
         "names": FIELD_NAMES,
         "new_submission_id": lambda: str(uuid.uuid4()),
-        "format_date": local_date,
-        "format_datetime": local_datetime,
     }
-
-
-def local_datetime(value: datetime, width: str = "short") -> str:
-    """A time as the worker lived it: in the city's time zone, in the user's language."""
-    return babel_dates.format_datetime(value, width, tzinfo=LOCAL_ZONE, locale=get_locale())
-
-
-def local_date(value: date | datetime, width: str = "medium") -> str:
-    if isinstance(value, datetime):
-        value = value.astimezone(LOCAL_ZONE).date()
-    return babel_dates.format_date(value, width, locale=get_locale())
 
 
 def service_label(value: str) -> str:
@@ -108,8 +91,7 @@ def service_label(value: str) -> str:
 
 
 def district_name(geohash: str | None) -> str:
-    """A district geohash in words: the demo districts whose centroid falls in that cell."""
+    """A district geohash in words: the deployment's areas that hold that cell."""
     if not geohash:
         return ""
-    names = [d.name for d in geo.LYON_DISTRICTS if d.geohash5.startswith(geohash[:5])]
-    return " / ".join(names) if names else _("area %(code)s", code=geohash[:5])
+    return cell_names(geohash, select_locale()) or _("area %(code)s", code=geohash[:5])

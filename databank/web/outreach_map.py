@@ -1,8 +1,9 @@
-"""The plan of the demo city's districts drawn as SVG: no tiles, no internet, a linear projection.
+"""The plan of the deployment's areas drawn as SVG: no tiles, no internet, a linear projection.
 
-Each district is drawn as the area nearer to its centroid than to any other (a Voronoi cell),
-which is how the databank itself names a district for a point (geo.nearest_district). It is a
-plan to place a point roughly, not a street map.
+Each area is drawn as the part of the box nearer to its centre than to any other (a Voronoi
+cell), which is how the plan names the area of a tapped point (Areas.nearest, and map.js). It is
+a plan to place a point roughly, not a street map. The box is the areas file's `plan`, or its
+centres with a margin.
 """
 
 from __future__ import annotations
@@ -11,16 +12,9 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
-from databank.domain import geo
+from databank.domain.areas import Areas, Box
 
-# The box drawn, in degrees: the Métropole's inner ring with a margin.
-SOUTH, NORTH = 45.685, 45.815
-WEST, EAST = 4.770, 4.960
 WIDTH = 600
-# Equal scales in both directions at the box's latitude, so distances look right.
-HEIGHT = round(
-    WIDTH * (NORTH - SOUTH) / ((EAST - WEST) * math.cos(math.radians((NORTH + SOUTH) / 2)))
-)
 
 Point2 = tuple[float, float]
 
@@ -29,7 +23,7 @@ Point2 = tuple[float, float]
 class DistrictShape:
     code: str
     name: str
-    label: str  # short text drawn at the centroid
+    label: str  # short text drawn at the centre
     lat: float
     lon: float
     x: float
@@ -39,6 +33,7 @@ class DistrictShape:
 
 @dataclass(frozen=True)
 class Plan:
+    title: str  # the deployment's place ("Lyon")
     width: int
     height: int
     south: float
@@ -48,9 +43,16 @@ class Plan:
     districts: tuple[DistrictShape, ...]
 
 
-def project(lat: float, lon: float) -> Point2:
+def height_of(box: Box) -> int:
+    """Equal scales in both directions at the box's latitude, so distances look right."""
+    middle = math.cos(math.radians((box.north + box.south) / 2))
+    return max(1, round(WIDTH * (box.north - box.south) / ((box.east - box.west) * middle)))
+
+
+def project(box: Box, lat: float, lon: float) -> Point2:
     """Degrees to plan coordinates (x to the east, y to the south)."""
-    return (lon - WEST) / (EAST - WEST) * WIDTH, (NORTH - lat) / (NORTH - SOUTH) * HEIGHT
+    x = (lon - box.west) / (box.east - box.west) * WIDTH
+    return x, (box.north - lat) / (box.north - box.south) * height_of(box)
 
 
 def _clip(polygon: list[Point2], keep: Point2, other: Point2) -> list[Point2]:
@@ -78,30 +80,31 @@ def _clip(polygon: list[Point2], keep: Point2, other: Point2) -> list[Point2]:
     return out
 
 
-def _label(name: str) -> str:
-    return name.removeprefix("Lyon ") if name.startswith("Lyon ") else name.split("-")[0]
-
-
 @cache
-def plan() -> Plan:
-    centres = {d.code: project(d.lat, d.lon) for d in geo.LYON_DISTRICTS}
+def plan(areas: Areas, language: str | None = None) -> Plan:
+    """The plan of the areas, named in the language (made once per areas file and language)."""
+    box = areas.box
+    width, height = WIDTH, height_of(box)
+    centres = {a.code: project(box, a.lat, a.lon) for a in areas.areas}
     shapes = []
-    for district in geo.LYON_DISTRICTS:
-        cell: list[Point2] = [(0, 0), (WIDTH, 0), (WIDTH, HEIGHT), (0, HEIGHT)]
-        here = centres[district.code]
+    for area in areas.areas:
+        cell: list[Point2] = [(0, 0), (width, 0), (width, height), (0, height)]
+        here = centres[area.code]
         for code, there in centres.items():
-            if code != district.code:
+            if code != area.code:
                 cell = _clip(cell, here, there)
+        name = area.name_in(language)
         shapes.append(
             DistrictShape(
-                code=district.code,
-                name=district.name,
-                label=_label(district.name),
-                lat=district.lat,
-                lon=district.lon,
+                code=area.code,
+                name=name,
+                label=area.label or name,
+                lat=area.lat,
+                lon=area.lon,
                 x=round(here[0], 1),
                 y=round(here[1], 1),
                 points=" ".join(f"{x:.1f},{y:.1f}" for x, y in cell),
             )
         )
-    return Plan(WIDTH, HEIGHT, SOUTH, WEST, NORTH, EAST, tuple(shapes))
+    title = areas.name_in(language)
+    return Plan(title, width, height, box.south, box.west, box.north, box.east, tuple(shapes))

@@ -9,17 +9,16 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from databank.domain import geo
 from databank.domain.enums import CaseStatus, Purpose, ReferralStatus
 from databank.domain.vocab import ETHOS_LABELS, NEED_LABELS, EthosCategory, NeedCategory
 from databank.services import access
 from databank.services.oversight import policy_view
 from databank.services.records import breakglass, case_lists, caseload, cases, timeline
+from databank.web import deployment
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.i18n import select_locale
 from databank.web.runtime import db, log_refusal
@@ -76,7 +75,7 @@ class CaseloadFilters:
 
     status: CaseStatus | None = None
     need: NeedCategory | None = None
-    district: str | None = None  # a district code (geo.DISTRICTS_BY_CODE)
+    district: str | None = None  # the code of one of the deployment's areas
     situation: EthosCategory | None = None
     sort: str = "opened_desc"
     page: int = 1
@@ -102,7 +101,7 @@ def _caseload_filters(args: Mapping[str, str]) -> CaseloadFilters:
     choices: dict[str, Mapping[str, object]] = {
         "status": STATUS_CODES,
         "need": NEED_CODES,
-        "district": geo.DISTRICTS_BY_CODE,
+        "district": deployment.areas().by_code,
         "situation": SITUATION_CODES,
         "sort": SORTS,
     }
@@ -112,7 +111,7 @@ def _caseload_filters(args: Mapping[str, str]) -> CaseloadFilters:
     found.status = _pick(raw, "status", STATUS_CODES)
     found.need = _pick(raw, "need", NEED_CODES)
     found.situation = _pick(raw, "situation", SITUATION_CODES)
-    found.district = raw["district"] if raw["district"] in geo.DISTRICTS_BY_CODE else None
+    found.district = raw["district"] if deployment.area(raw["district"]) else None
     found.sort = raw["sort"] if raw["sort"] in SORTS else "opened_desc"
     if raw["page"]:
         if raw["page"].isdigit() and 1 <= int(raw["page"]) <= 10_000:
@@ -130,7 +129,7 @@ def _filter_options() -> dict[str, list[tuple[str, str]]]:
         "situation": [
             (code, ETHOS_LABELS[c].for_locale(locale)) for code, c in SITUATION_CODES.items()
         ],
-        "district": [(d.code, d.name) for d in geo.LYON_DISTRICTS],
+        "district": deployment.choices(locale),
         "sort": [(code, str(label)) for code, label in SORTS.items()],
     }
 
@@ -158,18 +157,12 @@ def field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
 
 
-@bp.app_context_processor
-def _formatters() -> dict[str, object]:
-    return {"format_date": format_date, "format_datetime": format_datetime}
-
-
 @bp.app_template_filter("district_name")
 def district_name(place: cases.Place | None) -> str:
-    """The demo district a released district-or-finer cell lies in ('' for a city-level cell)."""
-    if place is None or place.geohash is None or len(place.geohash) < 5:
+    """The areas a released district-or-finer cell lies in ('' for a city-level cell)."""
+    if place is None or place.geohash is None:
         return ""
-    lat, lon = geo.decode(place.geohash[:5])
-    return geo.nearest_district(lat, lon).name
+    return deployment.cell_names(place.geohash, select_locale())
 
 
 @bp.route("/healthz")
@@ -189,7 +182,8 @@ def home() -> str | tuple[str, int]:
         return page, 400
     session = db()
     actor, purpose = current_actor(), current_purpose()
-    district = geo.DISTRICTS_BY_CODE[filters.district].geohash5 if filters.district else None
+    picked = deployment.area(filters.district) if filters.district else None
+    district = picked.cells if picked is not None else None
     try:
         found = case_lists.case_page(
             session,

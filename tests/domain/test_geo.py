@@ -1,4 +1,4 @@
-"""Tests of geohash encoding, coarsening to location levels and the demo city's districts."""
+"""Tests of geohash encoding, coarsening to location levels and distances."""
 
 from __future__ import annotations
 
@@ -88,8 +88,6 @@ def test_out_of_range_points_raise_naming_the_field(lat: float, lon: float, fiel
         geo.encode(lat, lon, 5)
     with pytest.raises(ValueError, match=rf"^{field} "):
         geo.geohash_for_level(lat, lon, LocationLevel.DISTRICT)
-    with pytest.raises(ValueError, match=rf"^{field} "):
-        geo.nearest_district(lat, lon)
 
 
 @pytest.mark.parametrize("precision", [0, -1, 13])
@@ -137,29 +135,6 @@ def test_coarsen_to_level() -> None:
 def test_coarsen_to_level_cannot_restore_lost_precision() -> None:
     with pytest.raises(ValueError, match=r"^geohash "):
         geo.coarsen_to_level("u05kq", LocationLevel.STREET)
-
-
-def test_demo_districts() -> None:
-    codes = [d.code for d in geo.LYON_DISTRICTS]
-    assert len(codes) == len(set(codes)) == 16
-    assert {f"lyon-{n}" for n in range(1, 10)} <= set(codes)
-    assert geo.DISTRICTS_BY_CODE["villeurbanne"].name == "Villeurbanne"
-    for district in geo.LYON_DISTRICTS:
-        # All within about 15 km of Lyon's hôtel de ville, in or beside Lyon's city-level cell.
-        assert geo.distance_km(45.7640, 4.8357, district.lat, district.lon) < 15
-        assert district.geohash5 == geo.encode(district.lat, district.lon, 5)
-        assert district.geohash5[:3] == "u05"
-
-
-def test_nearest_district_of_each_centroid_is_itself() -> None:
-    for district in geo.LYON_DISTRICTS:
-        assert geo.nearest_district(district.lat, district.lon) is district
-
-
-def test_nearest_district_of_known_places() -> None:
-    assert geo.nearest_district(45.7640, 4.8357).code == "lyon-1"  # hôtel de ville
-    assert geo.nearest_district(45.7606, 4.8593).code == "lyon-3"  # Part-Dieu
-    assert geo.nearest_district(45.7662, 4.8796).code == "villeurbanne"  # its town hall
 
 
 def test_distance_km() -> None:

@@ -14,7 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 from werkzeug.test import TestResponse
 
+from databank.config import DEMO_AREAS_FILE
 from databank.domain import geo
+from databank.domain.areas_file import load_areas
 from databank.domain.enums import CaseStatus, Purpose, Role
 from databank.models import AuditEntry, Case, Consent, Encounter, Identity, Organisation, Referral
 from databank.services.actors import Actor
@@ -457,8 +459,10 @@ def test_a_submission_is_recorded_once_per_user(web_runtime: Runtime) -> None:
 
 def test_the_plan_draws_each_district_around_its_centre() -> None:
     """A tap on the plan lands in the district the databank would name for that point."""
-    drawn = plan()
-    assert len(drawn.districts) == len(geo.LYON_DISTRICTS)
+    lyon = load_areas(DEMO_AREAS_FILE)
+    drawn = plan(lyon, "en")
+    assert drawn.title == "Lyon"
+    assert len(drawn.districts) == len(lyon.areas)
     for shape in drawn.districts:
         points = [tuple(map(float, p.split(","))) for p in shape.points.split()]
         assert len(points) >= 3
@@ -467,4 +471,4 @@ def test_the_plan_draws_each_district_around_its_centre() -> None:
         assert min(ys) <= shape.y <= max(ys)
         assert 0 <= shape.x <= drawn.width
         assert 0 <= shape.y <= drawn.height
-        assert geo.nearest_district(shape.lat, shape.lon).code == shape.code
+        assert lyon.nearest(shape.lat, shape.lon).code == shape.code

@@ -12,7 +12,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from databank.config import DEMO_AREAS_FILE
 from databank.domain import geo
+from databank.domain.areas import Area
+from databank.domain.areas_file import load_areas
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
 from databank.models import AuditEntry
@@ -191,8 +194,9 @@ def test_policy_page_shows_what_partners_would_see(client: FlaskClient) -> None:
 # charity's staff for case management if the person agreed; it never shares a place finer than
 # the district, nor notes or encounters. Points at district centroids, so a district filter
 # (by district code) can find them.
-METRO_POINT = geo.DISTRICTS_BY_CODE["lyon-3"]  # geohash5 u05kq
-ENTRAIDE_POINT = geo.DISTRICTS_BY_CODE["lyon-9"]  # geohash5 u05km
+LYON = load_areas(DEMO_AREAS_FILE)  # the web tests run the demo's deployment
+METRO_POINT = LYON.by_code["lyon-3"]  # geohash5 u05kq
+ENTRAIDE_POINT = LYON.by_code["lyon-9"]  # geohash5 u05km
 
 
 @dataclass(frozen=True)
@@ -206,7 +210,7 @@ class Pooled:
     entraide_org: uuid.UUID
 
 
-def _point(district: geo.District) -> Point:
+def _point(district: Area) -> Point:
     return Point(district.lat, district.lon)
 
 
@@ -397,7 +401,7 @@ def test_partner_case_page_shows_the_district_and_withheld_notes(
     response = client.get(f"/cases/{pooled.metro_case}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert METRO_POINT.geohash5 in page
+    assert METRO_POINT.cell in page
     for finer in _finer_than_district(pooled.metro_point):
         assert finer not in page
     assert "CASENOTE-METRO" not in page
@@ -426,7 +430,7 @@ def test_timeline_shows_partner_items_at_the_released_level_only(
     page = client.get(f"/cases/{pooled.entraide_case}").get_data(as_text=True)
     timeline = page[page.index('id="s-timeline"') :]
     assert "Métropole" in timeline
-    assert METRO_POINT.geohash5 in timeline
+    assert METRO_POINT.cell in timeline
     for finer in _finer_than_district(pooled.metro_point):
         assert finer not in page
     assert "CASENOTE-METRO" not in page

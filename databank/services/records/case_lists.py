@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,7 +67,7 @@ def list_cases(
     own_only: bool = False,
     *,
     need: NeedCategory | None = None,
-    district: str | None = None,
+    district: str | Sequence[str] | None = None,
     living_situation: EthosCategory | None = None,
     sort: str = "opened_desc",
 ) -> list[CaseSummary]:
@@ -96,21 +97,22 @@ def case_page(
     own_only: bool = False,
     *,
     need: NeedCategory | None = None,
-    district: str | None = None,
+    district: str | Sequence[str] | None = None,
     living_situation: EthosCategory | None = None,
     sort: str = "opened_desc",
 ) -> CasePage:
     """The cases the actor's org may see for this purpose: its own, consented and referred ones.
 
     SQL keeps out every case the org may not see at all, and applies the filters (status, need
-    category, district geohash cell, ETHOS category); then each row gets its field decisions,
-    logged like any read. A row matched by a filter on a field the policy withholds from the
-    actor is left out: otherwise the filter would reveal the withheld value.
+    category, district geohash cell or an area's cells, ETHOS category); then each row gets its
+    field decisions, logged like any read. A row matched by a filter on a field the policy
+    withholds from the actor is left out: otherwise the filter would reveal the withheld value.
     """
     purpose = access.parse_purpose(purpose)
     if sort not in CASE_SORTS:
         raise BadRequest("unknown sort", {"sort": [f"one of: {', '.join(CASE_SORTS)}"]})
-    if district is not None and not _is_district_cell(district):
+    cells = (district,) if isinstance(district, str) else district
+    if cells is not None and not (cells and all(_is_district_cell(c) for c in cells)):
         raise BadRequest("bad district", {"district": ["a 5-character geohash cell"]})
     # First the list itself: a role without access to case content is refused once, here.
     access.authorize(
@@ -127,8 +129,8 @@ def case_page(
     if living_situation is not None:
         query = query.where(Case.living_situation == living_situation)
         fields.append("living_situation")
-    if district is not None:
-        query = query.where(Case.area_geohash.startswith(district, autoescape=True))
+    if cells is not None:  # stored areas are 5 characters (district) or 4 (city)
+        query = query.where(Case.area_geohash.in_(cells))
     filter_field = None
     if need is not None:
         filter_field = policy.need_field(need)

@@ -1,0 +1,43 @@
+"""The deployment's areas and time zone, read from the app's settings (configuration, not code)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from databank.config import Settings
+from databank.domain.areas import Area, Areas
+
+
+def settings() -> Settings:
+    found: Settings = current_app.config["DATABANK_SETTINGS"]
+    return found
+
+
+def areas() -> Areas:
+    """The deployment's areas (DATABANK_AREAS_FILE), loaded and checked at start-up."""
+    return settings().areas
+
+
+def local_zone() -> ZoneInfo:
+    """The deployment's time zone (DATABANK_TIME_ZONE): times typed and shown are in it."""
+    return settings().zone
+
+
+def area(code: str) -> Area | None:
+    """The area of a code a form or a filter sent; None if the deployment has no such area."""
+    return areas().get(code) if code else None
+
+
+def choices(language: str | None) -> list[tuple[str, str]]:
+    """(code, name) of every area, in the language, sorted by name: a picker's options."""
+    named = [(a.code, a.name_in(language)) for a in areas().areas]
+    return sorted(named, key=lambda pair: pair[1].casefold())
+
+
+def cell_names(geohash: str | None, language: str | None) -> str:
+    """The areas holding a released district-or-finer cell, in words ('' if none does)."""
+    if not geohash:
+        return ""
+    return " / ".join(a.name_in(language) for a in areas().in_cell(geohash))

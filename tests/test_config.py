@@ -1,0 +1,48 @@
+"""The deployment's settings: its areas file and time zone, checked at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from databank.config import DEMO_AREAS_FILE, Settings
+from databank.domain.errors import ConfigurationError
+
+WARDS_FILE = Path(__file__).resolve().parent / "data" / "areas" / "made_up_wards.yaml"
+
+
+def test_the_demo_deployment_is_lyon_in_paris_time() -> None:
+    settings = Settings.from_env({})
+    assert settings.areas_file == DEMO_AREAS_FILE
+    assert settings.areas.name == "Lyon"
+    assert settings.zone == ZoneInfo("Europe/Paris")
+
+
+def test_the_areas_file_and_time_zone_come_from_the_environment() -> None:
+    env = {"DATABANK_AREAS_FILE": str(WARDS_FILE), "DATABANK_TIME_ZONE": "Europe/London"}
+    settings = Settings.from_env(env)
+    assert settings.areas.name == "Riverbridge"
+    assert "castle" in settings.areas.by_code
+    assert "lyon-1" not in settings.areas.by_code
+    assert settings.zone == ZoneInfo("Europe/London")
+    # Overrides (as tests and scripts give them) are loaded and checked the same way.
+    lyon = Settings.from_env(env, areas_file=DEMO_AREAS_FILE, time_zone="America/Montreal")
+    assert lyon.areas.name == "Lyon"
+    assert lyon.zone == ZoneInfo("America/Montreal")
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "Paris", "../etc/passwd", "  "])
+def test_an_unknown_time_zone_stops_the_start(zone: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^DATABANK_TIME_ZONE: .* not a known time zone"):
+        Settings.from_env({"DATABANK_TIME_ZONE": zone})
+
+
+def test_a_wrong_areas_file_stops_the_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"nowhere\.yaml: cannot be read"):
+        Settings.from_env({"DATABANK_AREAS_FILE": str(tmp_path / "nowhere.yaml")})
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("name: X\nareas:\n  - {code: a, name: A, centre: {lat: 45, lon: 4}}\n")
+    with pytest.raises(ConfigurationError, match=r"wrong\.yaml: areas\[0\] \(a\): needs either"):
+        Settings.from_env({"DATABANK_AREAS_FILE": str(wrong)})
