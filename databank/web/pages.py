@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from databank.domain.enums import CaseStatus, Purpose, ReferralStatus
 from databank.domain.vocab import ETHOS_LABELS, NEED_LABELS, EthosCategory, NeedCategory
 from databank.services import access
+from databank.services.access import directory
 from databank.services.oversight import policy_view
 from databank.services.records import breakglass, case_lists, caseload, cases, timeline
 from databank.web import deployment
@@ -225,7 +226,7 @@ def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
     actor = current_actor()
     history = timeline.person_timeline(session, actor, purpose, view)
     records = caseload.case_records(session, actor, purpose, view)
-    holders = caseload.org_names(session, [view.org_id])
+    holders = directory.org_names(session, [view.org_id])
     names = (
         caseload.display_names(session, actor, purpose, [view.person_id])
         if view.org_id == actor.org_id

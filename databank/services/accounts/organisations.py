@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from databank.domain.enums import OrgKind, Purpose, Role
-from databank.domain.errors import Conflict, NotFound, ValidationFailed
+from databank.domain.errors import Conflict, ValidationFailed
 from databank.models import Organisation, User, UserRole
 from databank.services import auditlog
 from databank.services.actors import Actor
@@ -37,15 +37,6 @@ def create_organisation(
     auditlog.append(
         session, None, [auditlog.EntryIn("org.created", "organisation", org.id, org.id)]
     )
-    return org
-
-
-def get_organisation(session: Session, slug: str) -> Organisation:
-    org = session.execute(
-        select(Organisation).where(Organisation.slug == slug)
-    ).scalar_one_or_none()
-    if org is None:
-        raise NotFound(f"no organisation with slug {slug!r}")
     return org
 
 

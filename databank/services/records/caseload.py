@@ -16,9 +16,9 @@ from databank import policy
 from databank.crypto import SealingKey
 from databank.domain.enums import Action, PersonStatus, Purpose, ReferralStatus
 from databank.domain.vocab import NeedCategory
-from databank.models import Case, Consent, Identity, Organisation, Person, Referral
+from databank.models import Case, Consent, Identity, Person, Referral
 from databank.services import access
-from databank.services.access.directory import orgs_of
+from databank.services.access.directory import org_names, orgs_of
 from databank.services.actors import Actor
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
@@ -26,22 +26,6 @@ from databank.services.records import cases
 
 # What a referral line asks of the referred case: the case as a whole, and its need category.
 REFERRAL_FIELDS = (access.WHOLE_RECORD, "needs", "health")
-
-
-def org_names(session: Session, org_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Organisations' display names (not personal data), for labelling what they hold.
-
-    Kept in the session for its life (a web request's), as a page labels the same orgs in
-    several places; a name can change, so they are not kept longer."""
-    known: dict[uuid.UUID, str] = session.info.setdefault("org_names", {})
-    wanted = set(org_ids)
-    missing = [org_id for org_id in wanted if org_id not in known]
-    if missing:
-        rows = session.execute(
-            select(Organisation.id, Organisation.name).where(Organisation.id.in_(missing))
-        ).all()
-        known.update((row.id, row.name) for row in rows)
-    return {org_id: known[org_id] for org_id in wanted if org_id in known}
 
 
 def own_identities(

@@ -15,10 +15,9 @@ from databank.domain.enums import Action, PersonStatus, Purpose
 from databank.models import Case, Person
 from databank.services import access
 from databank.services.access import sharing
-from databank.services.access.directory import orgs_of
+from databank.services.access.directory import org_names, orgs_of
 from databank.services.actors import Actor
 from databank.services.records import cases
-from databank.services.records.caseload import org_names
 
 
 @dataclass(frozen=True)
