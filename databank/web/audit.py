@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
@@ -88,12 +88,10 @@ def _load(schema: Schema, data: Mapping[str, Any], actor: Actor) -> dict[str, An
     return loaded
 
 
-def _uuid(value: str, name: str, api: bool) -> uuid.UUID:
+def _uuid(value: str, name: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        if not api:
-            abort(404)
         raise BadRequest(
             "the request has invalid parameters", {name: ["Not a valid UUID."]}
         ) from None
@@ -142,14 +140,13 @@ def index() -> str | tuple[str, int]:
     )
 
 
-@bp.route("/audit/people/<person_id>")
+@bp.route("/audit/people/<uuid:person_id>")
 @login_required
-def person(person_id: str) -> str:
+def person(person_id: uuid.UUID) -> str:
     session = db()
-    parsed = _uuid(person_id, "person_id", api=False)
-    history = audit_console.person_history(session, current_actor(), parsed)
+    history = audit_console.person_history(session, current_actor(), person_id)
     orgs = audit_console.org_labels(session, history)
-    return render_template("audit/person.html", person_id=parsed, history=history, orgs=orgs)
+    return render_template("audit/person.html", person_id=person_id, history=history, orgs=orgs)
 
 
 @bp.route("/audit/alerts")
@@ -168,11 +165,10 @@ def alerts_page() -> str:
     )
 
 
-@bp.route("/audit/alerts/<alert_id>", methods=["POST"])
+@bp.route("/audit/alerts/<uuid:alert_id>", methods=["POST"])
 @login_required
-def review_alert(alert_id: str) -> Response:
+def review_alert(alert_id: uuid.UUID) -> Response:
     session, actor = db(), current_actor()
-    parsed = _uuid(alert_id, "alert_id", api=False)
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:
         data = api_io.schema(AlertReviewIn).load(form)
@@ -189,13 +185,13 @@ def review_alert(alert_id: str) -> Response:
             )
         return redirect(url_for("audit.alerts_page"), 303)
     try:
-        alerts.review(session, actor, parsed, AlertStatus(data["status"]), data["note"])
+        alerts.review(session, actor, alert_id, AlertStatus(data["status"]), data["note"])
     except (Conflict, NotFound, ValidationFailed) as error:
         # Refusals (AccessRefused) are not caught: the error handler logs them.
         flash(_("The review was not saved: %(reason)s.", reason=message(error.message)))
     else:
         status = str(ALERT_STATUS_LABELS.get(data["status"], data["status"]))
-        flash(_("Alert %(id)s marked “%(status)s”.", id=str(parsed)[:8], status=status))
+        flash(_("Alert %(id)s marked “%(status)s”.", id=str(alert_id)[:8], status=status))
     return redirect(url_for("audit.alerts_page"), 303)
 
 
@@ -245,7 +241,7 @@ def api_entries() -> dict[str, Any]:
 def api_person_history(person_id: str) -> dict[str, Any]:
     actor = _api_actor()
     _load(Schema.from_dict({})(), _args(), actor)  # no parameters: refuse unknown ones
-    parsed = _uuid(person_id, "person_id", api=True)
+    parsed = _uuid(person_id, "person_id")
     history = audit_console.person_history(db(), actor, parsed)
     result: dict[str, Any] = api_io.schema(PersonHistoryOut).dump(
         {"person_id": parsed, "entries": history}
@@ -267,7 +263,7 @@ def api_alerts() -> dict[str, Any]:
 @api_auth.requires("audit:review")
 def api_review_alert(alert_id: str) -> dict[str, Any]:
     session, actor = db(), _api_actor()
-    parsed = _uuid(alert_id, "alert_id", api=True)
+    parsed = _uuid(alert_id, "alert_id")
     # JSON only: with no CSRF token on /api/, a cross-site form cannot send this content type.
     body = api_io.json_object()
     if not isinstance(body, dict):
