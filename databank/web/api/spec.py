@@ -24,6 +24,7 @@ from databank.schemas.audit import (
 from databank.schemas.common import ErrorOut
 from databank.services.tokens import SCOPES
 from databank.web.api.auth import PURPOSE_HEADER
+from databank.web.api.io import schema
 from databank.web.api.registry import OPERATIONS, Operation
 
 TITLE = "Databank API"
@@ -51,8 +52,8 @@ AUDIT_OPERATIONS = [
         "Entries of the access log the auditor may see, newest first, paged by `before_seq`.",
         "audit",
         "audit:read",
-        query=EntryFilterIn,
-        response=EntryPageOut,
+        query=schema(EntryFilterIn),
+        response=schema(EntryPageOut),
         errors=(400, 401, 403),
     ),
     Operation(
@@ -63,7 +64,7 @@ AUDIT_OPERATIONS = [
         "Every access to one person's records.",
         "audit",
         "audit:read",
-        response=PersonHistoryOut,
+        response=schema(PersonHistoryOut),
         errors=(400, 401, 403),
         path_params=("person_id",),
     ),
@@ -75,8 +76,8 @@ AUDIT_OPERATIONS = [
         "",
         "audit",
         "audit:read",
-        query=AlertQueryIn,
-        response=AlertListOut,
+        query=schema(AlertQueryIn),
+        response=schema(AlertListOut),
         errors=(400, 401, 403),
     ),
     Operation(
@@ -87,8 +88,8 @@ AUDIT_OPERATIONS = [
         "Mark an alert justified, escalated or closed, with a note.",
         "audit",
         "audit:review",
-        body=AlertReviewIn,
-        response=AlertOut,
+        body=schema(AlertReviewIn),
+        response=schema(AlertOut),
         errors=(400, 401, 403, 404, 409, 415, 422),
         path_params=("alert_id",),
     ),
@@ -100,8 +101,8 @@ AUDIT_OPERATIONS = [
         "",
         "audit",
         "audit:read",
-        query=StatusQueryIn,
-        response=LogStatusOut,
+        query=schema(StatusQueryIn),
+        response=schema(LogStatusOut),
         errors=(400, 401, 403),
     ),
     Operation(
@@ -112,7 +113,7 @@ AUDIT_OPERATIONS = [
         "",
         "audit",
         "audit:read",
-        query=ExportIn,
+        query=schema(ExportIn),
         errors=(400, 401, 403),
         media=("text/csv", "application/jsonl"),
     ),
