@@ -10,7 +10,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import Blueprint, jsonify
 from marshmallow import Schema
@@ -26,6 +26,17 @@ PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 # A path parameter: <uuid:case_id>.
 PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+class Inputs(Protocol):
+    """How a family of operations reads its input and words a refusal (web/api/io.py: the API's;
+    web/audit.py: the auditor console's, which says nothing about the input to a non-auditor)."""
+
+    def query(self, schema: Schema) -> dict[str, Any]: ...
+
+    def no_query(self) -> None: ...
+
+    def body(self, schema: Schema) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -66,11 +77,10 @@ def _params(rule: str) -> tuple[str, ...]:
     return tuple(name for _converter, name in found)
 
 
-def _read(op: Operation, path: dict[str, Any]) -> list[dict[str, Any]]:
+def _read(op: Operation, inputs: Inputs, path: dict[str, Any]) -> list[dict[str, Any]]:
     """The declared inputs, loaded: the query, the path's ids, then the body, in that order (so
     each refusal is the one a client got before the inputs were declared)."""
     loaded = []
-    inputs = io.JSON
     if op.query is not None:
         loaded.append(inputs.query(op.query))
     elif op.body is None and not op.media:
@@ -112,6 +122,8 @@ def operation(
     session_only: bool = False,
     media: tuple[str, ...] = (),
     guard: Callable[[], None] | None = None,
+    blueprint: Blueprint = bp,
+    inputs: Inputs = io.JSON,
 ) -> Callable[[F], F]:
     """Register a view as an API operation: authenticated for its scope (then `guard`, before
     any input is read), its query or body loaded and passed to it (before its path's own
@@ -119,7 +131,7 @@ def operation(
 
     def decorate(view: F) -> F:
         op = Operation(
-            endpoint=f"api.{view.__name__}",
+            endpoint=f"{blueprint.name}.{view.__name__}",
             method=method,
             rule=rule,
             summary=summary,
@@ -141,11 +153,12 @@ def operation(
         def run(**path: Any) -> Any:
             if guard is not None:
                 guard()
-            return _respond(op, view(*_read(op, path), **path))
+            return _respond(op, view(*_read(op, inputs, path), **path))
 
         run.operation = op  # type: ignore[attr-defined]
         wrapped = requires(scope)(run) if scope is not None else run
-        bp.add_url_rule(rule, view.__name__, wrapped, methods=[method])
+        local = (PREFIX + rule).removeprefix(blueprint.url_prefix or "")
+        blueprint.add_url_rule(local, view.__name__, wrapped, methods=[method])
         return view
 
     return decorate
