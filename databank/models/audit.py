@@ -19,7 +19,8 @@ from databank.domain.enums import AlertStatus
 # every owner's read: a partial index, whose terms the sweep query repeats (migration 0011).
 OTHER_ORGS_PLACES = text("area IS NOT NULL AND owner_org_id <> actor_org_id")
 # The owner-org index holds the entries about an org's records that another org (or none) wrote:
-# an org's own are found through the actor-org index (migration 0012; `audit_console._about`).
+# an org's own are found through the actor-org index (migration 0012;
+# `services/oversight/access_log._about`).
 OTHER_OWNER = {
     "sqlite": text("owner_org_id IS NOT NULL AND owner_org_id IS NOT actor_org_id"),
     "postgresql": text("owner_org_id IS NOT NULL AND owner_org_id IS DISTINCT FROM actor_org_id"),

@@ -19,10 +19,12 @@ def init_web(app: Flask) -> None:
         navigation,
         outreach,
         pages,
+        paths,
         security,
         tokens,
     )
 
+    paths.init_app(app)  # before any blueprint binds a rule that names the converter
     security.init_app(app)
     inputs.init_app(app)
     i18n.init_app(app)

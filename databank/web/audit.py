@@ -1,17 +1,17 @@
 """The auditor console: pages and JSON API over the access log. Parse, call a service, render.
 
-Who may see what is decided in `services.audit_console` (and `services.alerts`); these views only
-read parameters, pick the acting user and shape the answer. The log holds metadata, never case
-content, so nothing here can show a case.
+Who may see what is decided in `services.oversight.access_log` (and `oversight.alerts`); these
+views only read parameters, pick the acting user and shape the answer. The log holds metadata,
+never case content, so nothing here can show a case.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
@@ -20,8 +20,10 @@ from werkzeug.wrappers import Response
 
 from databank.domain.enums import AlertStatus, Purpose
 from databank.domain.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from databank.models import AuditAlert
 from databank.schemas.audit import (
     DECISIONS,
+    AlertListOut,
     AlertOut,
     AlertQueryIn,
     AlertReviewIn,
@@ -37,11 +39,10 @@ from databank.services.oversight import access_log, alerts
 from databank.services.oversight.access_log import EntryFilter, ExportFormat
 from databank.web.api import auth as api_auth
 from databank.web.api import io as api_io
+from databank.web.api.registry import operation
 from databank.web.auth import current_actor, login_required
 from databank.web.runtime import db
 from databank.web.service_messages import message, plain
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("audit", __name__)
 
@@ -56,11 +57,6 @@ ALERT_STATUS_LABELS = {
     AlertStatus.ESCALATED.value: _lp("alert status", "escalated"),
     AlertStatus.CLOSED.value: _lp("alert status", "closed"),
 }
-
-
-def api_login_required(view: F) -> F:
-    """A bearer token with `audit:read`, or a signed-in session; else the JSON error shape."""
-    return api_auth.requires("audit:read")(view)
 
 
 def _api_actor() -> Actor:
@@ -88,15 +84,34 @@ def _load(schema: Schema, data: Mapping[str, Any], actor: Actor) -> dict[str, An
     return loaded
 
 
-def _uuid(value: str, name: str, api: bool) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        if not api:
-            abort(404)
-        raise BadRequest(
-            "the request has invalid parameters", {name: ["Not a valid UUID."]}
-        ) from None
+class _ConsoleInputs:
+    """The console API's reading of declared inputs (web/api/registry.py): the query with empty
+    values dropped (400), a JSON object body (400, then 422: its one body is a review); a
+    non-auditor gets their 403 before anything is said about the input."""
+
+    def query(self, schema: Schema) -> dict[str, Any]:
+        return _load(schema, _args(), _api_actor())
+
+    def no_query(self) -> None:
+        _load(NO_PARAMETERS, _args(), _api_actor())
+
+    def body(self, schema: Schema) -> dict[str, Any]:
+        session, actor = db(), _api_actor()
+        # JSON only: with no CSRF token on /api/, a cross-site form cannot send this content type.
+        body = api_io.json_object()
+        if not isinstance(body, dict):
+            access_log.require_auditor(session, actor)
+            raise BadRequest("send a JSON object", {"body": ["must be a JSON object"]})
+        try:
+            loaded: dict[str, Any] = schema.load(body)
+        except ValidationError as error:
+            access_log.require_auditor(session, actor)
+            raise ValidationFailed("the review has invalid fields", _messages(error)) from None
+        return loaded
+
+
+NO_PARAMETERS = Schema.from_dict({})()
+CONSOLE = _ConsoleInputs()
 
 
 def _download(data: bytes, fmt: str) -> Response:
@@ -142,14 +157,13 @@ def index() -> str | tuple[str, int]:
     )
 
 
-@bp.route("/audit/people/<person_id>")
+@bp.route("/audit/people/<uuid:person_id>")
 @login_required
-def person(person_id: str) -> str:
+def person(person_id: uuid.UUID) -> str:
     session = db()
-    parsed = _uuid(person_id, "person_id", api=False)
-    history = access_log.person_history(session, current_actor(), parsed)
+    history = access_log.person_history(session, current_actor(), person_id)
     orgs = access_log.org_labels(session, history)
-    return render_template("audit/person.html", person_id=parsed, history=history, orgs=orgs)
+    return render_template("audit/person.html", person_id=person_id, history=history, orgs=orgs)
 
 
 @bp.route("/audit/alerts")
@@ -168,11 +182,10 @@ def alerts_page() -> str:
     )
 
 
-@bp.route("/audit/alerts/<alert_id>", methods=["POST"])
+@bp.route("/audit/alerts/<uuid:alert_id>", methods=["POST"])
 @login_required
-def review_alert(alert_id: str) -> Response:
+def review_alert(alert_id: uuid.UUID) -> Response:
     session, actor = db(), current_actor()
-    parsed = _uuid(alert_id, "alert_id", api=False)
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:
         data = api_io.schema(AlertReviewIn).load(form)
@@ -189,13 +202,13 @@ def review_alert(alert_id: str) -> Response:
             )
         return redirect(url_for("audit.alerts_page"), 303)
     try:
-        alerts.review(session, actor, parsed, AlertStatus(data["status"]), data["note"])
+        alerts.review(session, actor, alert_id, AlertStatus(data["status"]), data["note"])
     except (Conflict, NotFound, ValidationFailed) as error:
         # Refusals (AccessRefused) are not caught: the error handler logs them.
         flash(_("The review was not saved: %(reason)s.", reason=message(error.message)))
     else:
         status = str(ALERT_STATUS_LABELS.get(data["status"], data["status"]))
-        flash(_("Alert %(id)s marked “%(status)s”.", id=str(parsed)[:8], status=status))
+        flash(_("Alert %(id)s marked “%(status)s”.", id=str(alert_id)[:8], status=status))
     return redirect(url_for("audit.alerts_page"), 303)
 
 
@@ -227,78 +240,102 @@ def export_jsonl() -> Response:
     return _export_page("jsonl")
 
 
-# --- JSON API --------------------------------------------------------------------------------
+# --- JSON API: declared like the rest of /api/v1 (web/api/registry.py), read by CONSOLE --------
 
 
-@bp.route("/api/v1/audit/entries")
-@api_login_required
-def api_entries() -> dict[str, Any]:
-    actor = _api_actor()
-    data = _load(api_io.schema(EntryFilterIn), _args(), actor)
-    page = access_log.search(db(), actor, EntryFilter(**data))
-    result: dict[str, Any] = api_io.schema(EntryPageOut).dump(page)
-    return result
+@operation(
+    "/audit/entries",
+    summary="Search the access log",
+    tag="audit",
+    scope="audit:read",
+    query=EntryFilterIn,
+    response=EntryPageOut,
+    errors=(400, 401, 403),
+    blueprint=bp,
+    inputs=CONSOLE,
+)
+def api_entries(data: dict[str, Any]) -> access_log.EntryPage:
+    """Entries of the access log the auditor may see, newest first, paged by `before_seq`."""
+    return access_log.search(db(), _api_actor(), EntryFilter(**data))
 
 
-@bp.route("/api/v1/audit/people/<person_id>/history")
-@api_login_required
-def api_person_history(person_id: str) -> dict[str, Any]:
-    actor = _api_actor()
-    _load(Schema.from_dict({})(), _args(), actor)  # no parameters: refuse unknown ones
-    parsed = _uuid(person_id, "person_id", api=True)
-    history = access_log.person_history(db(), actor, parsed)
-    result: dict[str, Any] = api_io.schema(PersonHistoryOut).dump(
-        {"person_id": parsed, "entries": history}
-    )
-    return result
+@operation(
+    "/audit/people/<uuid:person_id>/history",
+    summary="Who accessed a person's records",
+    tag="audit",
+    scope="audit:read",
+    response=PersonHistoryOut,
+    errors=(400, 401, 403),
+    blueprint=bp,
+    inputs=CONSOLE,
+)
+def api_person_history(person_id: uuid.UUID) -> dict[str, Any]:
+    """Every access to one person's records."""
+    history = access_log.person_history(db(), _api_actor(), person_id)
+    return {"person_id": person_id, "entries": history}
 
 
-@bp.route("/api/v1/audit/alerts")
-@api_login_required
-def api_alerts() -> dict[str, Any]:
-    actor = _api_actor()
-    query = _load(api_io.schema(AlertQueryIn), _args(), actor)
+@operation(
+    "/audit/alerts",
+    summary="Alerts on unusual access",
+    tag="audit",
+    scope="audit:read",
+    query=AlertQueryIn,
+    response=AlertListOut,
+    errors=(400, 401, 403),
+    blueprint=bp,
+    inputs=CONSOLE,
+)
+def api_alerts(query: dict[str, Any]) -> dict[str, Any]:
     chosen = AlertStatus(query["status"]) if "status" in query else None
-    rows = alerts.list_alerts(db(), actor, status=chosen)
-    return {"alerts": AlertOut(many=True).dump(rows)}
+    return {"alerts": alerts.list_alerts(db(), _api_actor(), status=chosen)}
 
 
-@bp.route("/api/v1/audit/alerts/<alert_id>/review", methods=["POST"])
-@api_auth.requires("audit:review")
-def api_review_alert(alert_id: str) -> dict[str, Any]:
-    session, actor = db(), _api_actor()
-    parsed = _uuid(alert_id, "alert_id", api=True)
-    # JSON only: with no CSRF token on /api/, a cross-site form cannot send this content type.
-    body = api_io.json_object()
-    if not isinstance(body, dict):
-        access_log.require_auditor(session, actor)
-        raise BadRequest("send a JSON object", {"body": ["must be a JSON object"]})
-    try:
-        data = api_io.schema(AlertReviewIn).load(body)
-    except ValidationError as error:
-        access_log.require_auditor(session, actor)
-        raise ValidationFailed("the review has invalid fields", _messages(error)) from None
-    reviewed = alerts.review(session, actor, parsed, AlertStatus(data["status"]), data["note"])
-    result: dict[str, Any] = api_io.schema(AlertOut).dump(reviewed)
-    return result
+@operation(
+    "/audit/alerts/<uuid:alert_id>/review",
+    "POST",
+    summary="Review an alert",
+    tag="audit",
+    scope="audit:review",
+    body=AlertReviewIn,
+    response=AlertOut,
+    errors=(400, 401, 403, 404, 409, 415, 422),
+    blueprint=bp,
+    inputs=CONSOLE,
+)
+def api_review_alert(data: dict[str, Any], alert_id: uuid.UUID) -> AuditAlert:
+    """Mark an alert justified, escalated or closed, with a note."""
+    status = AlertStatus(data["status"])
+    return alerts.review(db(), _api_actor(), alert_id, status, data["note"])
 
 
-@bp.route("/api/v1/audit/status")
-@api_login_required
-def api_status() -> dict[str, Any]:
-    actor = _api_actor()
-    query = _load(api_io.schema(StatusQueryIn), _args(), actor)
-    result: dict[str, Any] = api_io.schema(LogStatusOut).dump(
-        access_log.status(db(), actor, run_verify=query["verify"])
-    )
-    return result
+@operation(
+    "/audit/status",
+    summary="The log's integrity status",
+    tag="audit",
+    scope="audit:read",
+    query=StatusQueryIn,
+    response=LogStatusOut,
+    errors=(400, 401, 403),
+    blueprint=bp,
+    inputs=CONSOLE,
+)
+def api_status(query: dict[str, Any]) -> access_log.LogStatus:
+    return access_log.status(db(), _api_actor(), run_verify=query["verify"])
 
 
-@bp.route("/api/v1/audit/export")
-@api_login_required
-def api_export() -> Response:
-    actor = _api_actor()
-    data = _load(api_io.schema(ExportIn), _args(), actor)
+@operation(
+    "/audit/export",
+    summary="Export entries (CSV or JSON lines)",
+    tag="audit",
+    scope="audit:read",
+    query=ExportIn,
+    errors=(400, 401, 403),
+    media=("text/csv", "application/jsonl"),
+    blueprint=bp,
+    inputs=CONSOLE,
+)
+def api_export(data: dict[str, Any]) -> Response:
     fmt: ExportFormat = data.pop("fmt")
-    body, _count = access_log.export(db(), actor, EntryFilter(**data), fmt)
+    body, _count = access_log.export(db(), _api_actor(), EntryFilter(**data), fmt)
     return _download(body, fmt)

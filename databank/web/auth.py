@@ -43,6 +43,7 @@ from databank.services.accounts.organisations import authenticate, record_purpos
 from databank.services.accounts.throttle import SignInThrottle
 from databank.services.actors import Actor
 from databank.services.context import policy_of
+from databank.web import paths
 from databank.web.i18n import back_to, select_locale
 from databank.web.runtime import db
 from databank.web.service_messages import plain
@@ -75,8 +76,9 @@ class SignedInUser:
 
 
 def login_required(view: F) -> F:
-    """flask-login's decorator, typed (the library ships no type information)."""
-    return cast(F, _login_required(view))
+    """flask-login's decorator, typed (the library ships no type information); once signed in,
+    a path id that is not a UUID is a 404 (web/paths.py)."""
+    return cast(F, _login_required(paths.page_ids(view)))
 
 
 def _load(user_id: str) -> SignedInUser | None:

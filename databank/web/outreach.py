@@ -29,6 +29,7 @@ from databank.services.inputs import MAX_NOTE_LENGTH, CaseIn, EncounterIn, Intak
 from databank.services.records import cases, consents, outreach, people, submissions
 from databank.web import outreach_forms as forms
 from databank.web import outreach_labels as labels
+from databank.web import paths
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.deployment import areas, local_zone
 from databank.web.i18n import select_locale
@@ -46,13 +47,6 @@ CONSENT_PURPOSES = [
     Purpose.HOUSING_ALLOCATION,
     Purpose.FOOD_AID,
 ]
-
-
-def _id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        abort(404)
 
 
 def _wants_json() -> bool:
@@ -132,10 +126,10 @@ def index() -> str | tuple[Response | str, int]:
     return _page("outreach/index.html", {}, {}, contacts=contacts, results=None)
 
 
-@bp.route("/people/<person_id>")
+@bp.route("/people/<uuid:person_id>")
 @login_required
-def person(person_id: str) -> str:
-    page = outreach.person_page(db(), current_actor(), current_purpose(), _id(person_id))
+def person(person_id: uuid.UUID) -> str:
+    page = outreach.person_page(db(), current_actor(), current_purpose(), person_id)
     return render_template(
         "outreach/person.html",
         page=page,
@@ -146,12 +140,11 @@ def person(person_id: str) -> str:
     )
 
 
-@bp.route("/people/<person_id>/cases", methods=["POST"])
+@bp.route("/people/<uuid:person_id>/cases", methods=["POST"])
 @login_required
-def open_case(person_id: str) -> Response:
+def open_case(person_id: uuid.UUID) -> Response:
     """A person met again after their case was closed: a new case, then the encounter form."""
-    parsed = _id(person_id)
-    case_id = cases.open_case(db(), current_actor(), current_purpose(), parsed, CaseIn())
+    case_id = cases.open_case(db(), current_actor(), current_purpose(), person_id, CaseIn())
     flash(_("A new case is open."))
     return redirect(url_for("outreach.encounter", case_id=case_id))
 
@@ -205,15 +198,14 @@ def _own_case_person(case_id: uuid.UUID) -> uuid.UUID:
     return person_id
 
 
-@bp.route("/cases/<case_id>/encounters/new", methods=["GET", "POST"])
+@bp.route("/cases/<uuid:case_id>/encounters/new", methods=["GET", "POST"])
 @login_required
-def encounter(case_id: str) -> str | Response | tuple[Response | str, int]:
-    parsed = _id(case_id)
-    person_id = _own_case_person(parsed)
+def encounter(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
+    person_id = _own_case_person(case_id)
     identity = _WhenShown(
         lambda: people.read_identity(db(), current_actor(), current_purpose(), person_id)
     )
-    context = {"identity": identity, "case_id": parsed, "map": plan(areas(), select_locale())}
+    context = {"identity": identity, "case_id": case_id, "map": plan(areas(), select_locale())}
     if request.method == "GET":
         now = datetime.now(local_zone()).strftime(forms.TIME_FORMAT)
         return _page("outreach/encounter.html", {"occurred_at": now}, {}, **context)
@@ -223,7 +215,7 @@ def encounter(case_id: str) -> str | Response | tuple[Response | str, int]:
         return _invalid(errors, "outreach/encounter.html", **context)
 
     def save() -> str:
-        cases.record_encounter(db(), current_actor(), current_purpose(), parsed, encounter_in)
+        cases.record_encounter(db(), current_actor(), current_purpose(), case_id, encounter_in)
         return url_for("outreach.person", person_id=person_id)
 
     try:
@@ -235,13 +227,12 @@ def encounter(case_id: str) -> str | Response | tuple[Response | str, int]:
     return _saved(_("Encounter saved."), target)
 
 
-@bp.route("/people/<person_id>/consent", methods=["GET", "POST"])
+@bp.route("/people/<uuid:person_id>/consent", methods=["GET", "POST"])
 @login_required
-def consent(person_id: str) -> str | Response | tuple[Response | str, int]:
-    parsed = _id(person_id)
+def consent(person_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
     session, actor, purpose = db(), current_actor(), current_purpose()
-    identity = _WhenShown(lambda: people.read_identity(session, actor, purpose, parsed))
-    given = consents.consents_for(session, actor, purpose, parsed)
+    identity = _WhenShown(lambda: people.read_identity(session, actor, purpose, person_id))
+    given = consents.consents_for(session, actor, purpose, person_id)
     partners = outreach.partner_organisations(session, actor)
     now = datetime.now(UTC)
     active = [c for c in given if c.is_active(now)]
@@ -258,27 +249,27 @@ def consent(person_id: str) -> str | Response | tuple[Response | str, int]:
     }
     if request.method == "GET":
         return _page("outreach/consent.html", _consent_form(active), {}, **context)
-    target = url_for("outreach.person", person_id=parsed)
-    revoke = request.form.get("revoke")
-    if revoke:
-        if _id(revoke) not in {c.id for c in active}:
+    target = url_for("outreach.person", person_id=person_id)
+    revoke = _consent_id("revoke")
+    if revoke is not None:
+        if revoke not in {c.id for c in active}:
             abort(404)
-        consents.revoke_consent(session, actor, purpose, _id(revoke))
+        consents.revoke_consent(session, actor, purpose, revoke)
         return _saved(_("Consent withdrawn."), target)
     errors: forms.Errors = {}
     consent_in = forms.parse_consent(
         request.form, errors, {p.id for p in partners}, CONSENT_PURPOSES
     )
-    replaces = request.form.get("replaces")
-    if replaces and _id(replaces) not in {c.id for c in active}:
+    replaces = _consent_id("replaces")
+    if replaces is not None and replaces not in {c.id for c in active}:
         errors.setdefault("replaces", []).append(_("This consent was already changed."))
     if errors or consent_in is None:
         return _invalid(errors, "outreach/consent.html", **context)
 
     def save() -> str:
-        if replaces:  # an update: the old consent ends as the new one starts
-            consents.revoke_consent(session, actor, purpose, _id(replaces))
-        consents.record_consent(session, actor, purpose, parsed, consent_in)
+        if replaces is not None:  # an update: the old consent ends as the new one starts
+            consents.revoke_consent(session, actor, purpose, replaces)
+        consents.record_consent(session, actor, purpose, person_id, consent_in)
         return target
 
     try:
@@ -288,6 +279,17 @@ def consent(person_id: str) -> str | Response | tuple[Response | str, int]:
     if isinstance(saved, Response):
         return saved
     return _saved(_("Consent recorded."), saved)
+
+
+def _consent_id(name: str) -> uuid.UUID | None:
+    """The consent the form names in a hidden field (none if empty); not an id at all: 404."""
+    value = request.form.get(name)
+    if not value:
+        return None
+    parsed = paths.parse(value)
+    if parsed is None:
+        abort(404)
+    return parsed
 
 
 def _consent_form(active: list[consents.ConsentView]) -> dict[str, Any]:
@@ -315,17 +317,16 @@ def _consent_form(active: list[consents.ConsentView]) -> dict[str, Any]:
     }
 
 
-@bp.route("/cases/<case_id>/refer", methods=["GET", "POST"])
+@bp.route("/cases/<uuid:case_id>/refer", methods=["GET", "POST"])
 @login_required
-def refer(case_id: str) -> str | Response | tuple[Response | str, int]:
-    parsed = _id(case_id)
+def refer(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
     session, actor, purpose = db(), current_actor(), current_purpose()
-    person_id = _own_case_person(parsed)
+    person_id = _own_case_person(case_id)
     identity = _WhenShown(lambda: people.read_identity(session, actor, purpose, person_id))
     partners = outreach.partner_organisations(session, actor)
     context: dict[str, Any] = {
         "identity": identity,
-        "case_id": parsed,
+        "case_id": case_id,
         "partners": partners,
         "consent_purposes": [(p, *labels.purpose_info(p)) for p in CONSENT_PURPOSES],
         "kind_labels": labels.ORG_KIND_LABELS,
@@ -345,7 +346,7 @@ def refer(case_id: str) -> str | Response | tuple[Response | str, int]:
             session,
             actor,
             purpose,
-            parsed,
+            case_id,
             to_org,
             referral_purpose,
             need,
@@ -370,7 +371,7 @@ def refer(case_id: str) -> str | Response | tuple[Response | str, int]:
                 )
             ]
             context["may_override"] = outreach.may_override_consent(
-                session, actor, referral_purpose, parsed
+                session, actor, referral_purpose, case_id
             )
         return _invalid(plain, "outreach/refer.html", **context)
     return _saved(_("Referral sent."), url_for("outreach.person", person_id=person_id))

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -214,13 +214,6 @@ def home() -> str | tuple[str, int]:
     )
 
 
-def _case_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        abort(404)
-
-
 def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
     session = db()
     actor = current_actor()
@@ -244,34 +237,32 @@ def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
     )
 
 
-@bp.route("/cases/<case_id>")
+@bp.route("/cases/<uuid:case_id>")
 @login_required
-def case(case_id: str) -> str | tuple[str, int]:
-    parsed = _case_id(case_id)
+def case(case_id: uuid.UUID) -> str | tuple[str, int]:
     session = db()
     purpose = current_purpose()
     try:
-        view = cases.read_case(session, current_actor(), purpose, parsed)
+        view = cases.read_case(session, current_actor(), purpose, case_id)
     except access.AccessRefused as refusal:
         log_refusal(refusal)
         # The refusal page offers break-glass; opening one is itself decided and logged.
-        return render_template("case_refused.html", case_id=parsed), 403
+        return render_template("case_refused.html", case_id=case_id), 403
     return _render_case(view, purpose)
 
 
-@bp.route("/cases/<case_id>/break-glass", methods=["POST"])
+@bp.route("/cases/<uuid:case_id>/break-glass", methods=["POST"])
 @login_required
-def break_glass(case_id: str) -> Response:
-    parsed = _case_id(case_id)
-    breakglass.start_for_case(db(), current_actor(), parsed, request.form.get("justification", ""))
-    return redirect(url_for("pages.emergency_case", case_id=parsed))
+def break_glass(case_id: uuid.UUID) -> Response:
+    breakglass.start_for_case(db(), current_actor(), case_id, request.form.get("justification", ""))
+    return redirect(url_for("pages.emergency_case", case_id=case_id))
 
 
-@bp.route("/cases/<case_id>/emergency")
+@bp.route("/cases/<uuid:case_id>/emergency")
 @login_required
-def emergency_case(case_id: str) -> str:
+def emergency_case(case_id: uuid.UUID) -> str:
     """A case read for the vital interest of the person, inside an open break-glass window."""
-    view = cases.read_case(db(), current_actor(), Purpose.VITAL_INTEREST, _case_id(case_id))
+    view = cases.read_case(db(), current_actor(), Purpose.VITAL_INTEREST, case_id)
     return _render_case(view, Purpose.VITAL_INTEREST)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -105,15 +105,11 @@ def create() -> tuple[str, int]:
     return _page(issued=issued, status=201)
 
 
-@bp.route("/<token_id>/revoke", methods=["POST"])
+@bp.route("/<uuid:token_id>/revoke", methods=["POST"])
 @login_required
-def revoke(token_id: str) -> Response:
+def revoke(token_id: uuid.UUID) -> Response:
     try:
-        parsed = uuid.UUID(token_id)
-    except ValueError:
-        abort(404)
-    try:
-        tokens.revoke(db(), current_actor(), parsed)
+        tokens.revoke(db(), current_actor(), token_id)
     except (Conflict, NotFound) as error:
         flash(_("The token was not revoked: %(reason)s.", reason=message(error.message)))
     else:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
-
-from flask import Response
 
 from databank.domain.enums import CaseStatus, Purpose, ReferralStatus
 from databank.domain.vocab import NeedCategory
@@ -22,7 +21,7 @@ from databank.schemas.cases import (
 from databank.schemas.referrals import ReferralListOut, ReferralQueryIn
 from databank.services.access import directory
 from databank.services.records import case_lists, caseload, cases
-from databank.web.api import convert, io
+from databank.web.api import convert
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
 from databank.web.runtime import commit_access, db
@@ -39,44 +38,38 @@ _WRITE_ERRORS = (400, 401, 403, 404, 409, 410, 413, 415, 422)
     response=CaseListOut,
     errors=(401, 403, 422),
 )
-def list_cases() -> dict[str, Any]:
+def list_cases(q: dict[str, Any]) -> dict[str, Any]:
     """The cases the caller's organisation may see for the request's purpose: its own, and
     partners' cases shared by consent or referral (`own_only` for the organisation's own).
     Status and district only, as each case's policy releases them; never identifiers."""
     who = caller()
-    q = io.query(io.schema(CaseQueryIn))
     status = CaseStatus(q["status"]) if "status" in q else None
     found = case_lists.list_cases(
         db(), who.actor, who.purpose, status, q["limit"], q["offset"], q["own_only"]
     )
-    result: dict[str, Any] = io.schema(CaseListOut).dump(
-        {"cases": found, "limit": q["limit"], "offset": q["offset"]}
-    )
-    return result
+    return {"cases": found, "limit": q["limit"], "offset": q["offset"]}
 
 
 @operation(
-    "/cases/<case_id>",
+    "/cases/<uuid:case_id>",
     summary="A case, as the policies release it",
     tag="cases",
     scope="cases:read",
     response=CaseOut,
     errors=(400, 401, 403, 404, 410),
 )
-def read_case(case_id: str) -> dict[str, Any]:
+def read_case(case_id: uuid.UUID) -> cases.CaseView:
     """The cross-organisation view of a case: what the owner's policy releases to the caller
     for the purpose, with the list of withheld fields. Withheld fields are never decrypted; a
     location is coarsened server-side to the released level."""
-    io.no_query()
     who = caller()
-    view = cases.read_case(db(), who.actor, who.purpose, io.path_id(case_id, "case_id"))
+    view = cases.read_case(db(), who.actor, who.purpose, case_id)
     commit_access()
-    result: dict[str, Any] = io.schema(CaseOut).dump(view)
-    return result
+    return view
 
 
 @operation(
-    "/cases/<case_id>/encounters",
+    "/cases/<uuid:case_id>/encounters",
     "POST",
     summary="Record an encounter",
     tag="cases",
@@ -86,22 +79,17 @@ def read_case(case_id: str) -> dict[str, Any]:
     response=EncounterCreatedOut,
     errors=_WRITE_ERRORS,
 )
-def record_encounter(case_id: str) -> tuple[Response, int]:
+def record_encounter(data: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     """An encounter on an open case: when, where (a point, sealed at rest, or a district
     geohash), the needs seen from the closed taxonomy, the services given and a note."""
     who = caller()
-    parsed = io.path_id(case_id, "case_id")
-    encounter = convert.encounter(io.body(io.schema(EncounterIn)))
-    encounter_id = cases.record_encounter(db(), who.actor, who.purpose, parsed, encounter)
-    return io.created(
-        io.schema(EncounterCreatedOut).dump(
-            {"id": encounter_id, "case_id": parsed, "occurred_at": encounter.occurred_at}
-        )
-    )
+    encounter = convert.encounter(data)
+    encounter_id = cases.record_encounter(db(), who.actor, who.purpose, case_id, encounter)
+    return {"id": encounter_id, "case_id": case_id, "occurred_at": encounter.occurred_at}
 
 
 @operation(
-    "/cases/<case_id>/referrals",
+    "/cases/<uuid:case_id>/referrals",
     "POST",
     summary="Refer a case to a partner",
     tag="referrals",
@@ -111,13 +99,11 @@ def record_encounter(case_id: str) -> tuple[Response, int]:
     response=CreatedOut,
     errors=_WRITE_ERRORS,
 )
-def refer_case(case_id: str) -> tuple[Response, int]:
+def refer_case(data: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     """Refer a case to a partner organisation for a purpose. The person must have consented
     to that sharing; otherwise only a user the policies grant the consent override may refer,
     with `consent_override`, and the override is decided and logged as its own entry."""
     who = caller()
-    parsed = io.path_id(case_id, "case_id")
-    data = io.body(io.schema(ReferralIn))
     session = db()
     to_org = directory.resolve_org(session, data["to_org"], "to_org")
     need = data.get("need")
@@ -125,7 +111,7 @@ def refer_case(case_id: str) -> tuple[Response, int]:
         session,
         who.actor,
         who.purpose,
-        parsed,
+        case_id,
         to_org,
         Purpose(data.get("purpose") or who.purpose),
         NeedCategory(need) if need else None,
@@ -133,11 +119,11 @@ def refer_case(case_id: str) -> tuple[Response, int]:
         override=data["consent_override"],
         justification=data.get("justification"),
     )
-    return io.created(io.schema(CreatedOut).dump({"id": referral_id}))
+    return {"id": referral_id}
 
 
 @operation(
-    "/cases/<case_id>/close",
+    "/cases/<uuid:case_id>/close",
     "POST",
     summary="Close a case",
     tag="cases",
@@ -146,16 +132,11 @@ def refer_case(case_id: str) -> tuple[Response, int]:
     response=CaseClosedOut,
     errors=_WRITE_ERRORS,
 )
-def close_case(case_id: str) -> dict[str, Any]:
+def close_case(data: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     """Close an open case with a short reason code (e.g. `housed`)."""
     who = caller()
-    parsed = io.path_id(case_id, "case_id")
-    data = io.body(io.schema(CaseCloseIn))
-    cases.close_case(db(), who.actor, who.purpose, parsed, data["reason"])
-    result: dict[str, Any] = io.schema(CaseClosedOut).dump(
-        {"id": parsed, "status": CaseStatus.CLOSED.value}
-    )
-    return result
+    cases.close_case(db(), who.actor, who.purpose, case_id, data["reason"])
+    return {"id": case_id, "status": CaseStatus.CLOSED.value}
 
 
 @operation(
@@ -167,17 +148,13 @@ def close_case(case_id: str) -> dict[str, Any]:
     response=ReferralListOut,
     errors=(401, 403, 422),
 )
-def referrals_received() -> dict[str, Any]:
+def referrals_received(q: dict[str, Any]) -> dict[str, Any]:
     """Referrals partners sent to the caller's organisation, newest first; the case and the
     need of each as the referring organisation's policy releases them for the request's
     purpose (the same list as the web page)."""
     who = caller()
-    q = io.query(io.schema(ReferralQueryIn))
     status = ReferralStatus(q["status"]) if "status" in q else None
     found = caseload.referrals_received(
         db(), who.actor, who.purpose, status, q["limit"], q["offset"]
     )
-    result: dict[str, Any] = io.schema(ReferralListOut).dump(
-        {"referrals": found, "limit": q["limit"], "offset": q["offset"]}
-    )
-    return result
+    return {"referrals": found, "limit": q["limit"], "offset": q["offset"]}

@@ -1,13 +1,12 @@
-"""Reading API requests: a JSON object body, query parameters, path ids; errors name the field."""
+"""Reading API requests: a JSON object body, query parameters; errors name the field."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from functools import cache
 from typing import Any, TypeVar
 
-from flask import Response, jsonify, request
+from flask import request
 from marshmallow import Schema, ValidationError
 
 from databank.domain.errors import BadRequest, DatabankError, ValidationFailed
@@ -63,47 +62,39 @@ def json_object() -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def body(schema: Schema) -> dict[str, Any]:
-    """The JSON object sent, loaded by the schema (unknown fields refused)."""
-    if not request.is_json:
-        raise UnsupportedMediaType(
-            "send the body as JSON", {"Content-Type": ["must be application/json"]}
-        )
-    data = _parse()
-    if not isinstance(data, dict):
-        raise ValidationFailed("send a JSON object", {"body": ["must be a JSON object"]})
-    try:
-        loaded: dict[str, Any] = schema.load(data)
-    except ValidationError as error:
-        raise invalid(error) from None
-    return loaded
+class JsonInputs:
+    """The API's reading of the inputs an operation declares (web/api/registry.py)."""
+
+    def body(self, schema: Schema) -> dict[str, Any]:
+        """The JSON object sent, loaded by the schema (unknown fields refused)."""
+        if not request.is_json:
+            raise UnsupportedMediaType(
+                "send the body as JSON", {"Content-Type": ["must be application/json"]}
+            )
+        data = _parse()
+        if not isinstance(data, dict):
+            raise ValidationFailed("send a JSON object", {"body": ["must be a JSON object"]})
+        try:
+            loaded: dict[str, Any] = schema.load(data)
+        except ValidationError as error:
+            raise invalid(error) from None
+        return loaded
+
+    def query(self, schema: Schema) -> dict[str, Any]:
+        """The query string, loaded by the schema (unknown parameters refused)."""
+        try:
+            loaded: dict[str, Any] = schema.load(request.args.to_dict())
+        except ValidationError as error:
+            raise invalid(error) from None
+        return loaded
+
+    def no_query(self) -> None:
+        """An operation without parameters accepts none."""
+        if request.args:
+            raise ValidationFailed(
+                "the request has invalid fields",
+                {name: ["Unknown field."] for name in request.args},
+            )
 
 
-def query(schema: Schema) -> dict[str, Any]:
-    """The query string, loaded by the schema (unknown parameters refused)."""
-    try:
-        loaded: dict[str, Any] = schema.load(request.args.to_dict())
-    except ValidationError as error:
-        raise invalid(error) from None
-    return loaded
-
-
-def no_query() -> None:
-    if request.args:
-        raise ValidationFailed(
-            "the request has invalid fields",
-            {name: ["Unknown field."] for name in request.args},
-        )
-
-
-def path_id(value: str, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise BadRequest(
-            "the request has invalid parameters", {name: ["Not a valid UUID."]}
-        ) from None
-
-
-def created(data: dict[str, Any]) -> tuple[Response, int]:
-    return jsonify(data), 201
+JSON = JsonInputs()

@@ -1,4 +1,5 @@
-"""The OpenAPI 3 document of /api/v1, built with apispec from the schemas and view docstrings."""
+"""The OpenAPI 3 document of /api/v1, built with apispec from the operations' declarations: the
+schema objects their views are loaded and dumped with, and the views' docstrings."""
 
 from __future__ import annotations
 
@@ -9,18 +10,6 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from databank.domain.enums import Purpose
-from databank.schemas.audit import (
-    AlertListOut,
-    AlertOut,
-    AlertQueryIn,
-    AlertReviewIn,
-    EntryFilterIn,
-    EntryPageOut,
-    ExportIn,
-    LogStatusOut,
-    PersonHistoryOut,
-    StatusQueryIn,
-)
 from databank.schemas.common import ErrorOut
 from databank.services.accounts.tokens import SCOPES
 from databank.web.api.auth import PURPOSE_HEADER
@@ -41,84 +30,6 @@ ERROR_TEXT = {
     422: "Invalid fields, named in `errors` by field path.",
 }
 
-# The auditor console's API (web/audit.py) lives under the same prefix: documented here too.
-AUDIT_OPERATIONS = [
-    Operation(
-        "audit.api_entries",
-        "GET",
-        "/audit/entries",
-        "Search the access log",
-        "Entries of the access log the auditor may see, newest first, paged by `before_seq`.",
-        "audit",
-        "audit:read",
-        query=EntryFilterIn,
-        response=EntryPageOut,
-        errors=(400, 401, 403),
-    ),
-    Operation(
-        "audit.api_person_history",
-        "GET",
-        "/audit/people/<person_id>/history",
-        "Who accessed a person's records",
-        "Every access to one person's records.",
-        "audit",
-        "audit:read",
-        response=PersonHistoryOut,
-        errors=(400, 401, 403),
-        path_params=("person_id",),
-    ),
-    Operation(
-        "audit.api_alerts",
-        "GET",
-        "/audit/alerts",
-        "Alerts on unusual access",
-        "",
-        "audit",
-        "audit:read",
-        query=AlertQueryIn,
-        response=AlertListOut,
-        errors=(400, 401, 403),
-    ),
-    Operation(
-        "audit.api_review_alert",
-        "POST",
-        "/audit/alerts/<alert_id>/review",
-        "Review an alert",
-        "Mark an alert justified, escalated or closed, with a note.",
-        "audit",
-        "audit:review",
-        body=AlertReviewIn,
-        response=AlertOut,
-        errors=(400, 401, 403, 404, 409, 415, 422),
-        path_params=("alert_id",),
-    ),
-    Operation(
-        "audit.api_status",
-        "GET",
-        "/audit/status",
-        "The log's integrity status",
-        "",
-        "audit",
-        "audit:read",
-        query=StatusQueryIn,
-        response=LogStatusOut,
-        errors=(400, 401, 403),
-    ),
-    Operation(
-        "audit.api_export",
-        "GET",
-        "/audit/export",
-        "Export entries (CSV or JSON lines)",
-        "",
-        "audit",
-        "audit:read",
-        query=ExportIn,
-        errors=(400, 401, 403),
-        media=("text/csv", "application/jsonl"),
-    ),
-]
-
-
 TAGS = {
     "meta": "The caller, the purposes of use, the partner directory.",
     "people": "Search the organisation's own records; register people.",
@@ -131,9 +42,10 @@ TAGS = {
 
 
 def all_operations() -> list[Operation]:
-    """Every operation, grouped by tag in reading order (declaration order within a tag)."""
+    """Every operation (the auditor console's too, from web/audit.py: `init_web` imports every
+    module that declares some), grouped by tag in reading order, declaration order within one."""
     order = list(TAGS)
-    return sorted([*OPERATIONS, *AUDIT_OPERATIONS], key=lambda op: order.index(op.tag))
+    return sorted(OPERATIONS, key=lambda op: order.index(op.tag))
 
 
 def _responses(op: Operation) -> dict[str, Any]:
