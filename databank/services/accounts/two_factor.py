@@ -21,7 +21,7 @@ import pyotp
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from databank.crypto import aad, key_id_of
+from databank.crypto import key_id_of
 from databank.domain.errors import Conflict, ValidationFailed
 from databank.models import RecoveryCode, User
 from databank.services import auditlog
@@ -29,6 +29,7 @@ from databank.services.access.roles import requires_two_factor
 from databank.services.accounts.organisations import LOCKOUT, MAX_FAILED_LOGINS
 from databank.services.actors import Actor
 from databank.services.keys.keyring import keyring_of
+from databank.services.keys.sealing import open_sealed, seal
 
 RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "Databank"
@@ -76,13 +77,9 @@ def _self(user: User) -> Actor:
 # -- the TOTP secret, sealed ----------------------------------------------------------------------
 
 
-def _context(user: User) -> bytes:
-    return aad(user.org_id, "users", _SECRET_COLUMN, user.id)
-
-
 def _seal_secret(session: Session, user: User, secret: str) -> None:
     key = keyring_of(session).active_org_key(session, user.org_id)
-    user.totp_secret_ciphertext = key.seal(secret.encode("ascii"), _context(user))
+    user.totp_secret_ciphertext = seal(key, "users", _SECRET_COLUMN, secret, user.org_id, user.id)
 
 
 def _open_secret(session: Session, user: User) -> str:
@@ -90,7 +87,7 @@ def _open_secret(session: Session, user: User) -> str:
     if blob is None:
         raise Conflict("two-factor sign-in is not set up for this account")
     key = keyring_of(session).org_key(session, user.org_id, key_id_of(blob))
-    secret = key.open(blob, _context(user)).decode("ascii")
+    secret = open_sealed(key, "users", _SECRET_COLUMN, blob, user.org_id, user.id)
     active = keyring_of(session).active_org_key(session, user.org_id)
     if active.key_id != key.key_id:
         _seal_secret(session, user, secret)  # re-sealed under the org's current key version

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from databank.crypto import aad, key_id_of, pad, unpad
+from databank.crypto import key_id_of
 from databank.domain.enums import AlertStatus, Purpose
 from databank.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from databank.models import AuditAlert, User
@@ -17,6 +17,9 @@ from databank.services import access, auditlog
 from databank.services.access import roles
 from databank.services.actors import Actor
 from databank.services.keys.keyring import keyring_of
+from databank.services.keys.sealing import open_sealed, seal
+
+_NOTE = ("audit_alerts", "review_note_ciphertext")
 
 
 def _scoped(actor: Actor) -> Select[AuditAlert]:
@@ -47,15 +50,11 @@ def _entry(event: str, alert: AuditAlert, **fields: Any) -> auditlog.EntryIn:
     )
 
 
-def _note_context(alert_id: uuid.UUID) -> bytes:
-    return aad("alert-review", alert_id)
-
-
 def list_alerts(
     session: Session, actor: Actor, status: AlertStatus | None = None, limit: int = 100
 ) -> list[AuditAlert]:
     """The newest alerts the auditor may see, optionally of one status; the view is logged."""
-    access.require_any_role(session, actor, roles.AUDITORS, "audit.view")
+    access.require_any_role(actor, roles.AUDITORS, "audit.view")
     query = _scoped(actor)
     if status is not None:
         query = query.where(AuditAlert.status == status)
@@ -78,7 +77,7 @@ def review(
     session: Session, actor: Actor, alert_id: uuid.UUID, status: AlertStatus, note: str
 ) -> AuditAlert:
     """An auditor marks an alert justified, escalated or closed, with a sealed note."""
-    access.require_any_role(session, actor, roles.AUDITORS, "alert.review")
+    access.require_any_role(actor, roles.AUDITORS, "alert.review")
     alert = _visible(session, actor, alert_id)
     if actor.user_id is None:
         raise PermissionDenied("an alert is reviewed by a named auditor: sign in to review it")
@@ -95,7 +94,7 @@ def review(
     # The note is free text and may name people: sealed under the reviewer org's key, padded so
     # its length does not show (threat 1: a stolen database).
     key = keyring_of(session).active_org_key(session, actor.org_id)
-    alert.review_note_ciphertext = key.seal(pad(text.encode()), _note_context(alert.id))
+    alert.review_note_ciphertext = seal(key, *_NOTE, text, actor.org_id, alert.id)
     alert.status = status
     alert.reviewer_id = actor.user_id
     alert.reviewed_at = datetime.now(UTC)
@@ -106,7 +105,7 @@ def review(
 
 def read_review_note(session: Session, actor: Actor, alert_id: uuid.UUID) -> str | None:
     """The review note of an alert, for auditors of the reviewer's org; the read is logged."""
-    access.require_any_role(session, actor, roles.AUDITORS, "alert.note.read")
+    access.require_any_role(actor, roles.AUDITORS, "alert.note.read")
     alert = _visible(session, actor, alert_id)
     blob, reviewer = alert.review_note_ciphertext, alert.reviewer_id
     org = (
@@ -121,4 +120,4 @@ def read_review_note(session: Session, actor: Actor, alert_id: uuid.UUID) -> str
     if blob is None or org is None:
         return None
     key = keyring_of(session).org_key(session, org, key_id_of(blob))
-    return unpad(key.open(blob, _note_context(alert.id))).decode()
+    return open_sealed(key, *_NOTE, blob, org, alert.id)

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from databank.crypto import aad
 from databank.domain.enums import PersonStatus, Purpose
 from databank.domain.errors import Conflict, Erased, NotFound, ValidationFailed
 from databank.models import BreakGlassGrant, Person
 from databank.services import access, auditlog
 from databank.services.actors import Actor
 from databank.services.keys.keyring import keyring_of
+from databank.services.keys.sealing import seal
 from databank.services.records import cases
 
 WINDOW = timedelta(minutes=30)
@@ -34,22 +34,18 @@ class GrantView:
     expires_at: datetime
 
 
-def _context(grant_id: uuid.UUID, person_id: uuid.UUID) -> bytes:
-    return aad("break-glass-justification", grant_id, person_id)
-
-
 def start_for_case(
     session: Session, actor: Actor, case_id: uuid.UUID, justification: str
 ) -> GrantView:
     """`start` for the person of a case; the role is decided before the case is even looked up,
     so someone who may not break the glass learns nothing about which cases exist."""
-    access.check_break_glass_responder(session, actor)
+    access.check_break_glass_responder(actor)
     return start(session, actor, cases.person_of_case(session, case_id), justification)
 
 
 def start(session: Session, actor: Actor, person_id: uuid.UUID, justification: str) -> GrantView:
     """Open a 30-minute window for vital-interest reads of one person. Logged at once."""
-    access.check_break_glass_responder(session, actor)
+    access.check_break_glass_responder(actor)
     text = justification.strip()
     if len(text) < MIN_JUSTIFICATION:
         raise ValidationFailed(
@@ -74,7 +70,15 @@ def start(session: Session, actor: Actor, person_id: uuid.UUID, justification: s
         user_id=actor.user_id,
         org_id=actor.org_id,
         person_id=person_id,
-        justification_ciphertext=org_key.seal(text.encode(), _context(grant_id, person_id)),
+        justification_ciphertext=seal(
+            org_key,
+            "break_glass_grants",
+            "justification_ciphertext",
+            text,
+            actor.org_id,
+            grant_id,
+            person_id,
+        ),
         started_at=now,
         expires_at=now + WINDOW,
         ended_at=None,
