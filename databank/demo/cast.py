@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 
-from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role, Sex
+from databank.domain.enums import CONSENTABLE_PURPOSES, NeedSeverity, OrgKind, Purpose, Role, Sex
 from databank.domain.vocab import EthosCategory, LivingSituationGroup, NeedCategory
 from databank.services.access.roles import requires_two_factor
 from databank.services.inputs import NeedIn, Point
@@ -138,10 +138,7 @@ SEVERITY_WEIGHTS: Mapping[NeedSeverity, float] = MappingProxyType(
     {NeedSeverity.LOW: 20, NeedSeverity.MEDIUM: 45, NeedSeverity.HIGH: 27, NeedSeverity.URGENT: 8}
 )
 # What a person may agree to share for (never a forbidden purpose: no consent makes those lawful).
-SHAREABLE_PURPOSES = (
-    *(Purpose.OUTREACH, Purpose.CASE_MANAGEMENT, Purpose.HOUSING_ALLOCATION),
-    *(Purpose.FOOD_AID, Purpose.AGGREGATE_STATISTICS),
-)
+SHAREABLE_PURPOSES = CONSENTABLE_PURPOSES
 # HUD codes never used for a current situation: a death and a missing exit interview.
 EXCLUDED_HUD_CODES = frozenset({24, 30})
 

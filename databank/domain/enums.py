@@ -119,9 +119,23 @@ class Purpose(StrEnum):
         """Threat 4: enforcement uses are refused by a platform rule no org policy can override."""
         return self in FORBIDDEN_PURPOSES
 
+    @property
+    def is_consentable(self) -> bool:
+        """Whether a person can be asked to agree to sharing for this purpose."""
+        return self in CONSENTABLE_PURPOSES
+
 
 FORBIDDEN_PURPOSES = frozenset(
     {Purpose.ENFORCEMENT, Purpose.IMMIGRATION_CONTROL, Purpose.PUBLIC_ORDER}
+)
+# Purposes a person can be asked to agree to, and so a referral can be made for. Break-glass
+# (vital interest), audit and statistics need no consent; enforcement purposes can never be
+# consented to (threat 4).
+CONSENTABLE_PURPOSES = (
+    Purpose.OUTREACH,
+    Purpose.CASE_MANAGEMENT,
+    Purpose.HOUSING_ALLOCATION,
+    Purpose.FOOD_AID,
 )
 
 

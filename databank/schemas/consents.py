@@ -44,6 +44,11 @@ class ConsentIn(Schema):
         forbidden = [p for p in data.get("purposes", []) if Purpose(p).is_forbidden]
         if forbidden:
             raise ValidationError("Enforcement purposes cannot be consented to.", "purposes")
+        unasked = [p for p in data.get("purposes", []) if not Purpose(p).is_consentable]
+        if unasked:
+            raise ValidationError(
+                f"These purposes need no consent: {', '.join(unasked)}.", "purposes"
+            )
         expires = data.get("expires_at")
         if expires is not None and expires <= datetime.now(UTC):
             raise ValidationError("Must be in the future.", "expires_at")

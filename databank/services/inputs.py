@@ -163,6 +163,8 @@ class ConsentIn:
         _check(errors, "purposes", bool(self.purposes), "name at least one purpose")
         forbidden = [p.value for p in self.purposes if p.is_forbidden]
         _check(errors, "purposes", not forbidden, "enforcement purposes cannot be consented to")
+        unasked = [p.value for p in self.purposes if not p.is_forbidden and not p.is_consentable]
+        _check(errors, "purposes", not unasked, f"need no consent: {', '.join(unasked)}")
         _check(
             errors,
             "recipients",

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from databank.domain.enums import Purpose
+from databank.domain.enums import CONSENTABLE_PURPOSES, Purpose
 from databank.domain.errors import ValidationFailed
 from databank.domain.vocab import (
     NeedCategory,
@@ -39,14 +39,8 @@ from databank.web.runtime import db, log_refusal
 bp = Blueprint("outreach", __name__, url_prefix="/outreach")
 bp.context_processor(labels.vocabulary)
 
-# Purposes a person can be asked to agree to; break-glass, audit and statistics need no consent,
-# and enforcement purposes can never be consented to (threat 4).
-CONSENT_PURPOSES = [
-    Purpose.OUTREACH,
-    Purpose.CASE_MANAGEMENT,
-    Purpose.HOUSING_ALLOCATION,
-    Purpose.FOOD_AID,
-]
+# What the forms offer: the purposes a person can be asked to agree to (decided in the domain).
+CONSENT_PURPOSES = list(CONSENTABLE_PURPOSES)
 
 
 def _wants_json() -> bool:

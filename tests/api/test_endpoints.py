@@ -221,6 +221,20 @@ def test_consent_override_without_a_justification_is_refused(
     assert created["case_id"] not in referrals.get_data(as_text=True)
 
 
+def test_consent_for_statistics_is_refused_naming_the_purposes(
+    client: FlaskClient, world: World
+) -> None:
+    """Statistics need no consent: the API refuses such a consent with a 422 naming the field."""
+    created = _register(client, world, "Stats")
+    response = client.post(
+        f"/api/v1/people/{created['person_id']}/consents",
+        json={"purposes": ["aggregate_statistics"], "recipient_org_kinds": ["council"]},
+        headers=bearer(world, "worker"),
+    )
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]) == ["purposes"]
+
+
 def test_close_a_case_once(client: FlaskClient, world: World) -> None:
     created = _register(client, world, "Closed")
     path = f"/api/v1/cases/{created['case_id']}/close"

@@ -225,6 +225,9 @@ def authorize_many(
     Denials are logged too: the refusal carries its entries, and the interface writes them after
     rolling the failed request back (Runtime.transaction, the web layer).
     """
+    if not isinstance(purpose, Purpose):
+        # Purposes are parsed at the edge (web, API, CLI): a raw string here is a caller's bug.
+        raise TypeError("authorize takes a Purpose, parsed at the edge")
     engine = policy_of(session)
     principal = principal_of(session, actor)
     grants: list[Grant] = []
@@ -268,7 +271,7 @@ def authorize_many(
     return grants
 
 
-def check_break_glass_responder(session: Session, actor: Actor) -> None:
+def check_break_glass_responder(actor: Actor) -> None:
     """Only a break-glass responder may open a break-glass window (a refusal is logged)."""
     if actor.roles.isdisjoint(roles.BREAK_GLASS_RESPONDERS):
         entry = auditlog.EntryIn(
@@ -281,7 +284,7 @@ def check_break_glass_responder(session: Session, actor: Actor) -> None:
         raise AccessRefused([entry], actor)
 
 
-def require_any_role(session: Session, actor: Actor, allowed: Iterable[Role], event: str) -> None:
+def require_any_role(actor: Actor, allowed: Iterable[Role], event: str) -> None:
     """For pages that show no case data (policy text, later the audit console): role-gated here."""
     if actor.roles.isdisjoint(allowed):
         entry = auditlog.EntryIn(
@@ -298,7 +301,7 @@ def require_account_admin(session: Session, actor: Actor, org_id: uuid.UUID, eve
 
     Invitations, deactivation, two-factor resets and the staff list all ask here.
     """
-    require_any_role(session, actor, roles.ACCOUNT_ADMINS, event)
+    require_any_role(actor, roles.ACCOUNT_ADMINS, event)
     if org_id != actor.org_id:
         entry = auditlog.EntryIn(
             event=event,

@@ -83,7 +83,7 @@ def list_users(session: Session, actor: Actor) -> list[User]:
 def deactivate(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
     """Deactivate a user of the admin's org: their sessions stop working at once."""
     # The role first: a non-admin learns nothing about which user ids exist.
-    require_any_role(session, actor, roles.ACCOUNT_ADMINS, "users.deactivate")
+    require_any_role(actor, roles.ACCOUNT_ADMINS, "users.deactivate")
     user = _user_of(session, user_id)
     require_account_admin(session, actor, user.org_id, "users.deactivate")
     if user.id == actor.user_id:
@@ -102,7 +102,7 @@ def reset_two_factor(session: Session, actor: Actor | None, user_id: uuid.UUID) 
     An org admin for their own org; `actor` None is an operator at the command line.
     """
     if actor is not None:  # the role first, as in deactivate
-        require_any_role(session, actor, roles.ACCOUNT_ADMINS, "users.reset_2fa")
+        require_any_role(actor, roles.ACCOUNT_ADMINS, "users.reset_2fa")
     user = _user_of(session, user_id)
     if actor is not None:
         require_account_admin(session, actor, user.org_id, "users.reset_2fa")

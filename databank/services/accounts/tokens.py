@@ -121,7 +121,7 @@ def _may_manage(session: Session, actor: Actor, user_id: uuid.UUID, org_id: uuid
         # Another org's user or token: its existence is not confirmed.
         raise NotFound("no such user or token in your organisation")
     if actor.user_id != user_id:
-        access.require_any_role(session, actor, roles.ACCOUNT_ADMINS, "api_token.manage")
+        access.require_any_role(actor, roles.ACCOUNT_ADMINS, "api_token.manage")
 
 
 def _check(name: str, scopes: Sequence[str], days: int) -> None:
@@ -195,7 +195,7 @@ def list_tokens(session: Session, actor: Actor, whole_org: bool = False) -> list
     """The actor's own tokens, or (org admins) every token of the actor's organisation."""
     query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
     if whole_org:
-        access.require_any_role(session, actor, roles.ACCOUNT_ADMINS, "api_token.list")
+        access.require_any_role(actor, roles.ACCOUNT_ADMINS, "api_token.list")
         query = query.where(ApiToken.org_id == actor.org_id)
     else:
         query = query.where(ApiToken.user_id == actor.user_id)

@@ -42,12 +42,11 @@ def _shred(session: Session, person_id: uuid.UUID) -> int:
 def erase_person(
     session: Session,
     actor: Actor,
-    purpose: Purpose | str,
+    purpose: Purpose,
     person_id: uuid.UUID,
     reason: str = "subject_request",
 ) -> int:
     """Erase a person the actor's org knows, in every org. Returns the number of keys destroyed."""
-    purpose = access.parse_purpose(purpose)
     if reason not in ERASURE_REASONS:
         raise ValidationFailed(
             "unknown erasure reason", {"reason": [f"must be one of: {', '.join(ERASURE_REASONS)}"]}

@@ -143,7 +143,7 @@ class LogStatus:
 
 def require_auditor(session: Session, actor: Actor) -> None:
     """Only auditors reach the console; a refusal is logged (by the caller's transaction)."""
-    access.require_any_role(session, actor, roles.AUDITORS, "audit.view")
+    access.require_any_role(actor, roles.AUDITORS, "audit.view")
 
 
 # Written by another org than the owner of its record, or by none: the rows of the partial

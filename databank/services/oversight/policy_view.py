@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from databank.domain.enums import LocationLevel, Purpose, Role
-from databank.policy import CaseFacts, OrgMeta, Principal, Situation
+from databank.domain.enums import Action, LocationLevel, Purpose, Role
+from databank.domain.errors import NotFound
+from databank.models import Case
+from databank.policy import CaseFacts, Explanation, OrgMeta, Principal, Situation
 from databank.services import access
 from databank.services.access import roles
 from databank.services.access.directory import orgs_of
+from databank.services.accounts import staff
 from databank.services.actors import Actor
 from databank.services.context import policy_of
 from databank.services.records.cases import CASE_FIELDS
@@ -37,10 +41,9 @@ class PolicySummary:
     rows: tuple[PartnerRow, ...]
 
 
-def org_policy(session: Session, actor: Actor, purpose: Purpose | str) -> PolicySummary:
+def org_policy(session: Session, actor: Actor, purpose: Purpose) -> PolicySummary:
     """Read-only; for the org's admins and auditors. Shows decisions, never case data."""
-    purpose = access.parse_purpose(purpose)
-    access.require_any_role(session, actor, roles.POLICY_READERS, "policy.view")
+    access.require_any_role(actor, roles.POLICY_READERS, "policy.view")
     engine = policy_of(session)
     own = orgs_of(session).get(session, actor.org_id)
     case = CaseFacts(owner=own.slug, owner_kind=own.kind.value)
@@ -64,3 +67,23 @@ def org_policy(session: Session, actor: Actor, purpose: Purpose | str) -> Policy
         source=engine.bundle.source_of(own.slug),
         rows=tuple(rows),
     )
+
+
+def explain_for(
+    session: Session,
+    username: str,
+    case_id: uuid.UUID,
+    action: Action,
+    purpose: Purpose,
+    field: str,
+    location_level: int = 0,
+) -> Explanation:
+    """An operator's question: what would this user get of this case field, and by which rules.
+    Decided from the same facts a real access would use; nothing is released or logged."""
+    user = staff.user_by_username(session, username)
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("no such case")
+    resource = access.Resource.of_case(case)
+    actor = Actor.for_user(user, "cli")
+    return access.explain(session, actor, action, purpose, resource, field, location_level)

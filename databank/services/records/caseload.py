@@ -65,7 +65,7 @@ def own_identities(
 
 
 def display_names(
-    session: Session, actor: Actor, purpose: Purpose | str, person_ids: Iterable[uuid.UUID]
+    session: Session, actor: Actor, purpose: Purpose, person_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
     """The names the actor's own org registered for these people, where the policy releases them.
 
@@ -73,7 +73,7 @@ def display_names(
     never by the name its holder recorded.
     """
     names: dict[uuid.UUID, str] = {}
-    for row, key in own_identities(session, actor, access.parse_purpose(purpose), person_ids):
+    for row, key in own_identities(session, actor, purpose, person_ids):
         unseal = RowSealer(key, row.org_id, "identities", row.id, row.person_id).open
         given = unseal("given_name_ciphertext", row.given_name_ciphertext) or ""
         family = unseal("family_name_ciphertext", row.family_name_ciphertext) or ""
@@ -101,7 +101,7 @@ class ReceivedReferral:
 def referrals_received(
     session: Session,
     actor: Actor,
-    purpose: Purpose | str,
+    purpose: Purpose,
     status: ReferralStatus | None = None,
     limit: int = 50,
     offset: int = 0,
@@ -113,7 +113,6 @@ def referrals_received(
     no longer releases (withdrawn, or made for another purpose) is listed without its case link
     or need: that it arrived is the recipient's own record, what it was about is the holder's.
     """
-    purpose = access.parse_purpose(purpose)
     access.authorize(
         session,
         actor,
@@ -195,14 +194,13 @@ class CaseRecords:
 
 
 def case_records(
-    session: Session, actor: Actor, purpose: Purpose | str, view: cases.CaseView
+    session: Session, actor: Actor, purpose: Purpose, view: cases.CaseView
 ) -> CaseRecords:
     """The referrals and consents of a case the actor has read (`view`, from cases.read_case).
 
     Referrals follow that read's decision on "referrals"; consents are decided here (the case
     read does not ask for them) and logged. A need on a referral shows only if released.
     """
-    purpose = access.parse_purpose(purpose)
     referrals: tuple[CaseReferral, ...] | None = None
     if "referrals" in view.released:
         found = session.execute(

@@ -14,6 +14,7 @@ from databank import policy
 from databank.crypto import SealingKey
 from databank.domain import geo
 from databank.domain.enums import (
+    CONSENTABLE_PURPOSES,
     Action,
     CaseStatus,
     LocationLevel,
@@ -189,10 +190,9 @@ def _case_key(session: Session, case: Case, person: Person) -> SealingKey:
 
 
 def open_case(
-    session: Session, actor: Actor, purpose: Purpose | str, person_id: uuid.UUID, case: CaseIn
+    session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID, case: CaseIn
 ) -> uuid.UUID:
     """Open a case for a person the actor's org has registered."""
-    purpose = access.parse_purpose(purpose)
     identity_id = session.execute(
         select(Identity.id).where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
     ).scalar_one_or_none()
@@ -216,9 +216,8 @@ def open_case(
 
 
 def close_case(
-    session: Session, actor: Actor, purpose: Purpose | str, case_id: uuid.UUID, reason: str
+    session: Session, actor: Actor, purpose: Purpose, case_id: uuid.UUID, reason: str
 ) -> None:
-    purpose = access.parse_purpose(purpose)
     case, _person = _authorized_case(session, actor, Action.UPDATE, purpose, case_id, ("status",))
     try:
         code = CloseReason(reason)
@@ -237,12 +236,11 @@ def close_case(
 def record_encounter(
     session: Session,
     actor: Actor,
-    purpose: Purpose | str,
+    purpose: Purpose,
     case_id: uuid.UUID,
     encounter: EncounterIn,
 ) -> uuid.UUID:
     """An encounter in the street (or office), with the needs seen, on an open case."""
-    purpose = access.parse_purpose(purpose)
     case, person = _authorized_case(
         session, actor, Action.UPDATE, purpose, case_id, ("encounters",)
     )
@@ -266,7 +264,7 @@ def record_encounter(
 def refer(
     session: Session,
     actor: Actor,
-    purpose: Purpose | str,
+    purpose: Purpose,
     case_id: uuid.UUID,
     to_org_id: uuid.UUID,
     referral_purpose: Purpose,
@@ -284,7 +282,6 @@ def refer(
     justification is kept with the referral, sealed like its note (`justification_prefix`, in the
     user's language, introduces it there), never in the log.
     """
-    purpose = access.parse_purpose(purpose)
     why = (justification or "").strip()
     if override and not why:
         # Whatever door the referral comes through (page, API, import), an override says why.
@@ -304,6 +301,11 @@ def refer(
         # The partner will use the case for the referral's purpose: that use is decided too
         # (a referral "for enforcement" is refused and logged like any other forbidden use).
         _authorize_case(session, actor, Action.REFER, referral_purpose, case, ("referrals",))
+    if not referral_purpose.is_consentable:
+        raise ValidationFailed(
+            "a referral is made for a purpose a person can agree to",
+            {"purpose": [f"one of: {', '.join(p.value for p in CONSENTABLE_PURPOSES)}"]},
+        )
     consented = sharing.has_consent(
         session, case.person_id, case.org_id, partner.id, partner.kind, referral_purpose
     )
@@ -343,15 +345,12 @@ def refer(
     return referral_id
 
 
-def read_case(
-    session: Session, actor: Actor, purpose: Purpose | str, case_id: uuid.UUID
-) -> CaseView:
+def read_case(session: Session, actor: Actor, purpose: Purpose, case_id: uuid.UUID) -> CaseView:
     """A case with its needs and encounters as the policies release them, logged before return.
 
     Withheld fields are never decrypted; a location is coarsened to the released level here,
     so no finer value can reach a page, an export or an error message.
     """
-    purpose = access.parse_purpose(purpose)
     case, person = _load_case(session, case_id)
     # The sealed rows are fetched before the decision: fetching releases nothing, and the
     # decision's log entry locks the log's head until commit, so less happens while it is held.

@@ -46,9 +46,8 @@ def _known_person(session: Session, actor: Actor, person_id: uuid.UUID) -> None:
 
 
 def record_consent(
-    session: Session, actor: Actor, purpose: Purpose | str, person_id: uuid.UUID, consent: ConsentIn
+    session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID, consent: ConsentIn
 ) -> uuid.UUID:
-    purpose = access.parse_purpose(purpose)
     _known_person(session, actor, person_id)
     consent_id = uuid.uuid4()
     access.authorize(
@@ -76,10 +75,7 @@ def record_consent(
     return consent_id
 
 
-def revoke_consent(
-    session: Session, actor: Actor, purpose: Purpose | str, consent_id: uuid.UUID
-) -> None:
-    purpose = access.parse_purpose(purpose)
+def revoke_consent(session: Session, actor: Actor, purpose: Purpose, consent_id: uuid.UUID) -> None:
     consent = session.get(Consent, consent_id)
     if consent is None:
         raise NotFound("no such consent")
@@ -97,9 +93,8 @@ def revoke_consent(
 
 
 def consents_for(
-    session: Session, actor: Actor, purpose: Purpose | str, person_id: uuid.UUID
+    session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID
 ) -> list[ConsentView]:
-    purpose = access.parse_purpose(purpose)
     _known_person(session, actor, person_id)
     found = (
         session.execute(

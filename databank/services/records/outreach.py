@@ -38,7 +38,7 @@ class Contact:
 def recent_contacts(
     session: Session,
     actor: Actor,
-    purpose: Purpose | str,
+    purpose: Purpose,
     days: int = RECENT_DAYS,
     limit: int = RECENT_LIMIT,
 ) -> list[Contact]:
@@ -47,7 +47,6 @@ def recent_contacts(
     Only the own org's identities are listed, each decided and logged like any identity read;
     a person whose identity the policy withholds is left out.
     """
-    purpose = access.parse_purpose(purpose)
     access.authorize(
         session,
         actor,
@@ -103,7 +102,7 @@ class PersonPage:
 
 
 def person_page(
-    session: Session, actor: Actor, purpose: Purpose | str, person_id: uuid.UUID
+    session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID
 ) -> PersonPage:
     """Everything on a person's page, each part read (and logged) by the service that owns it.
 
@@ -125,7 +124,7 @@ def person_page(
             session,
             actor,
             Action.READ,
-            access.parse_purpose(purpose),
+            purpose,
             [access.Resource.of_case(case) for case, _person in found],
             fields=cases.CASE_FIELDS,
         )

@@ -61,10 +61,9 @@ def search_key(family_name: str, birth_date: date) -> str:
 
 
 def intake(
-    session: Session, actor: Actor, purpose: Purpose | str, records: Sequence[IntakeRecord]
+    session: Session, actor: Actor, purpose: Purpose, records: Sequence[IntakeRecord]
 ) -> list[IntakeResult]:
     """Register people for the actor's org, pooling each with the same person known elsewhere."""
-    purpose = access.parse_purpose(purpose)
     keyring = keyring_of(session)
     zone = linkage_of(session)
     org_id = actor.org_id
@@ -166,13 +165,12 @@ def open_identity(row: Identity, key: SealingKey, contact: bool = True) -> Ident
 
 
 def find_people(
-    session: Session, actor: Actor, purpose: Purpose | str, family_name: str, birth_date: date
+    session: Session, actor: Actor, purpose: Purpose, family_name: str, birth_date: date
 ) -> list[IdentityView]:
     """Exact search in the actor's own org: blind index first, then the decrypted values confirm.
 
     The search string itself is never logged: only that a search happened and how many it found.
     """
-    purpose = access.parse_purpose(purpose)
     # Decide (and log) the search before anything is decrypted.
     search = access.Resource("identity_search", None, actor.org_id)
     access.authorize(session, actor, Action.SEARCH, purpose, search, fields=("identity",))
@@ -210,10 +208,9 @@ def find_people(
 
 
 def read_identity(
-    session: Session, actor: Actor, purpose: Purpose | str, person_id: uuid.UUID
+    session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID
 ) -> IdentityView:
     """The actor's own org's identifiers for a person."""
-    purpose = access.parse_purpose(purpose)
     row = session.execute(
         select(Identity).where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
     ).scalar_one_or_none()

@@ -59,7 +59,7 @@ TIMELINE_FIELDS = ("status", "needs", "health", "notes", "encounters", "location
 
 
 def person_timeline(
-    session: Session, actor: Actor, purpose: Purpose | str, view: cases.CaseView
+    session: Session, actor: Actor, purpose: Purpose, view: cases.CaseView
 ) -> Timeline:
     """The person's other cases (any org, pooled on the same pseudonym) as the policies release
     them to the actor for this purpose, merged into one timeline sorted by time.
@@ -68,7 +68,6 @@ def person_timeline(
     are decided in one batch and logged, one entry per case; a case with nothing released is
     left out. Locations are coarsened by the same code as the case page (cases.view_of).
     """
-    purpose = access.parse_purpose(purpose)
     visible = sharing.visible_cases_clause(session, actor.org_id, actor.org_kind, purpose)
     found = session.execute(
         select(Case, Person)

@@ -108,9 +108,13 @@ def test_denials_are_logged_after_the_rollback(
 def test_unknown_purpose_is_refused_with_the_valid_list(
     session: Session, owner: Actor, case_id: uuid.UUID
 ) -> None:
+    """A purpose is parsed at the edge, against the closed list; a service given a raw string
+    refuses it instead of guessing."""
     with pytest.raises(BadRequest) as caught:
-        cases.read_case(session, owner, "curiosity", case_id)
+        access.parse_purpose("curiosity")
     assert "outreach" in caught.value.errors["purpose"][0]
+    with pytest.raises(TypeError):
+        cases.read_case(session, owner, "outreach", case_id)  # type: ignore[arg-type]
 
 
 def test_every_read_is_logged_with_its_purpose(
@@ -256,6 +260,28 @@ def test_consent_override_needs_a_justification(
     assert referral is not None
     assert referral.note_ciphertext is not None
     assert b"Unreachable" not in referral.note_ciphertext
+
+
+def test_a_referral_is_for_a_purpose_a_person_can_agree_to(
+    session: Session, make_org: OrgMaker, owner: Actor, case_id: uuid.UUID
+) -> None:
+    """The service refuses a referral for a purpose that takes no consent (statistics, audit):
+    the same rule as the consent form's, from the domain, whatever door the referral uses."""
+    partner = make_org(OrgKind.COUNCIL)
+    for purpose in (Purpose.AGGREGATE_STATISTICS, Purpose.AUDIT):
+        with pytest.raises(ValidationFailed) as caught:
+            cases.refer(session, owner, Purpose.OUTREACH, case_id, partner.id, purpose)
+        assert list(caught.value.errors) == ["purpose"]
+
+
+def test_consent_is_asked_only_for_consentable_purposes() -> None:
+    """A consent names purposes a person can agree to: statistics, audit and break-glass need
+    none, enforcement can never have one."""
+    for purpose in (Purpose.AGGREGATE_STATISTICS, Purpose.AUDIT, Purpose.VITAL_INTEREST):
+        with pytest.raises(ValidationFailed) as caught:
+            ConsentIn(purposes=(purpose,), recipient_org_kinds=("council",))
+        assert "purposes" in caught.value.errors
+    assert ConsentIn(purposes=(Purpose.FOOD_AID,), recipient_org_kinds=("council",)).purposes
 
 
 def test_referral_for_enforcement_is_refused(
