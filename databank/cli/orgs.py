@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import OrgKind, Role
-from databank.models import Organisation, User
 from databank.services.access import directory
-from databank.services.accounts import organisations
+from databank.services.accounts import organisations, staff
 
 
 @click.group("orgs", cls=AppGroup, help="Organisations.")
@@ -33,7 +31,7 @@ def create_org(slug: str, name: str, kind: str, privacy_contact: str) -> None:
 @orgs.command("list")
 def list_orgs() -> None:
     with transaction() as session:
-        for org in session.execute(select(Organisation).order_by(Organisation.slug)).scalars():
+        for org in directory.all_orgs(session):
             click.echo(f"{org.slug}\t{org.kind.value}\t{org.name}")
 
 
@@ -68,7 +66,7 @@ def create_user(
 def list_users(slug: str) -> None:
     with transaction() as session:
         org = directory.get_organisation(session, slug)
-        for user in session.execute(select(User).where(User.org_id == org.id)).scalars():
+        for user in staff.list_users(session, operator(org)):
             roles = ",".join(sorted(r.value for r in user.roles))
             click.echo(f"{user.username}\t{roles}\t{'active' if user.is_active else 'inactive'}")
 

@@ -9,17 +9,14 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from databank.audit.alert_rules import load_alert_rules
 from databank.cli.common import friendly_errors, transaction
 from databank.config import Settings
 from databank.domain.enums import Action
-from databank.domain.errors import NotFound
-from databank.models import Case, User
 from databank.policy import LOCATION_FIELD, PolicyError, check
 from databank.services import access
-from databank.services.actors import Actor
+from databank.services.oversight import policy_view
 
 
 @click.group("policies", cls=AppGroup, help="Access policies (Cedar files in policies/).")
@@ -77,19 +74,12 @@ def explain_(
     username: str, case_id: uuid.UUID, purpose: str, field: str, action: str, location_level: int
 ) -> None:
     with transaction() as session:
-        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        case = session.get(Case, case_id)
-        if user is None:
-            raise NotFound(f"no user {username!r}")
-        if case is None:
-            raise NotFound("no such case")
-        resource = access.Resource.of_case(case)
-        result = access.explain(
+        result = policy_view.explain_for(
             session,
-            Actor.for_user(user, "cli"),
+            username,
+            case_id,
             Action(action),
             access.parse_purpose(purpose),
-            resource,
             field,
             location_level if field == LOCATION_FIELD else 0,
         )

@@ -6,13 +6,11 @@ import uuid
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import Purpose
-from databank.domain.errors import NotFound
-from databank.models import User
 from databank.services.access import directory
+from databank.services.accounts import staff
 from databank.services.accounts import tokens as token_service
 
 
@@ -36,9 +34,7 @@ def group() -> None:
 @friendly_errors
 def create(username: str, name: str, scopes: str, days: int, purposes: tuple[str, ...]) -> None:
     with transaction() as session:
-        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None:
-            raise NotFound("no such user", {"user": ["no user with this username"]})
+        user = staff.user_by_username(session, username)
         issued = token_service.issue(
             session,
             operator(user.org),

@@ -89,6 +89,12 @@ def get_organisation(session: Session, slug: str) -> Organisation:
     return org
 
 
+def all_orgs(session: Session) -> list[OrgView]:
+    """Every organisation of the platform, by slug (an operator's listing)."""
+    found = session.execute(select(Organisation).order_by(Organisation.slug)).scalars()
+    return [OrgView(o.id, o.slug, o.name, o.kind) for o in found]
+
+
 def partner_orgs(session: Session, actor: Actor, by_name: bool = False) -> list[OrgView]:
     """Every other organisation of the platform, for pickers (referral, consent), by slug or
     by name."""
