@@ -12,8 +12,8 @@ from databank.models import User
 from databank.services.access.roles import requires_two_factor
 from databank.services.accounts import staff, two_factor
 from databank.web.auth import finish_enrolment, login_required, pending_user
-from databank.web.runtime import db
 from databank.web.service_messages import plain
+from databank.web.unit_of_work import db
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -17,8 +17,8 @@ from databank.domain.errors import DatabankError
 from databank.services.access.roles import INVITABLE_ROLES, requires_two_factor
 from databank.services.accounts import invitations, staff, two_factor
 from databank.web.auth import current_actor, invitation_link, login_required
-from databank.web.runtime import db
 from databank.web.service_messages import plain
+from databank.web.unit_of_work import db
 
 bp = Blueprint("admin", __name__, url_prefix="/organisation/users")
 

@@ -41,8 +41,8 @@ from databank.web.api import auth as api_auth
 from databank.web.api import io as api_io
 from databank.web.api.registry import operation
 from databank.web.auth import current_actor, login_required
-from databank.web.runtime import db
 from databank.web.service_messages import message, plain
+from databank.web.unit_of_work import db
 
 bp = Blueprint("audit", __name__)
 

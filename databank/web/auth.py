@@ -45,8 +45,8 @@ from databank.services.actors import Actor
 from databank.services.context import policy_of
 from databank.web import paths
 from databank.web.i18n import back_to, select_locale
-from databank.web.runtime import db
 from databank.web.service_messages import plain
+from databank.web.unit_of_work import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 

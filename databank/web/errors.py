@@ -19,9 +19,9 @@ from werkzeug.exceptions import HTTPException
 
 from databank.domain.errors import DatabankError
 from databank.schemas.common import flatten
-from databank.web.runtime import close_request, fail_request, finish_request
 from databank.web.service_messages import message as service_message
 from databank.web.service_messages import plain
+from databank.web.unit_of_work import close_request, fail_request, finish_request
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from databank.domain.vocab import (
     NeedCategory,
 )
 from databank.services import access
+from databank.services.access import directory
 from databank.services.inputs import MAX_NOTE_LENGTH, CaseIn, EncounterIn, IntakeRecord
 from databank.services.records import cases, consents, outreach, people, submissions
 from databank.web import outreach_forms as forms
@@ -34,7 +35,7 @@ from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.deployment import areas, local_zone
 from databank.web.i18n import select_locale
 from databank.web.outreach_map import plan
-from databank.web.runtime import db, log_refusal
+from databank.web.unit_of_work import db, log_refusal
 
 bp = Blueprint("outreach", __name__, url_prefix="/outreach")
 bp.context_processor(labels.vocabulary)
@@ -130,7 +131,9 @@ def person(person_id: uuid.UUID) -> str:
         now=datetime.now(UTC),
         purpose_info=labels.purpose_info,
         kind_labels=labels.ORG_KIND_LABELS,
-        partner_names={p.id: p.name for p in outreach.partner_organisations(db(), current_actor())},
+        partner_names={
+            p.id: p.name for p in directory.partner_orgs(db(), current_actor(), by_name=True)
+        },
     )
 
 
@@ -227,7 +230,7 @@ def consent(person_id: uuid.UUID) -> str | Response | tuple[Response | str, int]
     session, actor, purpose = db(), current_actor(), current_purpose()
     identity = _WhenShown(lambda: people.read_identity(session, actor, purpose, person_id))
     given = consents.consents_for(session, actor, purpose, person_id)
-    partners = outreach.partner_organisations(session, actor)
+    partners = directory.partner_orgs(session, actor, by_name=True)
     now = datetime.now(UTC)
     active = [c for c in given if c.is_active(now)]
     context: dict[str, Any] = {
@@ -317,7 +320,7 @@ def refer(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
     session, actor, purpose = db(), current_actor(), current_purpose()
     person_id = _own_case_person(case_id)
     identity = _WhenShown(lambda: people.read_identity(session, actor, purpose, person_id))
-    partners = outreach.partner_organisations(session, actor)
+    partners = directory.partner_orgs(session, actor, by_name=True)
     context: dict[str, Any] = {
         "identity": identity,
         "case_id": case_id,

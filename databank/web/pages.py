@@ -22,7 +22,7 @@ from databank.services.records import breakglass, case_lists, caseload, cases, t
 from databank.web import deployment
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.i18n import select_locale
-from databank.web.runtime import db, log_refusal
+from databank.web.unit_of_work import db, log_refusal
 
 bp = Blueprint("pages", __name__)
 T = TypeVar("T")

@@ -21,8 +21,8 @@ from databank.services.access import roles
 from databank.services.accounts import tokens
 from databank.services.accounts.tokens import MAX_DAYS, IssuedToken
 from databank.web.auth import current_actor, login_required
-from databank.web.runtime import db
 from databank.web.service_messages import message, plain
+from databank.web.unit_of_work import db
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 

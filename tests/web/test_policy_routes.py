@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from databank.domain import geo
-from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role
+from databank.domain.enums import CONSENTABLE_PURPOSES, NeedSeverity, OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
 from databank.policy import CaseFacts, Principal, Situation
 from databank.services.accounts import organisations
@@ -201,7 +201,7 @@ def world(world_runtime: Runtime) -> World:
                         Purpose.OUTREACH,
                         result.person_id,
                         ConsentIn(
-                            purposes=tuple(p for p in Purpose if not p.is_forbidden),
+                            purposes=CONSENTABLE_PURPOSES,
                             recipient_org_ids=tuple(o.id for o in made.values() if o is not org),
                         ),
                     )

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from databank.domain.enums import Action, CaseStatus, OrgKind, Purpose
-from databank.models import Case, Encounter, Organisation, Person
+from databank.domain.enums import Action, CaseStatus, Purpose
+from databank.models import Case, Encounter, Person
 from databank.services import access
 from databank.services.actors import Actor
 from databank.services.records import caseload, cases, consents, people
@@ -145,23 +145,6 @@ def case_owner_person(session: Session, actor: Actor, case_id: uuid.UUID) -> uui
     return session.execute(
         select(Case.person_id).where(Case.id == case_id, Case.org_id == actor.org_id)
     ).scalar_one_or_none()
-
-
-@dataclass(frozen=True)
-class Partner:
-    id: uuid.UUID
-    name: str
-    kind: OrgKind
-
-
-def partner_organisations(session: Session, actor: Actor) -> list[Partner]:
-    """Every other organisation on the platform (names of organisations, not personal data)."""
-    rows = session.execute(
-        select(Organisation.id, Organisation.name, Organisation.kind)
-        .where(Organisation.id != actor.org_id)
-        .order_by(Organisation.name)
-    ).all()
-    return [Partner(i, n, k) for i, n, k in rows]
 
 
 def may_override_consent(

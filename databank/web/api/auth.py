@@ -23,7 +23,7 @@ from databank.services.access import roles
 from databank.services.accounts import tokens
 from databank.services.actors import Actor
 from databank.web.auth import current_purpose
-from databank.web.runtime import db
+from databank.web.unit_of_work import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 

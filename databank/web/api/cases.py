@@ -24,7 +24,7 @@ from databank.services.records import case_lists, caseload, cases
 from databank.web.api import convert
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
-from databank.web.runtime import commit_access, db
+from databank.web.unit_of_work import commit_access, db
 
 _WRITE_ERRORS = (400, 401, 403, 404, 409, 410, 413, 415, 422)
 

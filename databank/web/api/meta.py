@@ -20,7 +20,7 @@ from databank.services.accounts.organisations import record_purpose_switch
 from databank.services.context import policy_of
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
-from databank.web.runtime import db
+from databank.web.unit_of_work import db
 
 
 @operation("/me", summary="Who is calling, for which purpose", tag="meta", scope="", response=MeOut)

@@ -16,7 +16,7 @@ from databank.services.records import consents, people
 from databank.web.api import convert
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
-from databank.web.runtime import db
+from databank.web.unit_of_work import db
 
 _ERRORS = (400, 401, 403, 409, 410, 413, 415, 422)
 
