@@ -42,7 +42,7 @@ from playwright.sync_api import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from databank.domain import geo
-from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Role
+from databank.domain.enums import CONSENTABLE_PURPOSES, NeedSeverity, OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
@@ -228,7 +228,7 @@ def world(live_runtime: Runtime) -> World:
             Purpose.OUTREACH,
             shared[1],
             ConsentIn(
-                purposes=tuple(p for p in Purpose if not p.is_forbidden),
+                purposes=CONSENTABLE_PURPOSES,
                 recipient_org_ids=tuple(made[s].id for s in recipients),
             ),
         )
