@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import AuditEvent
 from databank.domain.enums import LocationLevel, Purpose, Role
 from databank.policy import CaseFacts, OrgMeta, Principal, Situation
 from databank.services import access
@@ -40,7 +41,7 @@ class PolicySummary:
 def org_policy(session: Session, actor: Actor, purpose: Purpose | str) -> PolicySummary:
     """Read-only; for the org's admins and auditors. Shows decisions, never case data."""
     purpose = access.parse_purpose(purpose)
-    access.require_any_role(session, actor, roles.POLICY_READERS, "policy.view")
+    access.require_any_role(session, actor, roles.POLICY_READERS, AuditEvent.POLICY_VIEW)
     engine = policy_of(session)
     own = orgs_of(session).get(session, actor.org_id)
     case = CaseFacts(owner=own.slug, owner_kind=own.kind.value)

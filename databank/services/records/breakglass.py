@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from databank.crypto import aad
+from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import PersonStatus, Purpose
 from databank.domain.errors import Conflict, Erased, NotFound, ValidationFailed
 from databank.models import BreakGlassGrant, Person
@@ -85,8 +86,8 @@ def start(session: Session, actor: Actor, person_id: uuid.UUID, justification: s
         actor,
         [
             auditlog.EntryIn(
-                "break_glass.start",
-                "break_glass",
+                AuditEvent.BREAK_GLASS_START,
+                RecordType.BREAK_GLASS,
                 grant_id,
                 actor.org_id,
                 person_id,
@@ -115,8 +116,8 @@ def end(session: Session, actor: Actor, grant_id: uuid.UUID) -> None:
         actor,
         [
             auditlog.EntryIn(
-                "break_glass.end",
-                "break_glass",
+                AuditEvent.BREAK_GLASS_END,
+                RecordType.BREAK_GLASS,
                 grant.id,
                 actor.org_id,
                 grant.person_id,
