@@ -39,7 +39,7 @@ MAX_LIMIT = 1000
 EXPORT_LIMIT = 100_000
 # "Who saw this person's data": reads, searches, writes, exports (allowed or refused), emergencies.
 HISTORY_PREFIXES = ("access.", "break_glass.")
-DECISIONS = ("allow", "deny", "partial")
+DECISIONS = tuple(d.value for d in Decision)
 ExportFormat = Literal["csv", "jsonl"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl")
 
