@@ -45,7 +45,8 @@ from databank.audit.merkle import leaf_hash
 from databank.config import Settings
 from databank.crypto import generate_dev_keys
 from databank.db import create_engine
-from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision, OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory
 from databank.models import Organisation
 from databank.services import auditlog
@@ -294,13 +295,13 @@ def build_log(runtime: Runtime, entries: int, kind: str = "mixed") -> float:
 def _uniform(org: uuid.UUID, person: uuid.UUID, n: int) -> list[auditlog.EntryIn]:
     return [
         auditlog.EntryIn(
-            event="access.read",
-            record_type="case",
+            event=AuditEvent.ACCESS_READ,
+            record_type=RecordType.CASE,
             record_id=uuid.uuid4(),
             owner_org_id=org,
             person_id=person if i % 7 else uuid.uuid4(),
             purpose="outreach",
-            decision="allow",
+            decision=Decision.ALLOW,
             rule="platform.owner_content",
             fields_released=("status", "needs", "location", "notes"),
             location_level=4,
@@ -314,40 +315,45 @@ _PURPOSES = [
 ]
 _KINDS: list[dict[str, Any]] = [
     # An owner's case read (its location to the district), a partner's (needs only), the
-    # owner's identity read, a timeline, a refusal, a search, a sign-in.
+    # owner's identity read, a timeline (its case's), a refusal, a search, a sign-in.
     {
-        "event": "access.read",
-        "record_type": "case",
-        "decision": "allow",
+        "event": AuditEvent.ACCESS_READ,
+        "record_type": RecordType.CASE,
+        "decision": Decision.ALLOW,
         "rule": "platform.owner_content",
         "fields_released": ("status", "needs", "location", "notes"),
         "location_level": 4,
     },
     {
-        "event": "access.read",
-        "record_type": "case",
-        "decision": "partial",
+        "event": AuditEvent.ACCESS_READ,
+        "record_type": RecordType.CASE,
+        "decision": Decision.PARTIAL,
         "rule": "org.partner_needs",
         "fields_released": ("status", "needs"),
         "fields_withheld": ("location", "notes"),
     },
     {
-        "event": "access.read",
-        "record_type": "identity",
-        "decision": "allow",
+        "event": AuditEvent.ACCESS_READ,
+        "record_type": RecordType.IDENTITY,
+        "decision": Decision.ALLOW,
         "rule": "platform.owner_identity",
         "fields_released": ("given_name", "family_name", "birth_date"),
     },
     {
-        "event": "access.read",
-        "record_type": "timeline",
-        "decision": "allow",
+        "event": AuditEvent.ACCESS_READ,
+        "record_type": RecordType.CASE,
+        "decision": Decision.ALLOW,
         "rule": "platform.owner_content",
         "fields_released": ("at", "kind", "needs", "status", "team", "location_level"),
     },
-    {"event": "access.deny", "record_type": "case", "decision": "deny", "rule": "default.deny"},
-    {"event": "search", "decision": "allow"},
-    {"event": "login", "decision": "allow"},
+    {
+        "event": AuditEvent.ACCESS_READ,
+        "record_type": RecordType.CASE,
+        "decision": Decision.DENY,
+        "rule": "default.deny",
+    },
+    {"event": AuditEvent.ACCESS_SEARCH, "decision": Decision.ALLOW},
+    {"event": AuditEvent.LOGIN, "decision": Decision.ALLOW},
 ]
 
 
@@ -363,7 +369,7 @@ def _request(
     person = rnd.choice(people) if "record_type" in kind else None
     owner = (
         actor.org_id
-        if actor is not None and kind["decision"] == "allow" and rnd.random() < 0.8
+        if actor is not None and kind["decision"] is Decision.ALLOW and rnd.random() < 0.8
         else rnd.choice(orgs)
     )
     return [
@@ -371,8 +377,8 @@ def _request(
             record_id=uuid.uuid4() if person else None,
             owner_org_id=owner if person else None,
             person_id=person,
-            purpose=None if kind["event"] == "login" else rnd.choice(_PURPOSES),
-            result_count=rnd.randint(0, 40) if kind["event"] == "search" else None,
+            purpose=None if kind["event"] is AuditEvent.LOGIN else rnd.choice(_PURPOSES),
+            result_count=rnd.randint(0, 40) if kind["event"] is AuditEvent.ACCESS_SEARCH else None,
             area=f"u05k{rnd.choice('qrstuv')}" if kind.get("location_level") else None,
             **kind,
         )

@@ -1,10 +1,15 @@
-"""No audit entry written during the whole test suite (the demo included) holds personal data."""
+"""Every audit entry written during the whole test suite (the demo included): no personal data,
+and only the log's vocabulary."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from databank.demo.generator import generate_population
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision
 from tests.conftest import AUDIT_BODIES
 from tests.factories import case, encounter, identity
 from tests.privacy import find_clear_values, personal_values
@@ -37,3 +42,19 @@ def test_no_personal_data_in_any_audit_body() -> None:
         pytest.skip("meaningful only after the suite has run (it scans what the tests wrote)")
     found = find_clear_values(b"\n".join(AUDIT_BODIES), values, keys)
     assert found == []
+
+
+def test_every_audit_body_speaks_the_vocabulary() -> None:
+    """Events, record types and decisions are members of the domain's enums (or none)."""
+    if len(AUDIT_BODIES) < 1000:
+        pytest.skip("meaningful only after the suite has run (it scans what the tests wrote)")
+    events, types, decisions = set(), set(), set()
+    for body in AUDIT_BODIES:
+        data = json.loads(body)
+        events.add(data["event"])
+        types.add(data["record"]["type"])
+        decisions.add(data["decision"])
+    assert events - {e.value for e in AuditEvent} == set()
+    assert types - {t.value for t in RecordType} - {None} == set()
+    assert decisions - {d.value for d in Decision} - {None} == set()
+    assert len(events) >= 30  # the suite wrote many kinds

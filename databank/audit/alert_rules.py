@@ -11,15 +11,16 @@ from typing import Any
 
 import yaml
 
-from databank.domain.enums import FORBIDDEN_PURPOSES
+from databank.domain.audit_vocab import AuditEvent
+from databank.domain.enums import FORBIDDEN_PURPOSES, Decision
 
 ALERTS_FILE = "alerts.yaml"
 ALWAYS = "always"
 # Rules with no threshold. They cannot be switched off: a forbidden-purpose attempt (threat 4),
 # a break-glass, a non-owner export or a damaged log must always reach an auditor.
 ALWAYS_RULES = ("break_glass", "forbidden_purpose", "non_owner_export", "log_integrity")
-READ = "access.read"
-RELEASED = ("allow", "partial")
+READ = AuditEvent.ACCESS_READ
+RELEASED = (Decision.ALLOW, Decision.PARTIAL)
 _FORBIDDEN = frozenset(p.value for p in FORBIDDEN_PURPOSES)
 # A longer window makes every check scan more of the log; a month is plenty for these patterns.
 MAX_WINDOW = timedelta(days=31)
@@ -144,15 +145,15 @@ def candidates(rows: Iterable[Mapping[str, Any]], rules: AlertRules) -> Candidat
         event, decision = row["event"], row["decision"]
         org, owner, user = row["actor_org_id"], row["owner_org_id"], row["actor_user_id"]
         subject = (user, org, owner, row["person_id"])
-        if event == "break_glass.start":
+        if event == AuditEvent.BREAK_GLASS_START:
             groups.setdefault(("break_glass", *subject), []).append(row)
         if row["purpose"] in _FORBIDDEN:
             groups.setdefault(("forbidden_purpose", *subject), []).append(row)
-        if event == "access.export" and owner is not None and owner != org:
+        if event == AuditEvent.ACCESS_EXPORT and owner is not None and owner != org:
             groups.setdefault(("non_owner_export", *subject), []).append(row)
         if org is None:
             continue
-        if decision == "deny":
+        if decision == Decision.DENY:
             if user is not None:
                 found.refused[(org, user)] = row["at"]
         elif event == READ and row["person_id"] is not None:

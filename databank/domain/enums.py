@@ -62,8 +62,11 @@ class ReferralStatus(StrEnum):
 
 
 class Decision(StrEnum):
+    """The outcome of an access, as logged: every field released, none, or some of them."""
+
     ALLOW = "allow"
     DENY = "deny"
+    PARTIAL = "partial"
 
 
 class Action(StrEnum):

@@ -12,12 +12,12 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from databank.domain.enums import AlertStatus, Purpose
+from databank.domain.enums import AlertStatus, Decision, Purpose
 
 # The service checks these again (EntryFilter); kept here so a bad request is refused at the edge.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-DECISIONS = ("allow", "deny", "partial")
+DECISIONS = tuple(d.value for d in Decision)
 EXPORT_FORMATS = ("csv", "jsonl")
 REVIEW_STATUSES = tuple(s.value for s in AlertStatus if s is not AlertStatus.OPEN)
 MAX_SEQ = 2**63 - 1  # a BIGINT: larger numbers would fail in the database, not here

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from databank.config import Settings
 from databank.crypto import KeyMaterial, load_keys, load_linkage_secret
 from databank.db import create_engine, session_factory
+from databank.domain.audit_vocab import AuditEvent
 from databank.models import AuditEntry
 from databank.policy import PolicyEngine, load_bundle
 from databank.services import auditlog
@@ -98,11 +99,13 @@ def record_policy_version(session: Session, version: str) -> bool:
     """Log `policy.changed` when the policies in force differ from the last recorded ones."""
     last = session.execute(
         select(AuditEntry.body)
-        .where(AuditEntry.event == "policy.changed")
+        .where(AuditEntry.event == AuditEvent.POLICY_CHANGED)
         .order_by(AuditEntry.seq.desc())
         .limit(1)
     ).scalar_one_or_none()
     if last is not None and f'"policy_version":"{version}"'.encode() in last:
         return False
-    auditlog.append(session, None, [auditlog.EntryIn("policy.changed", extra={"now": version})])
+    auditlog.append(
+        session, None, [auditlog.EntryIn(AuditEvent.POLICY_CHANGED, extra={"now": version})]
+    )
     return True

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Action, Decision, Purpose, Role
 from databank.domain.errors import BadRequest, PermissionDenied
 from databank.models import Case
@@ -33,7 +34,7 @@ _POLICY_ACTION = {Action.SEARCH: "read"}
 class Resource:
     """What is being reached: pseudonymous ids and the coarse facts policies may use."""
 
-    record_type: str
+    record_type: RecordType
     record_id: uuid.UUID | None
     owner_org_id: uuid.UUID
     person_id: uuid.UUID | None = None
@@ -45,7 +46,7 @@ class Resource:
     @classmethod
     def of_case(cls, case: Case) -> Resource:
         return cls(
-            "case",
+            RecordType.CASE,
             case.id,
             case.org_id,
             case.person_id,
@@ -242,14 +243,14 @@ def authorize_many(
         )
         grants.append(Grant(release, break_glass))
         if not release.allowed:
-            decision = Decision.DENY.value
+            decision = Decision.DENY
         elif release.withheld:
-            decision = "partial"
+            decision = Decision.PARTIAL
         else:
-            decision = Decision.ALLOW.value
+            decision = Decision.ALLOW
         entries.append(
             auditlog.EntryIn(
-                event=f"access.{action.value}",
+                event=AuditEvent.access(action),
                 record_type=resource.record_type,
                 record_id=resource.record_id,
                 owner_org_id=resource.owner_org_id,
@@ -275,28 +276,30 @@ def check_break_glass_responder(actor: Actor) -> None:
     """Only a break-glass responder may open a break-glass window (a refusal is logged)."""
     if actor.roles.isdisjoint(roles.BREAK_GLASS_RESPONDERS):
         entry = auditlog.EntryIn(
-            event="break_glass.start",
+            event=AuditEvent.BREAK_GLASS_START,
             owner_org_id=actor.org_id,
             purpose=Purpose.VITAL_INTEREST.value,
-            decision=Decision.DENY.value,
+            decision=Decision.DENY,
             rule="platform.break_glass_role",
         )
         raise AccessRefused([entry], actor)
 
 
-def require_any_role(actor: Actor, allowed: Iterable[Role], event: str) -> None:
+def require_any_role(actor: Actor, allowed: Iterable[Role], event: AuditEvent) -> None:
     """For pages that show no case data (policy text, later the audit console): role-gated here."""
     if actor.roles.isdisjoint(allowed):
         entry = auditlog.EntryIn(
             event=event,
             owner_org_id=actor.org_id,
-            decision=Decision.DENY.value,
+            decision=Decision.DENY,
             rule="platform.role_not_permitted",
         )
         raise AccessRefused([entry], actor)
 
 
-def require_account_admin(session: Session, actor: Actor, org_id: uuid.UUID, event: str) -> None:
+def require_account_admin(
+    session: Session, actor: Actor, org_id: uuid.UUID, event: AuditEvent
+) -> None:
     """Staff accounts are managed by an org admin, of their own organisation only (refusals logged).
 
     Invitations, deactivation, two-factor resets and the staff list all ask here.
@@ -306,7 +309,7 @@ def require_account_admin(session: Session, actor: Actor, org_id: uuid.UUID, eve
         entry = auditlog.EntryIn(
             event=event,
             owner_org_id=org_id,
-            decision=Decision.DENY.value,
+            decision=Decision.DENY,
             rule="platform.accounts_of_other_org",
         )
         raise AccessRefused([entry], actor)

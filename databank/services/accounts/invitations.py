@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from databank.domain.enums import Role
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision, Role
 from databank.domain.errors import NotFound, ValidationFailed
 from databank.models import Invitation, Organisation, User
 from databank.services import auditlog
@@ -35,7 +36,7 @@ class Invited:
 
 def invite(session: Session, actor: Actor, display_name: str, roles: Iterable[str]) -> Invited:
     """An invitation to join the admin's organisation with these roles, valid for a week."""
-    require_account_admin(session, actor, actor.org_id, "users.invite")
+    require_account_admin(session, actor, actor.org_id, AuditEvent.USERS_INVITE)
     errors: dict[str, list[str]] = {}
     display_name = display_name.strip()
     if not display_name:
@@ -68,11 +69,11 @@ def invite(session: Session, actor: Actor, display_name: str, roles: Iterable[st
         actor,
         [
             auditlog.EntryIn(
-                "users.invite",
-                "invitation",
+                AuditEvent.USERS_INVITE,
+                RecordType.INVITATION,
                 invitation.id,
                 actor.org_id,
-                decision="allow",
+                decision=Decision.ALLOW,
                 extra={"roles": chosen},
             )
         ],
@@ -118,5 +119,11 @@ def accept_invitation(session: Session, token: str, username: str, password: str
     session.flush()
     invitation.used_at = datetime.now(UTC)
     invitation.user_id = user.id
-    _log(session, _self(user), "users.invitation_accepted", user, invitation=str(invitation.id))
+    _log(
+        session,
+        _self(user),
+        AuditEvent.USERS_INVITATION_ACCEPTED,
+        user,
+        invitation=str(invitation.id),
+    )
     return user

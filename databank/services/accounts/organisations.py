@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision, OrgKind, Purpose, Role
 from databank.domain.errors import Conflict, ValidationFailed
 from databank.models import Organisation, User, UserRole
 from databank.services import auditlog
@@ -35,7 +36,9 @@ def create_organisation(
     session.flush()  # the org row must exist before its key row refers to it
     keyring_of(session).create_org_key(session, org.id)
     auditlog.append(
-        session, None, [auditlog.EntryIn("org.created", "organisation", org.id, org.id)]
+        session,
+        None,
+        [auditlog.EntryIn(AuditEvent.ORG_CREATED, RecordType.ORGANISATION, org.id, org.id)],
     )
     return org
 
@@ -74,8 +77,8 @@ def create_user(
         None,
         [
             auditlog.EntryIn(
-                "user.created",
-                "user",
+                AuditEvent.USER_CREATED,
+                RecordType.USER,
                 user.id,
                 org.id,
                 extra={"roles": sorted(r.value for r in roles)},
@@ -119,11 +122,11 @@ def authenticate(session: Session, username: str, password: str) -> SignIn:
         actor,
         [
             auditlog.EntryIn(
-                "login",
-                "user",
+                AuditEvent.LOGIN,
+                RecordType.USER,
                 user.id if user else None,
                 user.org_id if user else None,
-                decision="allow" if outcome.user else "deny",
+                decision=Decision.ALLOW if outcome.user else Decision.DENY,
                 extra={"reason": outcome.reason},
             )
         ],
@@ -140,7 +143,11 @@ def record_purpose_switch(session: Session, actor: Actor, purpose: Purpose) -> N
         actor,
         [
             auditlog.EntryIn(
-                "purpose.switch", "user", actor.user_id, actor.org_id, purpose=purpose.value
+                AuditEvent.PURPOSE_SWITCH,
+                RecordType.USER,
+                actor.user_id,
+                actor.org_id,
+                purpose=purpose.value,
             )
         ],
     )

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision
 from databank.domain.errors import NotFound, ValidationFailed
 from databank.models import User
 from databank.services import auditlog
@@ -20,7 +22,7 @@ from databank.services.actors import Actor
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """A new password; every other session of the user ends (the session epoch moves on)."""
     if not verify_password(user.password_hash, current):
-        _log(session, _self(user), "account.password_changed", user, "deny")
+        _log(session, _self(user), AuditEvent.ACCOUNT_PASSWORD_CHANGED, user, Decision.DENY)
         raise ValidationFailed(
             "the current password is wrong", {"current_password": ["is not your password"]}
         )
@@ -31,7 +33,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         )
     user.password_hash = hash_password(new)
     user.session_epoch += 1
-    _log(session, _self(user), "account.password_changed", user, "allow")
+    _log(session, _self(user), AuditEvent.ACCOUNT_PASSWORD_CHANGED, user, Decision.ALLOW)
 
 
 # -- sessions ------------------------------------------------------------------------------------
@@ -40,13 +42,15 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 def sign_out(session: Session, user: User) -> None:
     """End every session of this user: a cookie issued before no longer signs anyone in."""
     user.session_epoch += 1
-    _log(session, _self(user), "logout", user)
+    _log(session, _self(user), AuditEvent.LOGOUT, user)
 
 
 def record_throttled(session: Session) -> None:
     """A sign-in attempt refused because its address tried too often (the address is not kept)."""
     auditlog.append(
-        session, None, [auditlog.EntryIn("login", decision="deny", extra={"reason": "throttled"})]
+        session,
+        None,
+        [auditlog.EntryIn(AuditEvent.LOGIN, decision=Decision.DENY, extra={"reason": "throttled"})],
     )
 
 
@@ -62,7 +66,7 @@ def _user_of(session: Session, user_id: uuid.UUID) -> User:
 
 def list_users(session: Session, actor: Actor) -> list[User]:
     """The staff accounts of the admin's own organisation."""
-    require_account_admin(session, actor, actor.org_id, "users.list")
+    require_account_admin(session, actor, actor.org_id, AuditEvent.USERS_LIST)
     users = list(
         session.execute(
             select(User).where(User.org_id == actor.org_id).order_by(User.username)
@@ -73,7 +77,11 @@ def list_users(session: Session, actor: Actor) -> list[User]:
         actor,
         [
             auditlog.EntryIn(
-                "users.list", "organisation", actor.org_id, actor.org_id, result_count=len(users)
+                AuditEvent.USERS_LIST,
+                RecordType.ORGANISATION,
+                actor.org_id,
+                actor.org_id,
+                result_count=len(users),
             )
         ],
     )
@@ -83,16 +91,16 @@ def list_users(session: Session, actor: Actor) -> list[User]:
 def deactivate(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
     """Deactivate a user of the admin's org: their sessions stop working at once."""
     # The role first: a non-admin learns nothing about which user ids exist.
-    require_any_role(actor, roles.ACCOUNT_ADMINS, "users.deactivate")
+    require_any_role(actor, roles.ACCOUNT_ADMINS, AuditEvent.USERS_DEACTIVATE)
     user = _user_of(session, user_id)
-    require_account_admin(session, actor, user.org_id, "users.deactivate")
+    require_account_admin(session, actor, user.org_id, AuditEvent.USERS_DEACTIVATE)
     if user.id == actor.user_id:
         raise ValidationFailed(
             "you cannot deactivate your own account", {"user": ["is your own account"]}
         )
     user.is_active = False
     user.session_epoch += 1
-    _log(session, actor, "users.deactivate", user, "allow")
+    _log(session, actor, AuditEvent.USERS_DEACTIVATE, user, Decision.ALLOW)
     return user
 
 
@@ -102,13 +110,13 @@ def reset_two_factor(session: Session, actor: Actor | None, user_id: uuid.UUID) 
     An org admin for their own org; `actor` None is an operator at the command line.
     """
     if actor is not None:  # the role first, as in deactivate
-        require_any_role(actor, roles.ACCOUNT_ADMINS, "users.reset_2fa")
+        require_any_role(actor, roles.ACCOUNT_ADMINS, AuditEvent.USERS_RESET_2FA)
     user = _user_of(session, user_id)
     if actor is not None:
-        require_account_admin(session, actor, user.org_id, "users.reset_2fa")
+        require_account_admin(session, actor, user.org_id, AuditEvent.USERS_RESET_2FA)
     _clear_two_factor(session, user)
     user.session_epoch += 1
-    _log(session, actor, "users.reset_2fa", user, "allow")
+    _log(session, actor, AuditEvent.USERS_RESET_2FA, user, Decision.ALLOW)
     return user
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Decision, Purpose
 from databank.domain.errors import Conflict, NotFound, ValidationFailed
 from databank.models import ApiToken, Organisation, User
@@ -107,11 +108,11 @@ def _view(token: ApiToken, username: str) -> TokenView:
 
 
 def _entry(
-    event: str, token_id: uuid.UUID | None, org_id: uuid.UUID | None, **extra: object
+    event: AuditEvent, token_id: uuid.UUID | None, org_id: uuid.UUID | None, **extra: object
 ) -> auditlog.EntryIn:
-    decision = Decision.DENY.value if event == "api_token.denied" else Decision.ALLOW.value
+    decision = Decision.DENY if event is AuditEvent.API_TOKEN_DENIED else Decision.ALLOW
     return auditlog.EntryIn(
-        event, "api_token", token_id, org_id, decision=decision, extra=dict(extra)
+        event, RecordType.API_TOKEN, token_id, org_id, decision=decision, extra=dict(extra)
     )
 
 
@@ -121,7 +122,7 @@ def _may_manage(session: Session, actor: Actor, user_id: uuid.UUID, org_id: uuid
         # Another org's user or token: its existence is not confirmed.
         raise NotFound("no such user or token in your organisation")
     if actor.user_id != user_id:
-        access.require_any_role(actor, roles.ACCOUNT_ADMINS, "api_token.manage")
+        access.require_any_role(actor, roles.ACCOUNT_ADMINS, AuditEvent.API_TOKEN_MANAGE)
 
 
 def _check(name: str, scopes: Sequence[str], days: int) -> None:
@@ -186,7 +187,15 @@ def issue(
     auditlog.append(
         session,
         actor,
-        [_entry("api_token.issued", token.id, user.org_id, user=str(user.id), scopes=scopes)],
+        [
+            _entry(
+                AuditEvent.API_TOKEN_ISSUED,
+                token.id,
+                user.org_id,
+                user=str(user.id),
+                scopes=scopes,
+            )
+        ],
     )
     return IssuedToken(_view(token, user.username), f"{TOKEN_TAG}_{prefix}_{secret}")
 
@@ -195,7 +204,7 @@ def list_tokens(session: Session, actor: Actor, whole_org: bool = False) -> list
     """The actor's own tokens, or (org admins) every token of the actor's organisation."""
     query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
     if whole_org:
-        access.require_any_role(actor, roles.ACCOUNT_ADMINS, "api_token.list")
+        access.require_any_role(actor, roles.ACCOUNT_ADMINS, AuditEvent.API_TOKEN_LIST)
         query = query.where(ApiToken.org_id == actor.org_id)
     else:
         query = query.where(ApiToken.user_id == actor.user_id)
@@ -223,7 +232,7 @@ def revoke(session: Session, actor: Actor, token_id: uuid.UUID) -> None:
     if token.revoked_at is not None:
         raise Conflict("the token is already revoked")
     token.revoked_at = datetime.now(UTC)
-    auditlog.append(session, actor, [_entry("api_token.revoked", token.id, token.org_id)])
+    auditlog.append(session, actor, [_entry(AuditEvent.API_TOKEN_REVOKED, token.id, token.org_id)])
 
 
 def authenticate(session: Session, presented: str) -> TokenUse:
@@ -268,7 +277,7 @@ def _refused(session: Session, token: ApiToken | None, reason: str, user: User |
         actor,
         [
             _entry(
-                "api_token.denied",
+                AuditEvent.API_TOKEN_DENIED,
                 token.id if token else None,
                 token.org_id if token else None,
                 reason=reason,
@@ -283,12 +292,12 @@ def refuse(
 ) -> access.AccessRefused:
     """A scope or purpose the token was not issued for: refused and logged like any denial."""
     entry = auditlog.EntryIn(
-        "api_token.denied",
-        "api_token",
+        AuditEvent.API_TOKEN_DENIED,
+        RecordType.API_TOKEN,
         token.id,
         token.org_id,
         purpose=purpose.value if purpose else None,
-        decision=Decision.DENY.value,
+        decision=Decision.DENY,
         rule=f"api_token.{reason}",
         extra={"reason": reason},
     )

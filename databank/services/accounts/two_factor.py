@@ -22,6 +22,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from databank.crypto import key_id_of
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision
 from databank.domain.errors import Conflict, ValidationFailed
 from databank.models import RecoveryCode, User
 from databank.services import auditlog
@@ -54,9 +56,9 @@ def second_factor_stage(user: User) -> str | None:
 def _log(
     session: Session,
     actor: Actor | None,
-    event: str,
+    event: AuditEvent,
     user: User,
-    decision: str | None = None,
+    decision: Decision | None = None,
     **extra: object,
 ) -> None:
     auditlog.append(
@@ -64,7 +66,7 @@ def _log(
         actor,
         [
             auditlog.EntryIn(
-                event, "user", user.id, user.org_id, decision=decision, extra=dict(extra)
+                event, RecordType.USER, user.id, user.org_id, decision=decision, extra=dict(extra)
             )
         ],
     )
@@ -107,7 +109,7 @@ def pending_enrolment(session: Session, user: User) -> Enrolment:
     if user.totp_secret_ciphertext is None:
         secret = pyotp.random_base32()
         _seal_secret(session, user, secret)
-        _log(session, _self(user), "account.2fa_enrolment_started", user)
+        _log(session, _self(user), AuditEvent.ACCOUNT_2FA_ENROLMENT_STARTED, user)
     else:
         secret = _open_secret(session, user)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
@@ -141,7 +143,7 @@ def confirm_enrolment(
         )
     user.totp_last_step = step
     user.totp_enabled_at = datetime.now(UTC)
-    _log(session, _self(user), "account.2fa_enabled", user)
+    _log(session, _self(user), AuditEvent.ACCOUNT_2FA_ENABLED, user)
     return _new_recovery_codes(session, user)
 
 
@@ -168,7 +170,7 @@ def regenerate_recovery_codes(session: Session, user: User) -> list[str]:
     if not two_factor_enabled(user):
         raise Conflict("two-factor sign-in is not set up", {"code": ["set up two-factor first"]})
     codes = _new_recovery_codes(session, user)
-    _log(session, _self(user), "account.recovery_codes_renewed", user)
+    _log(session, _self(user), AuditEvent.ACCOUNT_RECOVERY_CODES_RENEWED, user)
     return codes
 
 
@@ -187,7 +189,7 @@ def verify_second_factor(session: Session, user: User, code: str, now: float | N
     towards the account's lockout, as wrong passwords do; every attempt is logged."""
     moment = datetime.now(UTC)
     if not user.is_active or (user.locked_until is not None and user.locked_until > moment):
-        _log(session, _self(user), "login.2fa", user, "deny", reason="locked")
+        _log(session, _self(user), AuditEvent.LOGIN_2FA, user, Decision.DENY, reason="locked")
         return False
     cleaned = _clean(code)
     method = "totp"
@@ -231,9 +233,9 @@ def verify_second_factor(session: Session, user: User, code: str, now: float | N
     _log(
         session,
         _self(user),
-        "login.2fa",
+        AuditEvent.LOGIN_2FA,
         user,
-        "allow" if ok else "deny",
+        Decision.ALLOW if ok else Decision.DENY,
         method=method,
         reason="ok" if ok else "bad_code",
     )
@@ -256,7 +258,7 @@ def disable_two_factor(session: Session, user: User, code: str) -> None:
     if not verify_second_factor(session, user, code):
         raise ValidationFailed("the code is wrong", {"code": ["is not a valid code"]})
     _clear_two_factor(session, user)
-    _log(session, _self(user), "account.2fa_disabled", user)
+    _log(session, _self(user), AuditEvent.ACCOUNT_2FA_DISABLED, user)
 
 
 def _clear_two_factor(session: Session, user: User) -> None:

@@ -34,7 +34,7 @@ from databank.audit.alert_rules import (
     candidates,
     load_alert_rules,
 )
-from databank.domain.enums import AlertStatus
+from databank.domain.enums import AlertStatus, Decision
 from databank.models import AuditAlert, AuditEntry
 from databank.services.context import policy_of
 
@@ -157,7 +157,7 @@ _SWEEP = _Queries.of(
 _BY_USER = AuditAlert.actor_user_id == _USER
 _BULK = _Queries.of("bulk_reads", [*_USERS, *_RELEASED, AuditEntry.owner_org_id != _ORG], _BY_USER)
 _BULK_ALL = _Queries.of("bulk_reads", [*_USERS, *_RELEASED], _BY_USER)  # bulk_reads.own_org
-_BURST = _Queries.of("denial_burst", [*_USERS, AuditEntry.decision == "deny"], _BY_USER)
+_BURST = _Queries.of("denial_burst", [*_USERS, AuditEntry.decision == Decision.DENY], _BY_USER)
 
 
 def _check(

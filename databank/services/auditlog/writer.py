@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 from databank.audit import canonical_value
 from databank.audit.checkpoint import Checkpoint, sign_checkpoint
 from databank.audit.merkle import Frontier, leaf_hash
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision
 from databank.models import AuditCheckpoint, AuditEntry
 from databank.services.actors import Actor
 from databank.services.auditlog import alerting
@@ -35,13 +37,13 @@ from databank.services.context import policy_of
 class EntryIn:
     """One thing to log. Ids and codes only: never a name, a search string or a location."""
 
-    event: str
-    record_type: str | None = None
+    event: AuditEvent
+    record_type: RecordType | None = None
     record_id: uuid.UUID | None = None
     owner_org_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None
     purpose: str | None = None
-    decision: str | None = None
+    decision: Decision | None = None
     rule: str | None = None
     fields_released: Sequence[str] = ()
     fields_withheld: Sequence[str] = ()
@@ -231,7 +233,9 @@ def _write(session: Session, batches: list[_Batch]) -> int:
         new.size - head.checkpoint_size >= CHECKPOINT_EVERY
         or head.checkpoint_at is None
         or now - head.checkpoint_at >= CHECKPOINT_INTERVAL
-        or any(e.event == "break_glass.start" for _a, entries, _at in batches for e in entries)
+        or any(
+            e.event == AuditEvent.BREAK_GLASS_START for _a, entries, _at in batches for e in entries
+        )
     )
     if sign:
         new = replace(new, **checkpoint(session, frontier, now))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Action, PersonStatus, Purpose
 from databank.domain.errors import Conflict, NotFound, ValidationFailed
 from databank.models import ErasureTombstone, Identity, Person, SubjectKey
@@ -62,7 +63,7 @@ def erase_person(
         actor,
         Action.ERASE,
         purpose,
-        access.Resource("person", person_id, actor.org_id, person_id),
+        access.Resource(RecordType.PERSON, person_id, actor.org_id, person_id),
     )
     if person.status is PersonStatus.ERASED:
         raise Conflict("this person was already erased")
@@ -84,8 +85,8 @@ def erase_person(
         actor,
         [
             auditlog.EntryIn(
-                "erasure",
-                "person",
+                AuditEvent.ERASURE,
+                RecordType.PERSON,
                 person_id,
                 actor.org_id,
                 person_id,
@@ -114,5 +115,7 @@ def replay_erasures(session: Session) -> int:
             person.erased_at = person.erased_at or tombstone.erased_at
         replayed += 1
     if replayed:
-        auditlog.append(session, None, [auditlog.EntryIn("erasure.replay", result_count=replayed)])
+        auditlog.append(
+            session, None, [auditlog.EntryIn(AuditEvent.ERASURE_REPLAY, result_count=replayed)]
+        )
     return replayed

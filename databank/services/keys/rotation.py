@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.models import Organisation, OrgKey
 from databank.services import auditlog
 from databank.services.access.directory import get_organisation
@@ -30,8 +31,8 @@ def rotate_org_key(session: Session, slug: str) -> tuple[int, int]:
         None,
         [
             auditlog.EntryIn(
-                "key.rotated",
-                "org_key",
+                AuditEvent.KEY_ROTATED,
+                RecordType.ORG_KEY,
                 None,
                 org.id,
                 result_count=count,
@@ -49,7 +50,11 @@ def retire_org_key(session: Session, slug: str, version: int) -> None:
     auditlog.append(
         session,
         None,
-        [auditlog.EntryIn("key.retired", "org_key", None, org.id, extra={"version": version})],
+        [
+            auditlog.EntryIn(
+                AuditEvent.KEY_RETIRED, RecordType.ORG_KEY, None, org.id, extra={"version": version}
+            )
+        ],
     )
 
 

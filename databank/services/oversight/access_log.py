@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from databank.audit.scan import Problem
+from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Decision, Purpose
 from databank.domain.errors import ValidationFailed
 from databank.models import AuditCheckpoint, AuditEntry, AuditHead, Organisation
@@ -38,7 +39,7 @@ MAX_LIMIT = 1000
 EXPORT_LIMIT = 100_000
 # "Who saw this person's data": reads, searches, writes, exports (allowed or refused), emergencies.
 HISTORY_PREFIXES = ("access.", "break_glass.")
-DECISIONS = ("allow", "deny", "partial")
+DECISIONS = tuple(d.value for d in Decision)
 ExportFormat = Literal["csv", "jsonl"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl")
 
@@ -143,7 +144,7 @@ class LogStatus:
 
 def require_auditor(session: Session, actor: Actor) -> None:
     """Only auditors reach the console; a refusal is logged (by the caller's transaction)."""
-    access.require_any_role(actor, roles.AUDITORS, "audit.view")
+    access.require_any_role(actor, roles.AUDITORS, AuditEvent.AUDIT_VIEW)
 
 
 # Written by another org than the owner of its record, or by none: the rows of the partial
@@ -233,7 +234,7 @@ def _view(body: bytes) -> EntryView:
 def _log(
     session: Session,
     actor: Actor,
-    event: str,
+    event: AuditEvent,
     count: int | None,
     person_id: uuid.UUID | None = None,
     **extra: Any,
@@ -242,12 +243,12 @@ def _log(
     part = roles.audit_scope(actor)
     entry = auditlog.EntryIn(
         event,
-        "audit_log",
+        RecordType.AUDIT_LOG,
         None,
         part,
         person_id,
         Purpose.AUDIT.value,
-        Decision.ALLOW.value,
+        Decision.ALLOW,
         result_count=count,
         extra=extra,
     )
@@ -265,7 +266,7 @@ def search(session: Session, actor: Actor, flt: EntryFilter) -> EntryPage:
     ).all()
     entries = tuple(_view(body) for body in rows[: flt.limit])
     more = len(rows) > flt.limit
-    _log(session, actor, "audit.view", len(entries), flt.person_id, filters=flt.names())
+    _log(session, actor, AuditEvent.AUDIT_VIEW, len(entries), flt.person_id, filters=flt.names())
     return EntryPage(entries, entries[-1].seq if more else None)
 
 
@@ -283,7 +284,7 @@ def person_history(session: Session, actor: Actor, person_id: uuid.UUID) -> list
         .order_by(AuditEntry.seq)
     ).all()
     history = [_view(body) for body in bodies]
-    _log(session, actor, "audit.view", len(history), person_id, filters=["person_history"])
+    _log(session, actor, AuditEvent.AUDIT_VIEW, len(history), person_id, filters=["person_history"])
     return history
 
 
@@ -333,12 +334,12 @@ def status(session: Session, actor: Actor, run_verify: bool = False) -> LogStatu
     )
     result = LogStatus(size, checkpoint, size - (latest.size if latest else 0), summary)
     if summary is None:
-        _log(session, actor, "audit.view", None, filters=["status"])
+        _log(session, actor, AuditEvent.AUDIT_VIEW, None, filters=["status"])
         return result
     _log(
         session,
         actor,
-        "audit.verify",
+        AuditEvent.AUDIT_VERIFY,
         summary.size,
         ok=summary.ok,
         bad_seq=summary.seq,
@@ -400,7 +401,7 @@ def export(
     _log(
         session,
         actor,
-        "audit.export",
+        AuditEvent.AUDIT_EXPORT,
         len(bodies),
         flt.person_id,
         format=fmt,

@@ -10,7 +10,8 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from databank.crypto import key_id_of
-from databank.domain.enums import AlertStatus, Purpose
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import AlertStatus, Decision, Purpose
 from databank.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from databank.models import AuditAlert, User
 from databank.services import access, auditlog
@@ -39,10 +40,10 @@ def _visible(session: Session, actor: Actor, alert_id: uuid.UUID) -> AuditAlert:
     return alert
 
 
-def _entry(event: str, alert: AuditAlert, **fields: Any) -> auditlog.EntryIn:
+def _entry(event: AuditEvent, alert: AuditAlert, **fields: Any) -> auditlog.EntryIn:
     return auditlog.EntryIn(
         event,
-        "alert",
+        RecordType.ALERT,
         alert.id,
         alert.owner_org_id or alert.actor_org_id,
         purpose=Purpose.AUDIT.value,
@@ -54,18 +55,18 @@ def list_alerts(
     session: Session, actor: Actor, status: AlertStatus | None = None, limit: int = 100
 ) -> list[AuditAlert]:
     """The newest alerts the auditor may see, optionally of one status; the view is logged."""
-    access.require_any_role(actor, roles.AUDITORS, "audit.view")
+    access.require_any_role(actor, roles.AUDITORS, AuditEvent.AUDIT_VIEW)
     query = _scoped(actor)
     if status is not None:
         query = query.where(AuditAlert.status == status)
     query = query.order_by(AuditAlert.created_at.desc(), AuditAlert.id)
     found = list(session.scalars(query.limit(max(1, min(limit, 1000)))))
     entry = auditlog.EntryIn(
-        "audit.view",
-        "alert",
+        AuditEvent.AUDIT_VIEW,
+        RecordType.ALERT,
         owner_org_id=roles.audit_scope(actor),
         purpose=Purpose.AUDIT.value,
-        decision="allow",
+        decision=Decision.ALLOW,
         result_count=len(found),
         extra={"status": status.value} if status is not None else {},
     )
@@ -77,7 +78,7 @@ def review(
     session: Session, actor: Actor, alert_id: uuid.UUID, status: AlertStatus, note: str
 ) -> AuditAlert:
     """An auditor marks an alert justified, escalated or closed, with a sealed note."""
-    access.require_any_role(actor, roles.AUDITORS, "alert.review")
+    access.require_any_role(actor, roles.AUDITORS, AuditEvent.ALERT_REVIEW)
     alert = _visible(session, actor, alert_id)
     if actor.user_id is None:
         raise PermissionDenied("an alert is reviewed by a named auditor: sign in to review it")
@@ -98,24 +99,28 @@ def review(
     alert.status = status
     alert.reviewer_id = actor.user_id
     alert.reviewed_at = datetime.now(UTC)
-    entry = _entry("alert.review", alert, decision="allow", extra={"status": status.value})
+    entry = _entry(
+        AuditEvent.ALERT_REVIEW, alert, decision=Decision.ALLOW, extra={"status": status.value}
+    )
     auditlog.append(session, actor, [entry])
     return alert
 
 
 def read_review_note(session: Session, actor: Actor, alert_id: uuid.UUID) -> str | None:
     """The review note of an alert, for auditors of the reviewer's org; the read is logged."""
-    access.require_any_role(actor, roles.AUDITORS, "alert.note.read")
+    access.require_any_role(actor, roles.AUDITORS, AuditEvent.ALERT_NOTE_READ)
     alert = _visible(session, actor, alert_id)
     blob, reviewer = alert.review_note_ciphertext, alert.reviewer_id
     org = (
         None if reviewer is None else session.scalar(select(User.org_id).where(User.id == reviewer))
     )
     if blob is not None and org != actor.org_id:
-        denied = _entry("alert.note.read", alert, decision="deny", rule="platform.reviewer_org")
+        denied = _entry(
+            AuditEvent.ALERT_NOTE_READ, alert, decision=Decision.DENY, rule="platform.reviewer_org"
+        )
         raise access.AccessRefused([denied], actor)
     count = 0 if blob is None else 1
-    entry = _entry("alert.note.read", alert, decision="allow", result_count=count)
+    entry = _entry(AuditEvent.ALERT_NOTE_READ, alert, decision=Decision.ALLOW, result_count=count)
     auditlog.append(session, actor, [entry])
     if blob is None or org is None:
         return None

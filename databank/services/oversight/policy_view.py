@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import AuditEvent
 from databank.domain.enums import Action, LocationLevel, Purpose, Role
 from databank.domain.errors import NotFound
 from databank.models import Case
@@ -43,7 +44,7 @@ class PolicySummary:
 
 def org_policy(session: Session, actor: Actor, purpose: Purpose) -> PolicySummary:
     """Read-only; for the org's admins and auditors. Shows decisions, never case data."""
-    access.require_any_role(actor, roles.POLICY_READERS, "policy.view")
+    access.require_any_role(actor, roles.POLICY_READERS, AuditEvent.POLICY_VIEW)
     engine = policy_of(session)
     own = orgs_of(session).get(session, actor.org_id)
     case = CaseFacts(owner=own.slug, owner_kind=own.kind.value)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from databank.audit.bundle import make_bundle
 from databank.audit.checkpoint import public_key_line
 from databank.audit.merkle import inclusion_proofs, leaf_hash
+from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.models import AuditCheckpoint, AuditEntry
 from databank.services import auditlog
 from databank.services.actors import Actor
@@ -59,8 +60,8 @@ def prove(
         actor,
         [
             auditlog.EntryIn(
-                "audit.prove",
-                "organisation",
+                AuditEvent.AUDIT_PROVE,
+                RecordType.ORGANISATION,
                 org_id,
                 org_id,
                 result_count=len(chosen),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import PersonStatus, Purpose
 from databank.domain.errors import Conflict, Erased, NotFound, ValidationFailed
 from databank.models import BreakGlassGrant, Person
@@ -89,8 +90,8 @@ def start(session: Session, actor: Actor, person_id: uuid.UUID, justification: s
         actor,
         [
             auditlog.EntryIn(
-                "break_glass.start",
-                "break_glass",
+                AuditEvent.BREAK_GLASS_START,
+                RecordType.BREAK_GLASS,
                 grant_id,
                 actor.org_id,
                 person_id,
@@ -119,8 +120,8 @@ def end(session: Session, actor: Actor, grant_id: uuid.UUID) -> None:
         actor,
         [
             auditlog.EntryIn(
-                "break_glass.end",
-                "break_glass",
+                AuditEvent.BREAK_GLASS_END,
+                RecordType.BREAK_GLASS,
                 grant.id,
                 actor.org_id,
                 grant.person_id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from databank import policy
 from databank.domain import geo
+from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, CaseStatus, LocationLevel, Purpose
 from databank.domain.errors import BadRequest
 from databank.domain.vocab import EthosCategory, NeedCategory
@@ -115,7 +116,11 @@ def case_page(
         raise BadRequest("bad district", {"district": ["a 5-character geohash cell"]})
     # First the list itself: a role without access to case content is refused once, here.
     access.authorize(
-        session, actor, Action.SEARCH, purpose, access.Resource("case_list", None, actor.org_id)
+        session,
+        actor,
+        Action.SEARCH,
+        purpose,
+        access.Resource(RecordType.CASE_LIST, None, actor.org_id),
     )
     if own_only:
         visible = Case.org_id == actor.org_id

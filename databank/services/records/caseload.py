@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from databank import policy
 from databank.crypto import SealingKey
+from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, PersonStatus, Purpose, ReferralStatus
 from databank.domain.vocab import NeedCategory
 from databank.models import Case, Consent, Identity, Person, Referral
@@ -54,7 +55,7 @@ def own_identities(
         actor,
         Action.READ,
         purpose,
-        [access.Resource("identity", r.id, r.org_id, r.person_id) for r in rows],
+        [access.Resource(RecordType.IDENTITY, r.id, r.org_id, r.person_id) for r in rows],
         fields=("identity",),
         result_count=len(rows),
         partial_ok=True,
@@ -118,7 +119,7 @@ def referrals_received(
         actor,
         Action.SEARCH,
         purpose,
-        access.Resource("referral_list", None, actor.org_id),
+        access.Resource(RecordType.REFERRAL_LIST, None, actor.org_id),
     )
     query = select(Referral, Case).join(Case, Case.id == Referral.case_id)
     query = query.where(Referral.to_org_id == actor.org_id, Referral.from_org_id != actor.org_id)

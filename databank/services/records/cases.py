@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from databank import policy
 from databank.crypto import SealingKey
 from databank.domain import geo
+from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import (
     CONSENTABLE_PURPOSES,
     Action,
@@ -208,7 +209,7 @@ def open_case(
         actor,
         Action.CREATE,
         purpose,
-        access.Resource("case", row["id"], actor.org_id, person_id),
+        access.Resource(RecordType.CASE, row["id"], actor.org_id, person_id),
     )
     sealed_rows.insert_rows(session, {Case.__table__: [row]})  # type: ignore[dict-item]
     case_id: uuid.UUID = row["id"]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, PersonStatus, Purpose
 from databank.domain.errors import Conflict, Erased, NotFound
 from databank.models import Consent, Identity, Person
@@ -55,7 +56,7 @@ def record_consent(
         actor,
         Action.CREATE,
         purpose,
-        access.Resource("consent", consent_id, actor.org_id, person_id),
+        access.Resource(RecordType.CONSENT, consent_id, actor.org_id, person_id),
         fields=("consents",),
     )
     session.add(
@@ -84,7 +85,7 @@ def revoke_consent(session: Session, actor: Actor, purpose: Purpose, consent_id:
         actor,
         Action.UPDATE,
         purpose,
-        access.Resource("consent", consent.id, consent.org_id, consent.person_id),
+        access.Resource(RecordType.CONSENT, consent.id, consent.org_id, consent.person_id),
         fields=("consents",),
     )
     if consent.revoked_at is not None:
@@ -110,7 +111,7 @@ def consents_for(
         actor,
         Action.READ,
         purpose,
-        access.Resource("consent_list", None, actor.org_id, person_id),
+        access.Resource(RecordType.CONSENT_LIST, None, actor.org_id, person_id),
         fields=("consents",),
         result_count=len(found),
     )

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, CaseStatus, Purpose
 from databank.models import Case, Encounter, Person
 from databank.services import access
@@ -52,7 +53,7 @@ def recent_contacts(
         actor,
         Action.SEARCH,
         purpose,
-        access.Resource("recent_contacts", None, actor.org_id),
+        access.Resource(RecordType.RECENT_CONTACTS, None, actor.org_id),
         fields=("identity",),
     )
     since = datetime.now(UTC) - timedelta(days=days)

@@ -14,6 +14,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from databank.crypto import SealingKey
+from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, PersonStatus, Purpose, Sex
 from databank.domain.errors import Erased, NotFound
 from databank.domain.names import birth_date_key, name_key
@@ -135,7 +136,9 @@ def intake(
                     sealed_rows.need_rows(case_id, encounter.needs, encounter.occurred_at)
                 )
         # One decision and one log entry per registration (identity and case together).
-        resources.append(access.Resource("intake", identity_id or case_id, org_id, person_id))
+        resources.append(
+            access.Resource(RecordType.INTAKE, identity_id or case_id, org_id, person_id)
+        )
         results.append(IntakeResult(person_id, identity_id, case_id, outcome))
 
     access.authorize_many(session, actor, Action.CREATE, purpose, resources)
@@ -172,7 +175,7 @@ def find_people(
     The search string itself is never logged: only that a search happened and how many it found.
     """
     # Decide (and log) the search before anything is decrypted.
-    search = access.Resource("identity_search", None, actor.org_id)
+    search = access.Resource(RecordType.IDENTITY_SEARCH, None, actor.org_id)
     access.authorize(session, actor, Action.SEARCH, purpose, search, fields=("identity",))
     keyring = keyring_of(session)
     wanted = search_key(family_name, birth_date)
@@ -200,7 +203,10 @@ def find_people(
             actor,
             Action.READ,
             purpose,
-            [access.Resource("identity", m.identity_id, m.org_id, m.person_id) for m in matches],
+            [
+                access.Resource(RecordType.IDENTITY, m.identity_id, m.org_id, m.person_id)
+                for m in matches
+            ],
             fields=IDENTITY_FIELDS,
             result_count=len(matches),
         )
@@ -222,7 +228,7 @@ def read_identity(
         actor,
         Action.READ,
         purpose,
-        access.Resource("identity", row.id, row.org_id, person_id),
+        access.Resource(RecordType.IDENTITY, row.id, row.org_id, person_id),
         fields=IDENTITY_FIELDS,
     )
     if person.status is PersonStatus.ERASED:

@@ -12,7 +12,8 @@ from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
 from databank.audit.alert_rules import AlertRules, BulkReads, DenialBurst, DistrictSweep
-from databank.domain.enums import AlertStatus, OrgKind, Purpose, Role
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import AlertStatus, Decision, OrgKind, Purpose, Role
 from databank.domain.errors import (
     ConfigurationError,
     Conflict,
@@ -189,7 +190,14 @@ def test_owner_reads_raise_nothing_and_query_nothing(
             tables,
             [
                 auditlog.EntryIn(
-                    "access.read", "case", c, tables.org_id, p, "outreach", "allow", area="u05kq"
+                    AuditEvent.ACCESS_READ,
+                    RecordType.CASE,
+                    c,
+                    tables.org_id,
+                    p,
+                    "outreach",
+                    Decision.ALLOW,
+                    area="u05kq",
                 )
                 for p, c in found
             ],
@@ -413,10 +421,10 @@ def test_a_break_glass_attempt_without_the_role_raises_an_alert(
     assert alert.details["decisions"] == ["deny"]
 
 
-def _export(session: Session, actor: Actor, owner: uuid.UUID, decision: str) -> None:
+def _export(session: Session, actor: Actor, owner: uuid.UUID, decision: Decision) -> None:
     entry = auditlog.EntryIn(
-        event="access.export",
-        record_type="case_list",
+        event=AuditEvent.ACCESS_EXPORT,
+        record_type=RecordType.CASE_LIST,
         owner_org_id=owner,
         purpose=Purpose.AGGREGATE_STATISTICS.value,
         decision=decision,
@@ -425,9 +433,9 @@ def _export(session: Session, actor: Actor, owner: uuid.UUID, decision: str) -> 
     auditlog.append(session, actor, [entry])
 
 
-@pytest.mark.parametrize("decision", ["allow", "deny"])
+@pytest.mark.parametrize("decision", [Decision.ALLOW, Decision.DENY])
 def test_an_export_of_another_orgs_records_raises_an_alert(
-    session: Session, entraide: Actor, tables: Actor, decision: str
+    session: Session, entraide: Actor, tables: Actor, decision: Decision
 ) -> None:
     """Any export of records owned by another org, allowed or refused, raises an alert."""
     _export(session, entraide, tables.org_id, decision)
@@ -438,7 +446,7 @@ def test_an_export_of_another_orgs_records_raises_an_alert(
 
 def test_an_org_exporting_its_own_records_raises_no_alert(session: Session, tables: Actor) -> None:
     """An org exporting its own records is no non-owner export."""
-    _export(session, tables, tables.org_id, "allow")
+    _export(session, tables, tables.org_id, Decision.ALLOW)
     assert _alerts(session, "non_owner_export") == []
 
 

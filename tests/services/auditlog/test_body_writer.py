@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from databank.audit import canonical_body, canonical_value
-from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision, OrgKind, Purpose, Role
 from databank.services import auditlog
 from databank.services.actors import Actor
 from databank.services.auditlog import EntryIn, writer
@@ -56,13 +57,16 @@ def _extra(rng: random.Random) -> dict[str, Any]:
 
 def _entry(rng: random.Random) -> EntryIn:
     return EntryIn(
-        event=rng.choice(["access.read", "access.export", "login.failed", _text(rng)]),
-        record_type=_maybe(rng, rng.choice(["case", "person", _text(rng)])),
+        # The vocabulary's members, and any string (the encoder writes both alike).
+        event=rng.choice(
+            [AuditEvent.ACCESS_READ, AuditEvent.ACCESS_EXPORT, "login.failed", _text(rng)]
+        ),
+        record_type=_maybe(rng, rng.choice([RecordType.CASE, "person", _text(rng)])),
         record_id=_maybe(rng, uuid.uuid4()),
         owner_org_id=_maybe(rng, uuid.uuid4()),
         person_id=_maybe(rng, uuid.uuid4()),
         purpose=_maybe(rng, rng.choice([Purpose.OUTREACH, "food_aid", _text(rng)])),
-        decision=_maybe(rng, rng.choice(["allow", "deny", "partial"])),
+        decision=_maybe(rng, rng.choice([*Decision, "partial"])),
         rule=_maybe(rng, _text(rng)),
         fields_released=[_text(rng) for _ in range(rng.randrange(4))],
         fields_withheld=tuple(_text(rng) for _ in range(rng.randrange(3))),
@@ -157,7 +161,8 @@ def test_written_bodies_are_the_canonical_bytes() -> None:
 
 def test_a_value_is_written_as_inside_a_canonical_body() -> None:
     values: list[Any] = [None, True, False, 0, -1, 2**80, 0.1, "x\"y", "é", uuid.uuid4(),
-                         Purpose.OUTREACH, [1, "a"], {"b": 1, "a": None}]  # fmt: skip
+                         Purpose.OUTREACH, AuditEvent.ACCESS_READ, RecordType.CASE,
+                         Decision.PARTIAL, [1, "a"], {"b": 1, "a": None}]  # fmt: skip
     for value in values:
         whole = canonical_body({"k": value}).decode()
         assert whole == '{"k":' + canonical_value(value) + "}", value

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from databank.audit import bulk_scan, merkle, scan
 from databank.audit.merkle import Frontier
-from databank.domain.enums import Role
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision, Role
 from databank.models import AuditEntry, AuditHead
 from databank.services import auditlog
 from databank.services.oversight import integrity
@@ -35,13 +36,13 @@ def log(session: Session, make_org: OrgMaker, actor_for: ActorMaker) -> int:
         actor,
         [
             auditlog.EntryIn(
-                event="access.read",
-                record_type="case",
+                event=AuditEvent.ACCESS_READ,
+                record_type=RecordType.CASE,
                 record_id=uuid.uuid4(),
                 owner_org_id=actor.org_id,
                 person_id=person if i % 3 else uuid.uuid4(),
                 purpose="outreach",
-                decision="allow",
+                decision=Decision.ALLOW,
                 rule="platform.owner_content",
                 fields_released=("status", "notes"),
                 location_level=4,
@@ -334,16 +335,17 @@ def _mixed_rows(session: Session, make_org: OrgMaker, actor_for: ActorMaker) -> 
         for org in orgs
         for role in (Role.OUTREACH_WORKER, Role.AUDITOR)
     ]
+    read, search, case = AuditEvent.ACCESS_READ, AuditEvent.ACCESS_SEARCH, RecordType.CASE
     kinds = [
-        {"event": "access.read", "record_type": "case", "decision": "allow", "area": "u05kq"},
-        {"event": "access.read", "record_type": "identity", "decision": "partial"},
-        {"event": "access.deny", "record_type": "case", "decision": "deny"},
-        {"event": "search", "decision": "allow", "result_count": 3},
+        {"event": read, "record_type": case, "decision": Decision.ALLOW, "area": "u05kq"},
+        {"event": read, "record_type": RecordType.IDENTITY, "decision": Decision.PARTIAL},
+        {"event": read, "record_type": case, "decision": Decision.DENY},
+        {"event": search, "decision": Decision.ALLOW, "result_count": 3},
     ]
     start = session.scalar(select(func.count()).select_from(AuditEntry))
     assert start is not None
     if start < 10:  # both rounds' seqs of two digits: their bodies of the same lengths
-        auditlog.append(session, None, [auditlog.EntryIn(event="login")] * (10 - start))
+        auditlog.append(session, None, [auditlog.EntryIn(event=AuditEvent.LOGIN)] * (10 - start))
         start = 10
     for _round in range(2):
         for i, actor in enumerate(actors):
@@ -354,7 +356,7 @@ def _mixed_rows(session: Session, make_org: OrgMaker, actor_for: ActorMaker) -> 
                     auditlog.EntryIn(
                         record_id=uuid.uuid4() if "record_type" in kind else None,
                         owner_org_id=orgs[(i + k) % 3].id,
-                        person_id=None if kind["event"] == "search" else uuid.uuid4(),
+                        person_id=None if kind["event"] is search else uuid.uuid4(),
                         purpose="outreach",
                         **kind,  # type: ignore[arg-type]
                     )

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from databank.audit import bulk_scan, native, scan
 from databank.audit.merkle import leaf_hash
-from databank.domain.enums import OrgKind, Role
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import Decision, OrgKind, Role
 from databank.models import AuditEntry, AuditHead
 from databank.services import auditlog
 from databank.services.accounts import organisations
@@ -66,13 +67,13 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
                 users[i % 2] if i % 5 else None,
                 [
                     auditlog.EntryIn(
-                        event="access.read" if i % 5 else "login",
-                        record_type="case" if i % 5 else None,
+                        event=AuditEvent.ACCESS_READ if i % 5 else AuditEvent.LOGIN,
+                        record_type=RecordType.CASE if i % 5 else None,
                         record_id=uuid.uuid4() if i % 5 else None,
                         owner_org_id=org.id if i % 5 else None,
                         person_id=uuid.uuid4() if i % 5 else None,
                         purpose="outreach" if i % 5 else None,
-                        decision="allow",
+                        decision=Decision.ALLOW,
                         fields_released=("status",),
                         area="u05kq" if i % 3 else None,
                     )
