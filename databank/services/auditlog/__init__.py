@@ -4,10 +4,10 @@
 `alerting` raises alerts from the rows as they are written; `signer` holds the checkpoint key.
 Callers use the names below."""
 
+from databank.audit.entries import EntryIn
 from databank.services.auditlog.writer import (
     CHECKPOINT_EVERY,
     CHECKPOINT_INTERVAL,
-    EntryIn,
     actor_body,
     append,
     checkpoint,
