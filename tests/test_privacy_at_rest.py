@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tests.privacy import find_clear_values, personal_values
 from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
 
 PEOPLE, SEED = 2000, 42
+_BYTEA = re.compile(rb"\\\\x([0-9a-f]+)")  # a bytea value in pg_dump's COPY text
 
 
 @pytest.fixture(scope="module")
@@ -85,4 +87,9 @@ def test_no_demo_identifier_in_a_postgres_dump(
         timeout=300,
     ).stdout
     assert b"COPY public.identities" in dump
-    assert find_clear_values(dump, *needles) == []
+    # pg_dump writes bytea as hex text (\\x33666437...): searched as text, the hex of the
+    # hashes and salts in the log's bodies spells out digit runs by chance (a phone number's
+    # digits were found so). Each value is searched as stored, decoded from its hex.
+    stored = _BYTEA.sub(lambda m: bytes.fromhex(m.group(1).decode()), dump)
+    assert len(stored) < len(dump)  # there were bytea values to decode
+    assert find_clear_values(stored, *needles) == []

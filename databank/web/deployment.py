@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from databank.config import Settings
-from databank.domain.areas import Area, Areas
+from databank.domain import geo
+from databank.domain.areas import CELL_LENGTH, Area, Areas
 
 
 def settings() -> Settings:
@@ -36,8 +37,19 @@ def choices(language: str | None) -> list[tuple[str, str]]:
     return sorted(named, key=lambda pair: pair[1].casefold())
 
 
-def cell_names(geohash: str | None, language: str | None) -> str:
-    """The areas holding a released district-or-finer cell, in words ('' if none does)."""
-    if not geohash:
+def centred_in(geohash: str | None, language: str | None) -> str:
+    """The areas whose centre lies in a released district-or-finer cell, in words ('' if none):
+    how outreach pages name a stored district."""
+    if not geohash or len(geohash) < CELL_LENGTH:
         return ""
-    return " / ".join(a.name_in(language) for a in areas().in_cell(geohash))
+    cell = geohash[:CELL_LENGTH].lower()
+    return " / ".join(a.name_in(language) for a in areas().areas if a.cell == cell)
+
+
+def nearest_name(geohash: str | None, language: str | None) -> str:
+    """The area whose centre is nearest a released district-or-finer cell's centre ('' for a
+    coarser one): how a case page names where it is."""
+    if not geohash or len(geohash) < CELL_LENGTH:
+        return ""
+    lat, lon = geo.decode(geohash[:CELL_LENGTH])
+    return areas().nearest(lat, lon).name_in(language)

@@ -19,7 +19,7 @@ from databank.domain.vocab import (
 )
 from databank.services.inputs import MAX_NOTE_LENGTH
 from databank.web.auth import purpose_info as purpose_info
-from databank.web.deployment import cell_names, choices
+from databank.web.deployment import centred_in, choices
 from databank.web.i18n import select_locale
 
 ORG_KIND_LABELS = {
@@ -94,4 +94,4 @@ def district_name(geohash: str | None) -> str:
     """A district geohash in words: the deployment's areas that hold that cell."""
     if not geohash:
         return ""
-    return cell_names(geohash, select_locale()) or _("area %(code)s", code=geohash[:5])
+    return centred_in(geohash, select_locale()) or _("area %(code)s", code=geohash[:5])

@@ -160,10 +160,10 @@ def field_label(name: str) -> str:
 
 @bp.app_template_filter("district_name")
 def district_name(place: cases.Place | None) -> str:
-    """The areas a released district-or-finer cell lies in ('' for a city-level cell)."""
+    """The area nearest a released district-or-finer cell (empty for a city-level cell)."""
     if place is None or place.geohash is None:
         return ""
-    return deployment.cell_names(place.geohash, select_locale())
+    return deployment.nearest_name(place.geohash, select_locale())
 
 
 @bp.route("/healthz")

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from databank.audit import entries
 from databank.db import create_engine
 from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Action, Decision, OrgKind, Purpose, Role
@@ -117,7 +118,7 @@ def test_the_enums_write_the_old_bodies_byte_for_byte(
     """Every old entry, written again by the writer with the members (and the old salt): the very
     same bytes, and the same copies in the indexed columns."""
     salt = ""
-    monkeypatch.setattr(writer, "secrets", SimpleNamespace(token_hex=lambda _n: salt))
+    monkeypatch.setattr(entries, "secrets", SimpleNamespace(token_hex=lambda _n: salt))
     rows = _rows(old_engine)
     assert len(rows) == OLD_SIZE
     events = set()
