@@ -37,18 +37,9 @@ from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
 from databank.services.records import sealed_rows
 
-# The policy fields a case page asks for; what is released decides what is decrypted and shown.
-CASE_FIELDS = (
-    "status",
-    "living_situation",
-    "flags",
-    "needs",
-    "health",
-    "notes",
-    "encounters",
-    "location",
-    "referrals",
-)
+# The policy fields a case page asks for (the case's own: identity, contact and consents are the
+# person's, asked for apart); what is released decides what is decrypted and shown.
+CASE_FIELDS = tuple(f for f in policy.FIELDS if f not in {"identity", "contact", "consents"})
 
 
 @dataclass(frozen=True)
