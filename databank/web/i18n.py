@@ -7,6 +7,9 @@ by `web/dates.py`, in the user's locale and the deployment's time zone.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import Babel
 from werkzeug.wrappers import Response
@@ -34,13 +37,28 @@ def switch_language() -> Response:
     return redirect(back_to())
 
 
+# A path of this site: printable ASCII without spaces, not starting "//" or "/\\" (another host).
+_SITE_PATH = re.compile(r"/(?![/\\])[!-~]*")
+
+
+def site_path(target: str) -> str | None:
+    """`target` if it is a path on this site, else None. Threat: an open redirect. Browsers drop
+    tabs and newlines and read a backslash as a slash, so "/<tab>/evil.example" would lead to
+    //evil.example: anything with a control character, space or backslash, even percent-encoded,
+    is refused rather than cleaned."""
+    if not _SITE_PATH.fullmatch(target) or "\\" in target:
+        return None
+    decoded = unquote(target)
+    if decoded.startswith("//") or any(c < " " or c in "\x7f\\" for c in decoded):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
 def back_to() -> str:
     """The `next` path a form posted to come back to: only a path on this site (never an open
     redirect), else the home page."""
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("pages.home")
-    return target
+    return site_path(request.form.get("next", "")) or url_for("pages.home")
 
 
 def _context() -> dict[str, object]:

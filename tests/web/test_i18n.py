@@ -8,6 +8,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
@@ -245,3 +246,35 @@ def test_a_refusal_page_is_french(client: FlaskClient) -> None:
     assert refused.status_code == 403
     assert "Accès refusé" in _text(refused)
     assert "pour cette finalité" in _text(refused)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",  # browsers drop tabs and newlines: this is //evil.example
+        "/\n/evil.example",
+        "/\r\n/evil.example/x",
+        "/ /evil.example",
+        "/%09/evil.example",
+        "/\x7f/evil.example",
+        "/caseload\r\nSet-Cookie: x=1",
+    ],
+)
+def test_next_is_normalised_before_it_is_checked(client: FlaskClient, target: str) -> None:
+    """A `next` path with control characters, or one that normalises to another host, sends
+    the user home, never off the site, and never fails (finding 10 of the attacker review)."""
+    client.get("/login")
+    with client.session_transaction() as session:
+        token = session["csrf_token"]
+    response = client.post("/language", data={"lang": "fr", "next": target, "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_a_nul_in_next_is_a_bad_request(client: FlaskClient) -> None:
+    """A NUL byte in a form is refused as a bad request, not redirected and not a 500."""
+    client.get("/login")
+    with client.session_transaction() as session:
+        token = session["csrf_token"]
+    data = {"lang": "fr", "next": "/\x00/evil.example", "csrf_token": token}
+    assert client.post("/language", data=data).status_code == 400
