@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from databank.domain.enums import Role
 from databank.domain.errors import DatabankError
-from databank.services.access.roles import INVITABLE_ROLES, requires_two_factor
+from databank.services.access.roles import INVITABLE_ROLES, org_managed, requires_two_factor
 from databank.services.accounts import invitations, staff, two_factor
 from databank.web.auth import current_actor, invitation_link, login_required
 from databank.web.service_messages import plain
@@ -46,6 +46,7 @@ def _page(
             me=current_actor().user_id,
             two_factor_enabled=two_factor.two_factor_enabled,
             requires_two_factor=requires_two_factor,
+            org_managed=org_managed,
             roles=INVITABLE_ROLES,
             role_labels=ROLE_LABELS,
             errors=plain(errors or {}),

@@ -17,6 +17,7 @@ from databank.services.access.enforcement import (
     principal_of,
     record_denial,
     require_account_admin,
+    require_account_manager,
     require_any_role,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "principal_of",
     "record_denial",
     "require_account_admin",
+    "require_account_manager",
     "require_any_role",
 ]

@@ -313,3 +313,23 @@ def require_account_admin(
             rule="platform.accounts_of_other_org",
         )
         raise AccessRefused([entry], actor)
+
+
+def require_account_manager(
+    session: Session,
+    actor: Actor,
+    target_org_id: uuid.UUID,
+    target_roles: Iterable[Role],
+    event: AuditEvent,
+) -> None:
+    """An org admin manages a staff account of their own organisation, never a platform
+    account attached to it (refusals logged)."""
+    require_account_admin(session, actor, target_org_id, event)
+    if not roles.org_managed(target_roles):
+        entry = auditlog.EntryIn(
+            event=event,
+            owner_org_id=target_org_id,
+            decision=Decision.DENY,
+            rule="platform.platform_account",
+        )
+        raise AccessRefused([entry], actor)

@@ -13,6 +13,9 @@ from databank.services.actors import Actor
 AUDITORS = frozenset({Role.AUDITOR, Role.PLATFORM_AUDITOR})
 # Staff accounts of an organisation are managed by its admins (and an operator at the CLI).
 ACCOUNT_ADMINS = frozenset({Role.ORG_ADMIN})
+# Platform accounts: attached to an organisation, but outside its admins' control (an org admin
+# who could reset or deactivate the platform's auditors could blind them).
+PLATFORM_ROLES = frozenset({Role.PLATFORM_AUDITOR})
 # Who may read an organisation's policy text and its effect on partners.
 POLICY_READERS = frozenset({Role.ORG_ADMIN, Role.AUDITOR})
 # Only they may open a break-glass window (and the policy still decides what it releases).
@@ -52,6 +55,11 @@ SESSION_PURPOSES = tuple(
 def requires_two_factor(roles: Iterable[Role]) -> bool:
     """Whether a user with these roles must sign in with two factors."""
     return not TWO_FACTOR_REQUIRED.isdisjoint(roles)
+
+
+def org_managed(roles: Iterable[Role]) -> bool:
+    """Whether an org admin may manage an account with these roles (no platform account)."""
+    return PLATFORM_ROLES.isdisjoint(roles)
 
 
 def default_purpose(roles: Iterable[Role]) -> Purpose:

@@ -14,7 +14,12 @@ from databank.domain.enums import Decision
 from databank.domain.errors import NotFound, ValidationFailed
 from databank.models import User
 from databank.services import auditlog
-from databank.services.access import require_account_admin, require_any_role, roles
+from databank.services.access import (
+    require_account_admin,
+    require_account_manager,
+    require_any_role,
+    roles,
+)
 from databank.services.accounts.two_factor import _clear_two_factor, _log, _self
 from databank.services.actors import Actor
 
@@ -93,7 +98,7 @@ def deactivate(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
     # The role first: a non-admin learns nothing about which user ids exist.
     require_any_role(actor, roles.ACCOUNT_ADMINS, AuditEvent.USERS_DEACTIVATE)
     user = _user_of(session, user_id)
-    require_account_admin(session, actor, user.org_id, AuditEvent.USERS_DEACTIVATE)
+    require_account_manager(session, actor, user.org_id, user.roles, AuditEvent.USERS_DEACTIVATE)
     if user.id == actor.user_id:
         raise ValidationFailed(
             "you cannot deactivate your own account", {"user": ["is your own account"]}
@@ -113,7 +118,7 @@ def reset_two_factor(session: Session, actor: Actor | None, user_id: uuid.UUID) 
         require_any_role(actor, roles.ACCOUNT_ADMINS, AuditEvent.USERS_RESET_2FA)
     user = _user_of(session, user_id)
     if actor is not None:
-        require_account_admin(session, actor, user.org_id, AuditEvent.USERS_RESET_2FA)
+        require_account_manager(session, actor, user.org_id, user.roles, AuditEvent.USERS_RESET_2FA)
     _clear_two_factor(session, user)
     user.session_epoch += 1
     _log(session, actor, AuditEvent.USERS_RESET_2FA, user, Decision.ALLOW)

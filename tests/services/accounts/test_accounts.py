@@ -264,3 +264,26 @@ def test_enrolment_twice_is_a_conflict(session: Session, make_org: OrgMaker) -> 
     _enrol(session, user)
     with pytest.raises(Conflict):
         two_factor.pending_enrolment(session, user)
+
+
+def test_an_org_admin_cannot_reset_or_deactivate_a_platform_auditor(
+    session: Session, make_org: OrgMaker
+) -> None:
+    """Platform accounts are outside org-admin control, even when attached to the admin's org;
+    each refusal is logged (finding 11 of the attacker review)."""
+    admin = _user(session, make_org, Role.ORG_ADMIN)
+    platform = organisations.create_user(
+        session, admin.org, "platform-x", "P", PASSWORD, [Role.PLATFORM_AUDITOR]
+    )
+    session.flush()
+    _enrol(session, platform)
+    for attempt in (staff.reset_two_factor, staff.deactivate):
+        with pytest.raises(AccessRefused) as refused:
+            attempt(session, _admin_actor(admin), platform.id)
+        [entry] = refused.value.entries
+        assert entry.rule == "platform.platform_account"
+    assert platform.is_active
+    assert two_factor.two_factor_enabled(platform)
+    # An operator at the command line still can (a lost phone must be recoverable).
+    staff.reset_two_factor(session, None, platform.id)
+    assert not two_factor.two_factor_enabled(platform)
