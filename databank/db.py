@@ -233,6 +233,18 @@ def _sqlite_no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")  # `_Checkpoints` does it
 
 
+def _private_file(path: Path) -> None:
+    """The SQLite file readable by its owner only, like the keys (threat 1: another account on
+    the host reading the database). SQLite gives its -wal and -shm files the database file's
+    permissions, so they follow; files left readable by an earlier version are narrowed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # empty: SQLite makes it a db
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the databank's connection settings (SQLite: WAL, foreign keys on, and for a
     file, checkpoints off the requests' path)."""
@@ -240,7 +252,7 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         path = make_url(url).database or ""
         file_backed = bool(path) and path != ":memory:" and not path.startswith("file:")
         if file_backed:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = sa_create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -160,3 +160,30 @@ def test_a_fork_waits_while_the_checkpoint_thread_is_inside_sqlite(tmp_path: Pat
     assert forked.wait(10)
     worker.join(10)
     assert codes == [0]
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_the_sqlite_files_are_readable_by_their_owner_only(tmp_path: Path, existing: bool) -> None:
+    """Threat 1: the database file and its WAL and shared-memory files are made 0600, like the
+    keys, whatever the process's umask; a file left readable earlier is narrowed (finding 12)."""
+    path = tmp_path / "data" / "bank.sqlite"
+    previous = os.umask(0o022)
+    try:
+        if existing:
+            path.parent.mkdir()
+            sqlite3.connect(path).close()
+            path.chmod(0o644)
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+        with engine.connect() as connection:  # the WAL and shm exist while a connection is open
+            connection.execute(text("SELECT x FROM t")).all()
+            files = [p for p in path.parent.iterdir() if p.name.startswith("bank.sqlite")]
+            assert {p.name for p in files} >= {"bank.sqlite", "bank.sqlite-wal", "bank.sqlite-shm"}
+            assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {
+                p.name: oct(0o600) for p in files
+            }
+        engine.dispose()
+    finally:
+        os.umask(previous)
