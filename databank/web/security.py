@@ -89,6 +89,9 @@ def _minutes(settings: Settings, name: str, default: int) -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else default
 
 
+MAX_REQUEST_BODY = 256 * 1024  # bytes
+
+
 def init_app(app: Flask) -> None:
     # Set, not setdefault: Flask's default config already holds these keys (SameSite None,
     # Secure off), so setdefault would silently keep the weak defaults.
@@ -97,6 +100,12 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = settings.cookie_secure
     app.config["PERMANENT_SESSION_LIFETIME"] = 8 * 3600
+    # Every request body, a page's form as the API's JSON, is refused with 413 past this size
+    # before it is parsed (the largest form, an encounter with a full note, is a few kilobytes):
+    # a 30 MB form parsed before sign-in is work an anonymous client should not cause.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BODY
+    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_REQUEST_BODY
+    app.config["MAX_FORM_PARTS"] = 200
     # A signed-in session ends after this long without a request, and in any case after the
     # absolute lifetime (web/auth.py enforces both; the cookie itself cannot be trusted to expire).
     app.config.setdefault(

@@ -610,3 +610,16 @@ def test_a_page_writes_its_access_entries_at_its_commit_or_returns_nothing(
     assert "Sleeps rough near Part-Dieu" not in response.get_data(as_text=True)
     monkeypatch.undo()
     assert last_seq() == before
+
+
+def test_a_large_form_is_refused_before_it_is_read(client: FlaskClient) -> None:
+    """Every route refuses a body over the limit with 413 and the error page, before sign-in
+    and before parsing; so does a form of too many parts (finding 12 of the attacker review)."""
+    token = csrf(client)
+    big = {"username": "x" * (2 * 1024 * 1024), "password": "y", "csrf_token": token}
+    response = client.post("/login", data=big)
+    assert response.status_code == 413
+    assert "Too much data sent" in response.text
+    many = {f"field{n}": "1" for n in range(1000)} | {"csrf_token": token}
+    assert client.post("/login", data=many, content_type="multipart/form-data").status_code == 413
+    assert client.post("/login", data={"username": "a", "password": "b"}).status_code != 413
