@@ -20,6 +20,7 @@ from databank.services.access import (
     require_any_role,
     roles,
 )
+from databank.services.accounts import tokens
 from databank.services.accounts.two_factor import _clear_two_factor, _log, _self
 from databank.services.actors import Actor
 
@@ -38,6 +39,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         )
     user.password_hash = hash_password(new)
     user.session_epoch += 1
+    tokens.revoke_all_of(session, _self(user), user, "password_changed")
     _log(session, _self(user), AuditEvent.ACCOUNT_PASSWORD_CHANGED, user, Decision.ALLOW)
 
 
@@ -121,6 +123,7 @@ def reset_two_factor(session: Session, actor: Actor | None, user_id: uuid.UUID) 
         require_account_manager(session, actor, user.org_id, user.roles, AuditEvent.USERS_RESET_2FA)
     _clear_two_factor(session, user)
     user.session_epoch += 1
+    tokens.revoke_all_of(session, actor, user, "two_factor_reset")
     _log(session, actor, AuditEvent.USERS_RESET_2FA, user, Decision.ALLOW)
     return user
 

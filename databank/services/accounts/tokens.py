@@ -235,6 +235,25 @@ def revoke(session: Session, actor: Actor, token_id: uuid.UUID) -> None:
     auditlog.append(session, actor, [_entry(AuditEvent.API_TOKEN_REVOKED, token.id, token.org_id)])
 
 
+def revoke_all_of(session: Session, actor: Actor | None, user: User, reason: str) -> int:
+    """Every live token of the user is revoked, each revocation logged: what a token may do was
+    granted by credentials that just changed (a new password, a reset second factor), so a
+    token made under the old ones must not outlive them. Returns how many were revoked."""
+    now = datetime.now(UTC)
+    live = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in live:
+        token.revoked_at = now
+    entries = [
+        _entry(AuditEvent.API_TOKEN_REVOKED, token.id, token.org_id, reason=reason)
+        for token in live
+    ]
+    if entries:
+        auditlog.append(session, actor, entries)
+    return len(live)
+
+
 def authenticate(session: Session, presented: str) -> TokenUse:
     """The user a presented token acts as; a refused use is logged (never the secret)."""
     parts = presented.split("_", 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -14,7 +15,7 @@ from databank.domain.enums import Role
 from databank.domain.errors import Conflict, DecryptionFailed, NotFound, ValidationFailed
 from databank.models import AuditEntry, Invitation, RecoveryCode, User
 from databank.services.access import AccessRefused
-from databank.services.accounts import invitations, organisations, staff, two_factor
+from databank.services.accounts import invitations, organisations, staff, tokens, two_factor
 from databank.services.actors import Actor
 from tests.conftest import OrgMaker
 
@@ -287,3 +288,35 @@ def test_an_org_admin_cannot_reset_or_deactivate_a_platform_auditor(
     # An operator at the command line still can (a lost phone must be recoverable).
     staff.reset_two_factor(session, None, platform.id)
     assert not two_factor.two_factor_enabled(platform)
+
+
+def test_a_password_change_or_a_second_factor_reset_revokes_the_users_tokens(
+    session: Session, make_org: OrgMaker
+) -> None:
+    """A token made under old credentials does not outlive them: a new password or a reset
+    second factor revokes every live token of the user, each revocation logged (finding 12)."""
+    admin = _user(session, make_org, Role.ORG_ADMIN)
+    member = organisations.create_user(
+        session, admin.org, f"m-{uuid.uuid4().hex[:6]}", "M", PASSWORD, [Role.OUTREACH_WORKER]
+    )
+    session.flush()
+    me = Actor.for_user(member, "test")
+
+    def token() -> str:
+        return tokens.issue(session, me, member.id, "phone app", ["cases:read"], 30).secret
+
+    first = token()
+    assert tokens.authenticate(session, first).reason == "ok"
+    staff.change_password(session, member, PASSWORD, PASSWORD + " and more")
+    assert tokens.authenticate(session, first).reason == "revoked"
+    second = token()
+    _enrol(session, member)
+    staff.reset_two_factor(session, _admin_actor(admin), member.id)
+    assert tokens.authenticate(session, second).reason == "revoked"
+    reasons = [
+        json.loads(body)["extra"]["reason"]
+        for body in session.scalars(
+            select(AuditEntry.body).where(AuditEntry.event == "api_token.revoked")
+        )
+    ]
+    assert reasons[-2:] == ["password_changed", "two_factor_reset"]
