@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
@@ -61,7 +61,10 @@ def create_user(
         errors["username"] = ["is required"]
     if errors:
         raise ValidationFailed("the user has invalid fields", errors)
-    if session.execute(select(User.id).where(User.username == username)).first():
+    # Usernames differing only by case name one person to a reader (an auditor, an admin), so a
+    # second one is refused: "Ana" cannot be created beside "ana" to pass for her.
+    taken = select(User.id).where(func.lower(User.username) == username.lower())
+    if session.execute(taken).first():
         raise Conflict("this username is taken", {"username": ["is already taken"]})
     user = User(
         id=uuid.uuid4(),

@@ -320,3 +320,16 @@ def test_a_password_change_or_a_second_factor_reset_revokes_the_users_tokens(
         )
     ]
     assert reasons[-2:] == ["password_changed", "two_factor_reset"]
+
+
+def test_a_username_differing_only_by_case_is_refused(session: Session, make_org: OrgMaker) -> None:
+    """Two usernames that differ only by case would pass for one person in the log and the
+    admin's list: the second is refused, naming the field (finding 12)."""
+    org = make_org()
+    name = f"ana-{uuid.uuid4().hex[:6]}"
+    organisations.create_user(session, org, name, "Ana", PASSWORD, [Role.OUTREACH_WORKER])
+    session.flush()
+    for other in (name.upper(), name.capitalize()):
+        with pytest.raises(Conflict) as taken:
+            organisations.create_user(session, org, other, "Ana", PASSWORD, [Role.AUDITOR])
+        assert list(taken.value.errors) == ["username"]
