@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from databank.domain.dates import EARLIEST_BIRTH, iso_day
 from databank.domain.enums import Sex
 from databank.domain.vocab import EthosCategory
 from databank.schemas.cases import EncounterIn
@@ -21,12 +22,13 @@ def _name(required: bool = True) -> fields.String:
 
 class BirthDate(fields.Date):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
-        if not isinstance(value, str) or len(value) > 10:
+        # YYYY-MM-DD only: the ISO parser also takes week dates (2026-W49-6) no client means.
+        parsed = iso_day(value) if isinstance(value, str) else None
+        if parsed is None:
             raise self.make_error("invalid")
-        parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed > datetime.now(UTC).date():
             raise ValidationError("Must not be in the future.")
-        if parsed.year < 1900:
+        if parsed < EARLIEST_BIRTH:
             raise ValidationError("Must not be before 1900.")
         return parsed
 

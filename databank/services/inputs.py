@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from databank.domain import dates
 from databank.domain.enums import NeedSeverity, OrgKind, Purpose, Sex
 from databank.domain.errors import ValidationFailed
 from databank.domain.names import name_key
@@ -19,6 +20,15 @@ MAX_NAME_LENGTH = 100
 def _check(errors: dict[str, list[str]], name: str, ok: bool, message: str) -> None:
     if not ok:
         errors.setdefault(name, []).append(message)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _plausible(errors: dict[str, list[str]], name: str, problem: str | None) -> None:
+    if problem is not None:
+        errors.setdefault(name, []).append(problem)
 
 
 def _raise(errors: dict[str, list[str]], what: str) -> None:
@@ -75,7 +85,7 @@ class IdentityIn:
             _check(errors, name, len(value) <= MAX_NAME_LENGTH, f"is longer than {MAX_NAME_LENGTH}")
         today = datetime.now(UTC).date()
         _check(errors, "birth_date", self.birth_date <= today, "is in the future")
-        _check(errors, "birth_date", self.birth_date.year >= 1900, "is before 1900")
+        _check(errors, "birth_date", self.birth_date >= dates.EARLIEST_BIRTH, "is before 1900")
         _check(
             errors,
             "phone",
@@ -107,6 +117,8 @@ class CaseIn:
 
     def __post_init__(self) -> None:
         errors: dict[str, list[str]] = {}
+        if self.opened_at is not None:
+            _plausible(errors, "opened_at", dates.plausible_event(self.opened_at, _now()))
         _check_note(errors, "notes", self.notes)
         _check_district(errors, self.district)
         _raise(errors, "case")
@@ -126,14 +138,7 @@ class EncounterIn:
 
     def __post_init__(self) -> None:
         errors: dict[str, list[str]] = {}
-        _check(errors, "occurred_at", self.occurred_at.tzinfo is not None, "needs a time zone")
-        if self.occurred_at.tzinfo is not None:
-            _check(
-                errors,
-                "occurred_at",
-                self.occurred_at <= datetime.now(UTC),
-                "is in the future",
-            )
+        _plausible(errors, "occurred_at", dates.plausible_event(self.occurred_at, _now()))
         _check_note(errors, "notes", self.notes)
         _check_district(errors, self.district)
         # Stored in clear, so a closed list: free text here could carry a name.
@@ -180,7 +185,9 @@ class ConsentIn:
             f"unknown organisation kind; use one of: {', '.join(sorted(kinds))}",
         )
         if self.expires_at is not None:
-            _check(errors, "expires_at", self.expires_at > datetime.now(UTC), "is already past")
+            _plausible(errors, "expires_at", dates.plausible_expiry(self.expires_at, _now()))
+        if self.given_at is not None:
+            _plausible(errors, "given_at", dates.plausible_event(self.given_at, _now()))
         _raise(errors, "consent")
 
 

@@ -41,9 +41,13 @@ def _date_locale(language: str) -> Locale:
     return Locale.parse(DEFAULT_REGIONS.get(language, language))
 
 
-def _local(value: datetime, utc: bool = False) -> datetime:
+def to_local(value: datetime, utc: bool = False) -> datetime:
+    """A stored moment in the deployment's zone (in UTC if it cannot be carried there)."""
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC if utc else local_zone())
+    try:
+        return aware.astimezone(UTC if utc else local_zone())
+    except OverflowError:  # stored before plausible dates were checked (9999-12-31 in UTC+1)
+        return aware.astimezone(UTC)
 
 
 def format_date(value: date | datetime | None, width: str = "medium") -> str:
@@ -52,7 +56,7 @@ def format_date(value: date | datetime | None, width: str = "medium") -> str:
         return ""
     if width not in ("medium", "long", "full"):
         raise ValueError("dates are shown with the month in words: medium, long or full")
-    day = _local(value).date() if isinstance(value, datetime) else value
+    day = to_local(value).date() if isinstance(value, datetime) else value
     return babel_dates.format_date(day, width, locale=date_locale())
 
 
@@ -65,7 +69,7 @@ def format_datetime(value: datetime | None, *, seconds: bool = False, utc: bool 
     if value is None:
         return ""
     locale = date_locale()
-    local = _local(value, utc)
+    local = to_local(value, utc)
     day = babel_dates.format_date(local.date(), "medium", locale=locale)
     clock = babel_dates.format_time(local.time(), "medium" if seconds else "short", locale=locale)
     glue = babel_dates.get_datetime_format("medium", locale=locale)

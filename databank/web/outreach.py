@@ -32,6 +32,7 @@ from databank.web import outreach_forms as forms
 from databank.web import outreach_labels as labels
 from databank.web import paths
 from databank.web.auth import current_actor, current_purpose, login_required
+from databank.web.dates import to_local
 from databank.web.deployment import areas, local_zone
 from databank.web.i18n import select_locale
 from databank.web.outreach_map import plan
@@ -307,9 +308,7 @@ def _consent_form(active: list[consents.ConsentView]) -> dict[str, Any]:
         "recipient_org_ids": [str(o) for o in current.recipient_org_ids],
         "recipient_org_kinds": list(current.recipient_org_kinds),
         "expires_on": (
-            current.expires_at.astimezone(local_zone()).date().isoformat()
-            if current.expires_at
-            else ""
+            to_local(current.expires_at).date().isoformat() if current.expires_at else ""
         ),
     }
 

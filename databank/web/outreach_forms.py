@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from databank.domain.dates import as_utc, iso_day
 from databank.domain.enums import NeedSeverity, Purpose
 from databank.domain.errors import ValidationFailed
 from databank.domain.vocab import EthosCategory, NeedCategory, ServiceGiven
@@ -76,11 +77,10 @@ def parse_date(form: Form, name: str, errors: Errors, required: bool = True) -> 
         if required:
             _add(errors, name, _("Please give a date."))
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
+    day = iso_day(value)
+    if day is None:
         _add(errors, name, _("Please give a date as day, month and year."))
-        return None
+    return day
 
 
 def parse_search(form: Form) -> tuple[str, date | None, Errors]:
@@ -190,7 +190,10 @@ def parse_time(form: Form, errors: Errors) -> datetime | None:
         except ValueError:
             _add(errors, "occurred_at", _("Please give a date and a time."))
             return None
-    aware = (local if local.tzinfo else local.replace(tzinfo=local_zone())).astimezone(UTC)
+    aware = as_utc(local if local.tzinfo else local.replace(tzinfo=local_zone()))
+    if aware is None:  # a year Python cannot carry to UTC (year 1 at +14:00)
+        _add(errors, "occurred_at", _("Please give a date and a time."))
+        return None
     now = datetime.now(UTC)
     # A phone's clock a few minutes ahead of the server's is not "in the future".
     return now if now < aware <= now + CLOCK_SKEW else aware
@@ -239,11 +242,13 @@ def parse_consent(
             org_ids.append(org_id)
     kinds = form.getlist("recipient_org_kinds")
     expires = parse_date(form, "expires_on", errors, required=False)
+    # The end of that day where the person is; None for a day Python cannot carry to UTC (the
+    # consent's own check then says why).
     expires_at = (
-        datetime.combine(expires, datetime.max.time(), local_zone()).astimezone(UTC)
-        if expires
-        else None
+        as_utc(datetime.combine(expires, datetime.max.time(), local_zone())) if expires else None
     )
+    if expires and expires_at is None:
+        _add(errors, "expires_on", _("Please give a date as day, month and year."))
     consent = _build(
         errors,
         lambda: ConsentIn(

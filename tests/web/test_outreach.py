@@ -472,3 +472,61 @@ def test_the_plan_draws_each_district_around_its_centre() -> None:
         assert 0 <= shape.x <= drawn.width
         assert 0 <= shape.y <= drawn.height
         assert lyon.nearest(shape.lat, shape.lon).code == shape.code
+
+
+def test_a_consent_stored_with_a_far_future_end_still_shows_and_can_be_withdrawn(
+    worker: FlaskClient, people: People, web_runtime: Runtime
+) -> None:
+    """A consent ending on 9999-12-31 (stored before such ends were refused) does not make the
+    person's pages fail: they show it, and it can still be withdrawn (finding 9)."""
+    with web_runtime.transaction() as session:
+        owner = session.scalar(select(Case.org_id).where(Case.person_id == people.own_person))
+        stored = Consent(
+            id=uuid.uuid4(),
+            person_id=people.own_person,
+            org_id=owner,
+            recipient_org_ids=[str(people.council_id)],
+            purposes=["food_aid"],
+            given_at=datetime.now(UTC),
+            expires_at=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        )
+        session.add(stored)
+    person = f"/outreach/people/{people.own_person}"
+    assert worker.get(person).status_code == 200
+    assert worker.get(f"{person}/consent").status_code == 200
+    assert worker.get(f"{person}/consent?change={stored.id}").status_code == 200
+    assert _post(worker, f"{person}/consent", {"revoke": str(stored.id)}).status_code == 302
+    with web_runtime.transaction() as session:
+        assert session.get(Consent, stored.id).revoked_at is not None
+
+
+@pytest.mark.parametrize("day", ["2026-W49-6", "0001-01-01", "19700506"])
+def test_an_implausible_birth_date_in_the_register_form_names_the_field(
+    worker: FlaskClient, day: str
+) -> None:
+    """An ISO week date, a compact date or a year-1 birth date is a form error on that field,
+    not a saved record (finding 9)."""
+    form = {
+        "given_name": "Jules",
+        "family_name": "Implausible",
+        "birth_date": day,
+        "living_situation": "ethos_1_public_space",
+        "district": "lyon-7",
+    }
+    response = _post(worker, "/outreach/register", form, json=True)
+    assert response.status_code == 422
+    assert "birth_date" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00", "0001-01-01T00:00:00+14:00", "1999-06-01T10:00"]
+)
+def test_an_implausible_encounter_time_names_the_field(
+    worker: FlaskClient, world: World, moment: str
+) -> None:
+    """An encounter in year 1 (even at +14:00, before year 1 in UTC) or before 2000 is a form
+    error on its time, not a 500 (finding 9)."""
+    path = f"/outreach/cases/{world.own_case}/encounters/new"
+    response = _post(worker, path, {"occurred_at": moment, "district": "lyon-7"}, json=True)
+    assert response.status_code == 422
+    assert "occurred_at" in response.get_json()["errors"]
