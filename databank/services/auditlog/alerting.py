@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from databank.audit.alert_rules import (
     load_alert_rules,
 )
 from databank.domain.enums import AlertStatus, Decision
-from databank.models import AuditAlert, AuditEntry
+from databank.models import AuditAlert, AuditEntry, Case
 from databank.services.context import policy_of
 
 MAX_SEQS = 100  # entry numbers kept on an alert: enough to start from, bounded in size
@@ -77,7 +77,7 @@ def evaluate(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[AuditA
     """
     rules = rules_of(session)
     found = candidates(rows, rules)
-    drafts: list[Draft | None] = list(found.immediate)
+    drafts: list[Draft | None] = [*found.immediate, *_to_holders(session, found.immediate)]
     sweep, bulk, burst = rules.district_sweep, rules.bulk_reads, rules.denial_burst
     for (org, area), at in found.sweeps.items():
         drafts.append(_check(session, _SWEEP, at, sweep, org, None, area))
@@ -86,6 +86,21 @@ def evaluate(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[AuditA
     for (org, user), at in found.refused.items():
         drafts.append(_check(session, _BURST, at, burst, org, user))
     return [_add(session, draft) for draft in drafts if draft is not None]
+
+
+def _to_holders(session: Session, drafts: Sequence[Draft]) -> list[Draft]:
+    """A break-glass alert for each other organisation holding the person's records: a
+    break-glass window opens all of them, so every holder's auditors are told at once, not only
+    the responder's (design section 6; the responder's own alert names the responder's org)."""
+    out = []
+    for draft in drafts:
+        if draft.rule != "break_glass" or draft.person_id is None:
+            continue
+        holders = session.scalars(
+            select(Case.org_id).where(Case.person_id == draft.person_id).distinct()
+        ).all()
+        out += [replace(draft, owner_org_id=org) for org in holders if org != draft.owner_org_id]
+    return out
 
 
 _ORG: BindParameter[uuid.UUID] = bindparam("org")

@@ -393,11 +393,29 @@ def test_opening_a_break_glass_raises_an_alert(
     [(person_id, case_id)] = register(1)
     breakglass.start(session, responder, person_id, "Found unconscious at the station, no ID.")
     cases.read_case(session, responder, Purpose.VITAL_INTEREST, case_id)
-    [alert] = _alerts(session, "break_glass")
+    [alert] = [a for a in _alerts(session, "break_glass") if a.owner_org_id == responder.org_id]
     assert (alert.actor_user_id, alert.person_id) == (responder.user_id, person_id)
     assert alert.details["decisions"] == ["none"]  # opened (an attempt refused says "deny")
     assert alert.details["events"] == ["break_glass.start"]
     assert "unconscious" not in json.dumps(alert.details)  # the justification stays sealed
+
+
+def test_the_break_glass_alert_reaches_the_org_whose_records_are_read(
+    session: Session,
+    responder: Actor,
+    tables: Actor,
+    tables_org: Organisation,
+    register: Callable[[int], People],
+) -> None:
+    """Every org holding the person's records gets the break-glass alert at once, and its own
+    auditors see it; the responder's org gets its own (finding 4 of the attacker review)."""
+    [(person_id, _case_id)] = register(1)
+    breakglass.start(session, responder, person_id, "Found unconscious at the station, no ID.")
+    owners = {a.owner_org_id for a in _alerts(session, "break_glass")}
+    assert owners == {responder.org_id, tables_org.id}
+    auditor = _staff(session, tables_org, Role.AUDITOR)
+    seen = alerts.list_alerts(session, auditor)
+    assert [a.person_id for a in seen if a.rule == "break_glass"] == [person_id]
 
 
 def test_no_break_glass_alert_without_a_break_glass(
