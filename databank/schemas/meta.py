@@ -39,10 +39,11 @@ class PurposeListOut(Schema):
 class PurposeSwitchIn(Schema):
     purpose = fields.String(
         required=True,
-        validate=one_of(
-            [p.value for p in Purpose if not p.is_forbidden and p is not Purpose.VITAL_INTEREST]
-        ),
-        metadata={"description": "Vital interest is declared through break-glass only."},
+        validate=one_of([p.value for p in Purpose]),
+        metadata={
+            "description": "A purpose the user's roles may declare: a forbidden purpose, or vital "
+            "interest (declared through break-glass only), is refused with 403 and logged."
+        },
     )
 
 

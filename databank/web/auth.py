@@ -37,6 +37,7 @@ from werkzeug.wrappers import Response
 from databank.domain.enums import Purpose
 from databank.domain.errors import DatabankError
 from databank.models import User
+from databank.services import access
 from databank.services.access import roles
 from databank.services.accounts import invitations, staff, two_factor
 from databank.services.accounts.organisations import authenticate, record_purpose_switch
@@ -303,11 +304,11 @@ def invitation_link(token: str) -> str:
 @bp.route("/purpose", methods=["POST"])
 @login_required
 def choose_purpose() -> Response:
-    value = request.form.get("purpose", "")
-    if value in {p.value for p in roles.declarable_purposes(current_actor().roles)}:
-        session["purpose"] = value
-        # Every switch of declared purpose is in the access log.
-        record_purpose_switch(db(), current_actor(), Purpose(value))
+    chosen = access.parse_purpose(request.form.get("purpose", ""))
+    # Every switch of declared purpose is in the access log; one the user's roles may not
+    # declare is refused there (403), and the attempt is logged too.
+    record_purpose_switch(db(), current_actor(), chosen)
+    session["purpose"] = chosen.value
     # Back to the page the bar was on (the Referer header is never sent: no-referrer).
     return redirect(back_to())
 

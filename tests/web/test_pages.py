@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from databank.config import DEMO_AREAS_FILE
 from databank.domain import geo
@@ -623,3 +623,45 @@ def test_a_large_form_is_refused_before_it_is_read(client: FlaskClient) -> None:
     many = {f"field{n}": "1" for n in range(1000)} | {"csrf_token": token}
     assert client.post("/login", data=many, content_type="multipart/form-data").status_code == 413
     assert client.post("/login", data={"username": "a", "password": "b"}).status_code != 413
+
+
+@pytest.mark.parametrize("purpose", ["enforcement", "public_order", "vital_interest"])
+def test_a_refused_purpose_switch_is_logged_and_a_forbidden_one_alerts(
+    client: FlaskClient, web_runtime: Runtime, purpose: str
+) -> None:
+    """Choosing a purpose the user's roles may not declare, through the page's bar or the API,
+    is refused and the attempt logged; a forbidden purpose also raises its alert (finding 7)."""
+    from databank.models import AuditAlert
+
+    login(client, "worker")
+    token = csrf(client, "/")
+
+    def attempts() -> tuple[int, int]:
+        with web_runtime.transaction() as session:
+            denied = session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.event == "purpose.switch",
+                    AuditEntry.decision == "deny",
+                    AuditEntry.purpose == purpose,
+                )
+            )
+            alerted = session.scalar(
+                select(func.count())
+                .select_from(AuditAlert)
+                .where(AuditAlert.rule == "forbidden_purpose")
+            )
+            return int(denied or 0), int(alerted or 0)
+
+    denied, alerted = attempts()
+    page = client.post("/purpose", data={"purpose": purpose, "csrf_token": token})
+    assert page.status_code == 403
+    api = client.put(
+        "/api/v1/me/purpose", json={"purpose": purpose}, headers={"X-CSRF-Token": token}
+    )
+    assert api.status_code == 403
+    now_denied, now_alerted = attempts()
+    assert now_denied == denied + 2
+    assert now_alerted - alerted == (0 if purpose == "vital_interest" else 2)
+    assert 'data-purpose="outreach"' in client.get("/").get_data(as_text=True)

@@ -16,6 +16,8 @@ from databank.domain.enums import Decision, OrgKind, Purpose, Role
 from databank.domain.errors import Conflict, ValidationFailed
 from databank.models import Organisation, User, UserRole
 from databank.services import auditlog
+from databank.services.access import AccessRefused
+from databank.services.access.roles import declarable_purposes
 from databank.services.actors import Actor
 from databank.services.keys.keyring import keyring_of
 
@@ -141,16 +143,23 @@ _DUMMY_HASH = hash_password("not a real password, used for timing only")
 
 
 def record_purpose_switch(session: Session, actor: Actor, purpose: Purpose) -> None:
-    auditlog.append(
-        session,
-        actor,
-        [
-            auditlog.EntryIn(
-                AuditEvent.PURPOSE_SWITCH,
-                RecordType.USER,
-                actor.user_id,
-                actor.org_id,
-                purpose=purpose.value,
-            )
-        ],
+    """The purpose a session declares from now on, logged. One the actor's roles may not
+    declare (a forbidden purpose, or vital interest outside a break-glass) is refused and the
+    attempt logged, whatever the door (page or API); a forbidden one raises its alert."""
+    declarable = purpose in declarable_purposes(actor.roles)
+    entry = auditlog.EntryIn(
+        AuditEvent.PURPOSE_SWITCH,
+        RecordType.USER,
+        actor.user_id,
+        actor.org_id,
+        purpose=purpose.value,
+        decision=None if declarable else Decision.DENY,
+        rule=None if declarable else _refused_purpose_rule(purpose),
     )
+    if not declarable:
+        raise AccessRefused([entry], actor)
+    auditlog.append(session, actor, [entry])
+
+
+def _refused_purpose_rule(purpose: Purpose) -> str:
+    return "platform.forbidden_purpose" if purpose.is_forbidden else "platform.purpose_not_for_role"

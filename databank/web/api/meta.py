@@ -82,8 +82,8 @@ def switch_purpose(data: dict[str, Any]) -> dict[str, Any]:
     """For a signed-in browser session: the purpose declared for the following requests (logged
     like the page's switch). A token declares its purpose per request with the header instead."""
     chosen = Purpose(data["purpose"])
+    record_purpose_switch(db(), caller().actor, chosen)  # refused (403, logged) before it is kept
     session["purpose"] = chosen.value
-    record_purpose_switch(db(), caller().actor, chosen)
     return {"purpose": chosen.value}
 
 
