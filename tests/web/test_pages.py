@@ -127,12 +127,18 @@ def test_purpose_switch_is_logged(client: FlaskClient, web_runtime: Runtime) -> 
 
 
 def test_every_other_purpose_is_one_button_away(client: FlaskClient) -> None:
-    """Switching purpose is one click: each other session purpose is a submit button of the bar;
-    forbidden purposes and vital interest are never offered."""
+    """Switching purpose is one click: each other purpose the user's roles may declare is a
+    submit button of the bar; forbidden purposes and vital interest are never offered, nor, to
+    an outreach worker, audit or statistics (finding 8)."""
     login(client, "worker")
     page = client.get("/").get_data(as_text=True)
     offered = set(re.findall(r'<button type="submit" name="purpose" value="([a-z_]+)"', page))
-    assert offered == {p.value for p in SESSION_PURPOSES} - {"outreach"}
+    assert offered == {"case_management", "housing_allocation", "food_aid"}
+    assert {p.value for p in SESSION_PURPOSES} - offered == {
+        "outreach",  # the current one
+        "aggregate_statistics",
+        "audit",
+    }
     assert not offered & {"enforcement", "immigration_control", "public_order", "vital_interest"}
 
 

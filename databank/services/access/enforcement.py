@@ -229,6 +229,7 @@ def authorize_many(
     if not isinstance(purpose, Purpose):
         # Purposes are parsed at the edge (web, API, CLI): a raw string here is a caller's bug.
         raise TypeError("authorize takes a Purpose, parsed at the edge")
+    _require_purpose_of_role(actor, action, purpose, resources)
     engine = policy_of(session)
     principal = principal_of(session, actor)
     grants: list[Grant] = []
@@ -270,6 +271,32 @@ def authorize_many(
         raise AccessRefused(entries, actor)
     auditlog.append(session, actor, entries)
     return grants
+
+
+def _require_purpose_of_role(
+    actor: Actor, action: Action, purpose: Purpose, resources: Sequence[Resource]
+) -> None:
+    """Each role reads only for the purposes it may declare (roles.ROLE_PURPOSES): an outreach
+    worker's "audit" or "statistics" is refused, once, logged. Forbidden purposes and vital
+    interest go on to the policy, which refuses or permits them with their own rules (and
+    alerts)."""
+    if purpose.is_forbidden or purpose is Purpose.VITAL_INTEREST:
+        return
+    if purpose in roles.declarable_purposes(actor.roles):
+        return
+    owners = {r.owner_org_id for r in resources}
+    entry = auditlog.EntryIn(
+        event=AuditEvent.access(action),
+        record_type=resources[0].record_type if len(resources) == 1 else None,
+        record_id=resources[0].record_id if len(resources) == 1 else None,
+        owner_org_id=owners.pop() if len(owners) == 1 else None,
+        person_id=resources[0].person_id if len(resources) == 1 else None,
+        purpose=purpose.value,
+        decision=Decision.DENY,
+        rule="platform.purpose_not_for_role",
+        result_count=len(resources),
+    )
+    raise AccessRefused([entry], actor)
 
 
 def check_break_glass_responder(actor: Actor) -> None:

@@ -45,11 +45,23 @@ DEFAULT_PURPOSE = {
     Role.BREAK_GLASS_RESPONDER: Purpose.OUTREACH,
     Role.PLATFORM_AUDITOR: Purpose.AUDIT,
 }
-# Purposes a session or a token may declare: forbidden ones never, vital interest only through
-# break-glass. Every role may declare each of these today.
+# Purposes a session or a token may declare at all: forbidden ones never, vital interest only
+# through break-glass.
 SESSION_PURPOSES = tuple(
     p for p in Purpose if not p.is_forbidden and p is not Purpose.VITAL_INTEREST
 )
+_CONTENT = tuple(p for p in SESSION_PURPOSES if p.is_consentable)  # work with people
+# What each role may declare. Auditors audit (and never read case content); statistics are for
+# those who plan (housing officers, org admins); an outreach worker cannot declare "audit" or
+# "statistics" to read their own org's records under another label.
+ROLE_PURPOSES: dict[Role, tuple[Purpose, ...]] = {
+    Role.OUTREACH_WORKER: _CONTENT,
+    Role.HOUSING_OFFICER: (*_CONTENT, Purpose.AGGREGATE_STATISTICS),
+    Role.ORG_ADMIN: (*_CONTENT, Purpose.AGGREGATE_STATISTICS),
+    Role.BREAK_GLASS_RESPONDER: (Purpose.OUTREACH, Purpose.CASE_MANAGEMENT),
+    Role.AUDITOR: (Purpose.AUDIT,),
+    Role.PLATFORM_AUDITOR: (Purpose.AUDIT,),
+}
 
 
 def requires_two_factor(roles: Iterable[Role]) -> bool:
@@ -72,9 +84,10 @@ def default_purpose(roles: Iterable[Role]) -> Purpose:
 
 
 def declarable_purposes(roles: Iterable[Role]) -> tuple[Purpose, ...]:
-    """The purposes a holder of these roles may declare for a session."""
-    del roles  # the same for every role today
-    return SESSION_PURPOSES
+    """The purposes a holder of these roles may declare, in the vocabulary's order."""
+    held = frozenset(roles)
+    allowed = {p for role in held for p in ROLE_PURPOSES.get(role, ())}
+    return tuple(p for p in SESSION_PURPOSES if p in allowed)
 
 
 def audit_scope(actor: Actor) -> uuid.UUID | None:

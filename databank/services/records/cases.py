@@ -289,15 +289,17 @@ def refer(
             {"to_org": ["choose a partner organisation"]},
         )
     partner = orgs_of(session).get(session, to_org_id)
-    if referral_purpose is not purpose:
-        # The partner will use the case for the referral's purpose: that use is decided too
-        # (a referral "for enforcement" is refused and logged like any other forbidden use).
-        _authorize_case(session, actor, Action.REFER, referral_purpose, case, ("referrals",))
-    if not referral_purpose.is_consentable:
+    if not referral_purpose.is_consentable and not referral_purpose.is_forbidden:
+        # Statistics, audit, vital interest: no partner is referred a case for these. (A
+        # forbidden purpose goes on to the policy, which refuses it, logged and alerted.)
         raise ValidationFailed(
             "a referral is made for a purpose a person can agree to",
             {"purpose": [f"one of: {', '.join(p.value for p in CONSENTABLE_PURPOSES)}"]},
         )
+    if referral_purpose is not purpose:
+        # The partner will use the case for the referral's purpose: that use is decided too
+        # (a referral "for enforcement" is refused and logged like any other forbidden use).
+        _authorize_case(session, actor, Action.REFER, referral_purpose, case, ("referrals",))
     consented = sharing.has_consent(
         session, case.person_id, case.org_id, partner.id, partner.kind, referral_purpose
     )

@@ -176,3 +176,33 @@ def test_break_glass_read_is_time_boxed_marked_and_bounded_by_the_owner(
     session.flush()
     with pytest.raises(access.AccessRefused):
         cases.read_case(session, responder, Purpose.VITAL_INTEREST, case_id)
+
+
+@pytest.mark.parametrize("purpose", [Purpose.AUDIT, Purpose.AGGREGATE_STATISTICS])
+def test_an_outreach_worker_cannot_read_under_a_purpose_of_another_role(
+    session: Session, tables: Actor, tables_case: tuple[uuid.UUID, uuid.UUID], purpose: Purpose
+) -> None:
+    """Each role reads only for the purposes it may declare: an outreach worker's "audit" or
+    "statistics" read of their own org's case is refused and logged (finding 8)."""
+    _person, case_id = tables_case
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, tables, purpose, case_id)
+    [entry] = refused.value.entries
+    assert (entry.rule, entry.purpose) == ("platform.purpose_not_for_role", purpose.value)
+
+
+@pytest.mark.parametrize("purpose", [Purpose.AUDIT, Purpose.AGGREGATE_STATISTICS])
+def test_statistics_and_audit_release_no_content_to_the_owner(
+    session: Session, tables: Actor, tables_case: tuple[uuid.UUID, uuid.UUID], purpose: Purpose
+) -> None:
+    """A platform cap no org policy can loosen: a read declared for statistics or audit
+    releases no case content, to the owning org's admin either (finding 8, design section 6)."""
+    _person, case_id = tables_case
+    # An admin who is also the org's auditor may declare both purposes.
+    roles = frozenset({Role.ORG_ADMIN, Role.AUDITOR})
+    admin = Actor(None, tables.org_id, tables.org_kind, roles, "test")
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, admin, purpose, case_id)
+    [entry] = refused.value.entries
+    assert "platform.no_content_for_statistics_or_audit" in (entry.rule or "")
+    assert entry.fields_released == []
