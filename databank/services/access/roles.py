@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from functools import lru_cache
 
 from databank.domain.enums import Purpose, Role
 from databank.services.actors import Actor
@@ -85,7 +86,11 @@ def default_purpose(roles: Iterable[Role]) -> Purpose:
 
 def declarable_purposes(roles: Iterable[Role]) -> tuple[Purpose, ...]:
     """The purposes a holder of these roles may declare, in the vocabulary's order."""
-    held = frozenset(roles)
+    return _declarable(frozenset(roles))
+
+
+@lru_cache(maxsize=64)  # asked on every access; there are few sets of roles
+def _declarable(held: frozenset[Role]) -> tuple[Purpose, ...]:
     allowed = {p for role in held for p in ROLE_PURPOSES.get(role, ())}
     return tuple(p for p in SESSION_PURPOSES if p in allowed)
 
