@@ -90,9 +90,13 @@ def disable_two_factor() -> Response | tuple[str, int]:
 @login_required
 def recovery_codes() -> str | tuple[str, int]:
     try:
-        codes = two_factor.regenerate_recovery_codes(db(), current_user.user)
+        codes = two_factor.regenerate_recovery_codes(
+            db(), current_user.user, request.form.get("renewal_code", "")
+        )
     except DatabankError as error:
-        return _page(error.errors, error.status)
+        db().commit()  # a wrong code counts towards the lockout
+        # The page has two code fields: this form's is "renewal_code".
+        return _page({"renewal_code": error.errors.get("code", [])}, error.status)
     return render_template("account/recovery_codes.html", codes=codes, enrolled=False)
 
 

@@ -144,3 +144,11 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> int:
             "/login/2fa", data={"code": code, "csrf_token": csrf(client, "/login/2fa")}
         )
     return response.status_code
+
+
+def current_code(runtime: Runtime, username: str) -> str:
+    """A fresh TOTP code of a user `login` enrolled (their last used step forgotten, as a code
+    is accepted once per 30-second step and the tests sign in many times within one)."""
+    with runtime.transaction() as session:
+        session.execute(update(User).where(User.username == username).values(totp_last_step=None))
+    return str(pyotp.TOTP(SECRETS[(str(runtime.engine.url), username)]).now())

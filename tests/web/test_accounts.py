@@ -22,7 +22,7 @@ from databank.models import Organisation, SignInFailure, User
 from databank.services.accounts import organisations
 from databank.services.runtime import Runtime
 from tests.support import app_on
-from tests.web.conftest import PASSWORD, SECRETS, World, csrf, login, totp_secret_of
+from tests.web.conftest import PASSWORD, SECRETS, World, csrf, current_code, login, totp_secret_of
 
 # Endpoints any visitor may reach without being signed in (they show no data).
 PUBLIC = {"auth.login", "auth.second_factor", "pages.healthz", "static", "account.setup_two_factor"}
@@ -520,8 +520,15 @@ def test_account_page_and_password_change(
     assert login(other, username) == 302
     page = client.get("/account/").get_data(as_text=True)
     assert "cannot be turned off" in page
+    refused = client.post("/account/recovery-codes", data={"csrf_token": csrf(client, "/account/")})
+    assert refused.status_code == 422  # a session alone is not enough
+    assert 'id="renewal_code-error"' in refused.get_data(as_text=True)
     response = client.post(
-        "/account/recovery-codes", data={"csrf_token": csrf(client, "/account/")}
+        "/account/recovery-codes",
+        data={
+            "renewal_code": current_code(web_runtime, username),
+            "csrf_token": csrf(client, "/account/"),
+        },
     )
     assert 'id="recovery-codes"' in response.get_data(as_text=True)
     wrong = client.post(

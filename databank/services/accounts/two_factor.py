@@ -165,10 +165,14 @@ def _new_recovery_codes(session: Session, user: User) -> list[str]:
     return codes
 
 
-def regenerate_recovery_codes(session: Session, user: User) -> list[str]:
-    """New recovery codes; the old ones stop working."""
+def regenerate_recovery_codes(session: Session, user: User, code: str) -> list[str]:
+    """New recovery codes, with a current code: the old ones stop working. Threat: a stolen or
+    unattended session must not be enough to take over the second factor (a wrong code counts
+    towards the lockout, like any other)."""
     if not two_factor_enabled(user):
         raise Conflict("two-factor sign-in is not set up", {"code": ["set up two-factor first"]})
+    if not verify_second_factor(session, user, code):
+        raise ValidationFailed("the code is wrong", {"code": ["is not a valid code"]})
     codes = _new_recovery_codes(session, user)
     _log(session, _self(user), AuditEvent.ACCOUNT_RECOVERY_CODES_RENEWED, user)
     return codes

@@ -122,7 +122,7 @@ def test_recovery_code_works_once(session: Session, make_org: OrgMaker) -> None:
     assert two_factor.verify_second_factor(session, user, codes[0].lower()) is True
     assert two_factor.verify_second_factor(session, user, codes[0]) is False
     assert two_factor.unused_recovery_codes(session, user) == 9
-    renewed = two_factor.regenerate_recovery_codes(session, user)
+    renewed = two_factor.regenerate_recovery_codes(session, user, codes[2])
     assert two_factor.verify_second_factor(session, user, codes[1]) is False
     assert two_factor.verify_second_factor(session, user, renewed[0]) is True
 
@@ -333,3 +333,18 @@ def test_a_username_differing_only_by_case_is_refused(session: Session, make_org
         with pytest.raises(Conflict) as taken:
             organisations.create_user(session, org, other, "Ana", PASSWORD, [Role.AUDITOR])
         assert list(taken.value.errors) == ["username"]
+
+
+def test_new_recovery_codes_need_a_current_code(session: Session, make_org: OrgMaker) -> None:
+    """A session alone does not renew the recovery codes: a current code is asked, and a wrong
+    one counts towards the lockout (finding 12 of the attacker review)."""
+    user = _user(session, make_org)
+    _, codes = _enrol(session, user)
+    failures = user.failed_logins
+    for wrong in ("", "000000", "ZZZZZ-ZZZZZ"):
+        with pytest.raises(ValidationFailed) as refused:
+            two_factor.regenerate_recovery_codes(session, user, wrong)
+        assert list(refused.value.errors) == ["code"]
+    assert user.failed_logins > failures
+    assert two_factor.verify_second_factor(session, user, codes[0]) is True  # the old still work
+    assert len(two_factor.regenerate_recovery_codes(session, user, codes[1])) == 10
