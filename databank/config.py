@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from databank.domain.areas import Areas
@@ -55,6 +56,18 @@ def _zone(name: str) -> ZoneInfo:
         ) from None
 
 
+def _public_url(value: str) -> str:
+    """DATABANK_PUBLIC_URL: http(s)://host[:port], without a path; refused otherwise, named."""
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        raise ConfigurationError(
+            f"DATABANK_PUBLIC_URL must be http(s)://host[:port] without a path, not {value!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app needs to start, in one typed object."""
@@ -75,6 +88,10 @@ class Settings:
     # on a page is read in it and times are shown in it.
     areas_file: Path = DEMO_AREAS_FILE
     time_zone: str = DEMO_TIME_ZONE
+    # The address people open the site at (scheme, host, port), for links sent to them
+    # (invitations): never the request's Host header, which the client chooses. Empty: links are
+    # given as paths, to append to the site's address.
+    public_url: str = ""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Loaded and checked from the two above: a wrong file or zone stops the start.
     areas: Areas = field(init=False, repr=False, compare=False)
@@ -106,6 +123,7 @@ class Settings:
             cookie_secure=env.get("DATABANK_COOKIE_SECURE", "1") != "0",
             areas_file=Path(env.get("DATABANK_AREAS_FILE") or DEMO_AREAS_FILE),
             time_zone=env.get("DATABANK_TIME_ZONE") or DEMO_TIME_ZONE,
+            public_url=_public_url(env.get("DATABANK_PUBLIC_URL", "")),
             environ=env,
         )
         settings = replace(settings, **overrides)

@@ -46,3 +46,16 @@ def test_a_wrong_areas_file_stops_the_start(tmp_path: Path) -> None:
     wrong.write_text("name: X\nareas:\n  - {code: a, name: A, centre: {lat: 45, lon: 4}}\n")
     with pytest.raises(ConfigurationError, match=r"wrong\.yaml: areas\[0\] \(a\): needs either"):
         Settings.from_env({"DATABANK_AREAS_FILE": str(wrong)})
+
+
+@pytest.mark.parametrize(
+    "value", ["databank.example.org", "ftp://x.org", "https://x.org/app", "https://"]
+)
+def test_a_public_url_is_a_scheme_and_a_host_only(value: str) -> None:
+    """DATABANK_PUBLIC_URL (the address in invitation links) is http(s)://host[:port]: anything
+    else stops the start with an error naming the variable."""
+    with pytest.raises(ConfigurationError, match="DATABANK_PUBLIC_URL"):
+        Settings.from_env({"DATABANK_PUBLIC_URL": value})
+    assert Settings.from_env({"DATABANK_PUBLIC_URL": "https://x.org:8443/"}).public_url == (
+        "https://x.org:8443"
+    )

@@ -297,8 +297,12 @@ def old_invitation(_old: str) -> tuple[str, int]:
 
 
 def invitation_link(token: str) -> str:
-    """The link an invitee opens: the token after `#`, which browsers keep to themselves."""
-    return f"{url_for('auth.invitation', _external=True)}#{token}"
+    """The link an invitee opens: the token after `#`, which browsers keep to themselves. Built
+    on the configured public address, never on the request's Host header: a forged Host would
+    send the invitee, and the token, to another site."""
+    settings = current_app.config["DATABANK_SETTINGS"]
+    path = url_for("auth.invitation")
+    return f"{settings.public_url}{path}#{token}"
 
 
 @bp.route("/purpose", methods=["POST"])

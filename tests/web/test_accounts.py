@@ -353,9 +353,7 @@ def test_invite_accept_enrol_and_sign_in(app: Flask, client: FlaskClient) -> Non
     assert client.get("/organisation/users/").status_code == 200
     response = _invite(client, "New Officer", "housing_officer")
     assert response.status_code == 200
-    match = re.search(
-        r'id="invitation-link">http://localhost/invite#([^<]+)<', response.get_data(as_text=True)
-    )
+    match = re.search(r'id="invitation-link">/invite#([^<]+)<', response.get_data(as_text=True))
     assert match is not None
     token = match.group(1)
     newcomer = app.test_client()
@@ -628,3 +626,22 @@ def test_cli_invite_and_reset_two_factor(app: Flask, web_runtime: Runtime) -> No
     assert _user(web_runtime, "cliperson").totp_enabled_at is None
     result = runner.invoke(args=["users", "reset-2fa", "nobody-at-all"])
     assert result.exit_code == 1
+
+
+def test_an_invitation_link_never_follows_the_host_header(
+    web_runtime: Runtime, tmp_path: Path
+) -> None:
+    """Invitation links are built on the configured public address: a forged Host header does
+    not send the invitee (and the token) elsewhere; with none configured, the link is a path to
+    append to the site's address (finding 12 of the attacker review)."""
+    from databank.web.auth import invitation_link
+
+    public = "https://databank.example.org"
+    for public_url, expected in ((public, f"{public}/invite#tok"), ("", "/invite#tok")):
+        app = app_on(
+            web_runtime, tmp_path / ("public" if public_url else "none"), public_url=public_url
+        )
+        with app.test_request_context(
+            "/organisation/users/invite", headers={"Host": "evil.example"}
+        ):
+            assert invitation_link("tok") == expected
