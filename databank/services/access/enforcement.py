@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
@@ -299,29 +300,32 @@ def _require_purpose_of_role(
     raise AccessRefused([entry], actor)
 
 
+def _refuse(
+    actor: Actor, event: AuditEvent, owner: uuid.UUID | None, rule: str, purpose: str | None = None
+) -> NoReturn:
+    """Refuse a gate's request; the refusal's entry is written after the rollback."""
+    entry = auditlog.EntryIn(
+        event=event, owner_org_id=owner, purpose=purpose, decision=Decision.DENY, rule=rule
+    )
+    raise AccessRefused([entry], actor)
+
+
 def check_break_glass_responder(actor: Actor) -> None:
     """Only a break-glass responder may open a break-glass window (a refusal is logged)."""
     if actor.roles.isdisjoint(roles.BREAK_GLASS_RESPONDERS):
-        entry = auditlog.EntryIn(
-            event=AuditEvent.BREAK_GLASS_START,
-            owner_org_id=actor.org_id,
-            purpose=Purpose.VITAL_INTEREST.value,
-            decision=Decision.DENY,
-            rule="platform.break_glass_role",
+        _refuse(
+            actor,
+            AuditEvent.BREAK_GLASS_START,
+            actor.org_id,
+            "platform.break_glass_role",
+            Purpose.VITAL_INTEREST.value,
         )
-        raise AccessRefused([entry], actor)
 
 
 def require_any_role(actor: Actor, allowed: Iterable[Role], event: AuditEvent) -> None:
     """For pages that show no case data (policy text, later the audit console): role-gated here."""
     if actor.roles.isdisjoint(allowed):
-        entry = auditlog.EntryIn(
-            event=event,
-            owner_org_id=actor.org_id,
-            decision=Decision.DENY,
-            rule="platform.role_not_permitted",
-        )
-        raise AccessRefused([entry], actor)
+        _refuse(actor, event, actor.org_id, "platform.role_not_permitted")
 
 
 def require_account_admin(
@@ -333,13 +337,7 @@ def require_account_admin(
     """
     require_any_role(actor, roles.ACCOUNT_ADMINS, event)
     if org_id != actor.org_id:
-        entry = auditlog.EntryIn(
-            event=event,
-            owner_org_id=org_id,
-            decision=Decision.DENY,
-            rule="platform.accounts_of_other_org",
-        )
-        raise AccessRefused([entry], actor)
+        _refuse(actor, event, org_id, "platform.accounts_of_other_org")
 
 
 def require_account_manager(
@@ -353,10 +351,4 @@ def require_account_manager(
     account attached to it (refusals logged)."""
     require_account_admin(session, actor, target_org_id, event)
     if not roles.org_managed(target_roles):
-        entry = auditlog.EntryIn(
-            event=event,
-            owner_org_id=target_org_id,
-            decision=Decision.DENY,
-            rule="platform.platform_account",
-        )
-        raise AccessRefused([entry], actor)
+        _refuse(actor, event, target_org_id, "platform.platform_account")
