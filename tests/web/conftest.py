@@ -133,13 +133,8 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> int:
         return 302
     if target.endswith("/login/2fa"):
         # The same user signs in many times within one 30-second step in these tests, and a code
-        # is accepted once only: forget the last used step (replay is tested in test_accounts).
-        runtime: Runtime = client.application.extensions["databank"]
-        with runtime.transaction() as session:
-            session.execute(
-                update(User).where(User.username == username).values(totp_last_step=None)
-            )
-        code = pyotp.TOTP(SECRETS[key]).now()
+        # is accepted once only (replay is tested in test_accounts).
+        code = current_code(client.application.extensions["databank"], username)
         response = client.post(
             "/login/2fa", data={"code": code, "csrf_token": csrf(client, "/login/2fa")}
         )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from databank.domain.enums import OrgKind
@@ -89,20 +89,21 @@ def get_organisation(session: Session, slug: str) -> Organisation:
     return org
 
 
+def _views(session: Session, query: Select[Organisation]) -> list[OrgView]:
+    return [OrgView(o.id, o.slug, o.name, o.kind) for o in session.scalars(query)]
+
+
 def all_orgs(session: Session) -> list[OrgView]:
     """Every organisation of the platform, by slug (an operator's listing)."""
-    found = session.execute(select(Organisation).order_by(Organisation.slug)).scalars()
-    return [OrgView(o.id, o.slug, o.name, o.kind) for o in found]
+    return _views(session, select(Organisation).order_by(Organisation.slug))
 
 
 def partner_orgs(session: Session, actor: Actor, by_name: bool = False) -> list[OrgView]:
     """Every other organisation of the platform, for pickers (referral, consent), by slug or
     by name."""
     order = Organisation.name if by_name else Organisation.slug
-    found = session.execute(
-        select(Organisation).where(Organisation.id != actor.org_id).order_by(order)
-    ).scalars()
-    return [OrgView(o.id, o.slug, o.name, o.kind) for o in found]
+    others = select(Organisation).where(Organisation.id != actor.org_id)
+    return _views(session, others.order_by(order))
 
 
 def resolve_org(session: Session, reference: str, field: str) -> uuid.UUID:
