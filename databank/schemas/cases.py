@@ -73,6 +73,12 @@ class CaseListOut(Schema):
     cases = fields.List(fields.Nested(CaseSummaryOut))
     limit = fields.Integer()
     offset = fields.Integer()
+    more = fields.Boolean(
+        metadata={
+            "description": "Whether another page follows (at offset + limit). Limit and offset "
+            "count the cases the caller is shown, so pages are full but the last."
+        }
+    )
 
 
 class EncounterOut(Schema):

@@ -227,6 +227,42 @@ def authorize_many(
     Denials are logged too: the refusal carries its entries, and the interface writes them after
     rolling the failed request back (Runtime.transaction, the web layer).
     """
+    grants, entries = _decide(
+        session, actor, action, purpose, resources, fields, justification, result_count
+    )
+    if not partial_ok and any(not g.release.allowed for g in grants):
+        raise AccessRefused(entries, actor)
+    auditlog.append(session, actor, entries)
+    return grants
+
+
+def decide_many(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    resources: Sequence[Resource],
+    fields: Sequence[str] = (WHOLE_RECORD,),
+) -> list[Grant]:
+    """The decisions `authorize_many` would make, without logging them: nothing is released.
+
+    For choosing which rows of a list the caller may be shown (a filter or a page may only depend
+    on what the policy releases); the rows shown are then read through `authorize_many`.
+    """
+    return _decide(session, actor, action, purpose, resources, fields, False, None)[0]
+
+
+def _decide(
+    session: Session,
+    actor: Actor,
+    action: Action,
+    purpose: Purpose,
+    resources: Sequence[Resource],
+    fields: Sequence[str],
+    justification: bool,
+    result_count: int | None,
+) -> tuple[list[Grant], list[auditlog.EntryIn]]:
+    """One decision per resource, with the log entry that records it."""
     if not isinstance(purpose, Purpose):
         # Purposes are parsed at the edge (web, API, CLI): a raw string here is a caller's bug.
         raise TypeError("authorize takes a Purpose, parsed at the edge")
@@ -268,10 +304,7 @@ def authorize_many(
                 break_glass=break_glass,
             )
         )
-    if not partial_ok and any(not g.release.allowed for g in grants):
-        raise AccessRefused(entries, actor)
-    auditlog.append(session, actor, entries)
-    return grants
+    return grants, entries
 
 
 def _require_purpose_of_role(

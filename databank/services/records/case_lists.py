@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from databank import policy
@@ -104,10 +104,14 @@ def case_page(
 ) -> CasePage:
     """The cases the actor's org may see for this purpose: its own, consented and referred ones.
 
-    SQL keeps out every case the org may not see at all, and applies the filters (status, need
-    category, district geohash cell or an area's cells, ETHOS category); then each row gets its
-    field decisions, logged like any read. A row matched by a filter on a field the policy
-    withholds from the actor is left out: otherwise the filter would reveal the withheld value.
+    The policy decides first. SQL keeps out every case the org may not see at all and narrows
+    the rest by the filters (status, need category, district geohash cell or an area's cells,
+    ETHOS category); then each candidate is decided, and a case is listed only where the policy
+    releases its status (the whole-record field, which carries the date the list is sorted on)
+    and every field a filter is on: a case matched on a withheld field would reveal it. `limit`
+    and `offset` count listed cases only, so a page's size and whether another follows depend on
+    nothing the actor may not see. The listed cases are read (and logged) like any read, and so
+    are the candidates of this page the policy refuses outright.
     """
     if sort not in CASE_SORTS:
         raise BadRequest("unknown sort", {"sort": [f"one of: {', '.join(CASE_SORTS)}"]})
@@ -127,7 +131,7 @@ def case_page(
     else:
         visible = sharing.visible_cases_clause(session, actor.org_id, actor.org_kind, purpose)
     query = select(Case).where(visible)
-    fields = ["status", "location"]
+    fields = [access.WHOLE_RECORD, "location"]
     if status is not None:
         query = query.where(Case.status == status)
     if living_situation is not None:
@@ -135,56 +139,86 @@ def case_page(
         fields.append("living_situation")
     if cells is not None:  # stored areas are 5 characters (district) or 4 (city)
         query = query.where(Case.area_geohash.in_(cells))
-    filter_field = None
     if need is not None:
-        filter_field = policy.need_field(need)
-        fields.append(filter_field)
+        fields.append(policy.need_field(need))
         query = query.where(
             select(Need.id).where(Need.case_id == Case.id, Need.category == need).exists()
         )
-    # One row past the page tells whether another page follows (limit and offset count the
-    # visible rows, before the field decisions below may leave some out).
-    found = list(
-        session.execute(query.order_by(*CASE_SORTS[sort]).limit(limit + 1).offset(offset))
-        .scalars()
-        .all()
+
+    def listed(g: access.Grant) -> bool:
+        return all(g.has(f) for f in fields if f != "location") and (
+            district is None or g.location_level >= LocationLevel.DISTRICT
+        )
+
+    shown, refused, more = _scan(
+        session, actor, purpose, query.order_by(*CASE_SORTS[sort]), fields, listed, limit, offset
     )
-    more = len(found) > limit
-    found = found[:limit]
-    if not found:
+    if not shown and not refused:
         return CasePage([], more)
-    orgs = orgs_of(session)
+    read = shown + refused
     grants = access.authorize_many(
         session,
         actor,
         Action.READ,
         purpose,
-        [access.Resource.of_case(c) for c in found],
+        [access.Resource.of_case(c) for c in read],
         fields=tuple(fields),
-        result_count=len(found),
+        result_count=len(shown),
         partial_ok=True,
     )
-
-    def filters_released(g: access.Grant) -> bool:
-        return (
-            (status is None or g.has("status"))
-            and (living_situation is None or g.has("living_situation"))
-            and (district is None or g.location_level >= LocationLevel.DISTRICT)
-            and (filter_field is None or g.has(filter_field))
-        )
-
+    orgs = orgs_of(session)
     lines = [
         CaseSummary(
             id=c.id,
             person_id=c.person_id,
             org_id=c.org_id,
             owner=orgs.get(session, c.org_id).slug,
-            status=c.status if g.has("status") else None,
-            opened_at=c.opened_at if g.has("status") else None,
+            status=c.status,
+            opened_at=c.opened_at,
             # Lists show district at most: no sealed point is opened for a list.
             place=place_of(min(g.location_level, LocationLevel.DISTRICT), c.area_geohash, None),
         )
-        for c, g in zip(found, grants, strict=True)
-        if g.fields and filters_released(g)
+        for c, g in zip(shown, grants, strict=False)
     ]
     return CasePage(lines, more)
+
+
+# Candidates decided per round trip while looking for a page's cases.
+SCAN_BATCH = 200
+
+
+def _scan(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    ordered: Select[Case],
+    fields: Sequence[str],
+    listed: Callable[[access.Grant], bool],
+    limit: int,
+    offset: int,
+) -> tuple[list[Case], list[Case], bool]:
+    """Walk the candidates in order, deciding each (unlogged), until the page is full and one
+    more listed case is found: the page's cases, the candidates refused outright among them,
+    and whether another page follows."""
+    shown: list[Case] = []
+    refused: list[Case] = []
+    skipped = position = 0
+    batch = max(SCAN_BATCH, limit + 1)
+    while True:
+        rows = list(session.execute(ordered.limit(batch).offset(position)).scalars())
+        position += len(rows)
+        decided = access.decide_many(
+            session, actor, Action.READ, purpose, [access.Resource.of_case(c) for c in rows], fields
+        )
+        for case, grant in zip(rows, decided, strict=True):
+            if not listed(grant):
+                if not grant.fields and skipped >= offset:
+                    refused.append(case)
+            elif skipped < offset:
+                skipped += 1
+            elif len(shown) == limit:
+                return shown, refused, True
+            else:
+                shown.append(case)
+        if len(rows) < batch:
+            return shown, refused, False

@@ -44,10 +44,10 @@ def list_cases(q: dict[str, Any]) -> dict[str, Any]:
     Status and district only, as each case's policy releases them; never identifiers."""
     who = caller()
     status = CaseStatus(q["status"]) if "status" in q else None
-    found = case_lists.list_cases(
+    found = case_lists.case_page(
         db(), who.actor, who.purpose, status, q["limit"], q["offset"], q["own_only"]
     )
-    return {"cases": found, "limit": q["limit"], "offset": q["offset"]}
+    return {"cases": found.lines, "limit": q["limit"], "offset": q["offset"], "more": found.more}
 
 
 @operation(
