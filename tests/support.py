@@ -159,3 +159,8 @@ def register_and_read(session: Session, actor: Actor, count: int, *, sign: bool 
         cases.read_case(session, actor, Purpose.OUTREACH, result.case_id)
         if sign:
             auditlog.sign_now(session)
+
+
+def handle_of(runtime: Runtime, org_id: uuid.UUID, person_id: uuid.UUID) -> uuid.UUID:
+    """The handle `org_id`'s staff see for a pooled person (what its pages and API show)."""
+    return runtime.keyring.person_handles.handle(org_id, person_id)

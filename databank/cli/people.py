@@ -11,6 +11,7 @@ from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import Purpose
 from databank.services.access.directory import get_organisation
 from databank.services.keys import erasure
+from databank.services.keys.keyring import keyring_of
 
 
 @click.group("people", cls=AppGroup, help="People's records: erasure.")
@@ -20,17 +21,24 @@ def group() -> None:
 
 @group.command("erase", help="Erase a person everywhere by destroying their keys.")
 @click.option("--org", "slug", required=True, help="An organisation that knows the person.")
-@click.option("--person", "person_id", required=True, type=click.UUID, help="Pooled pseudonym.")
+@click.option(
+    "--person",
+    "handle",
+    required=True,
+    type=click.UUID,
+    help="The person's id as that organisation sees it (its handle, from its pages or API).",
+)
 @click.option("--reason", type=click.Choice(erasure.ERASURE_REASONS), default="subject_request")
 @click.confirmation_option(prompt="Erasure cannot be undone. Continue?")
 @friendly_errors
-def erase(slug: str, person_id: uuid.UUID, reason: str) -> None:
+def erase(slug: str, handle: uuid.UUID, reason: str) -> None:
     with transaction() as session:
         org = get_organisation(session, slug)
+        person_id = keyring_of(session).person_handles.person(org.id, handle)
         destroyed = erasure.erase_person(
             session, operator(org), Purpose.CASE_MANAGEMENT, person_id, reason
         )
-    click.echo(f"erased {person_id}: {destroyed} keys destroyed, tombstone recorded")
+    click.echo(f"erased {handle}: {destroyed} keys destroyed, tombstone recorded")
 
 
 @group.command("replay-erasures", help="Re-apply every tombstone (run after restoring a backup).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -302,7 +302,7 @@ def load_demo(
     now = datetime.now(UTC)
     tally: Counter[str] = Counter()
     persons: set[uuid.UUID] = set()
-    several: set[uuid.UUID] = set()
+    holders: dict[uuid.UUID, set[str]] = defaultdict(set)
     for spec in d.ORGS:
         actor = workers[spec.slug]
         purpose = _PURPOSE[_intake_role(spec.kind)]
@@ -315,8 +315,7 @@ def load_demo(
                 tally["encounters"] += len(record.encounters)
                 tally["needs"] += len(record.needs) + sum(len(e.needs) for e in record.encounters)
                 persons.add(result.person_id)
-                if result.outcome == "pooled":
-                    several.add(result.person_id)
+                holders[result.person_id].add(spec.slug)
                 if reg.consent is not None:
                     given_at = _at(now, reg.opened_days_ago, 7)
                     _consent(session, actor, purpose, made, result.person_id, reg.consent, given_at)
@@ -342,7 +341,7 @@ def load_demo(
         users=len(logins),
         registrations=tally["registrations"],
         persons=len(persons),
-        known_to_several=len(several),
+        known_to_several=sum(len(orgs) > 1 for orgs in holders.values()),
         cases=tally["registrations"],  # one case per registration
         encounters=tally["encounters"],
         needs=tally["needs"],

@@ -13,6 +13,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from databank.domain.enums import AlertStatus, Decision, Purpose
+from databank.schemas.handles import PersonHandle
 
 # The service checks these again (EntryFilter); kept here so a bad request is refused at the edge.
 DEFAULT_LIMIT = 100
@@ -65,7 +66,7 @@ class EntryFilterIn(Schema):
     actor_user_id = fields.UUID()
     actor_org_id = fields.UUID()
     owner_org_id = fields.UUID()
-    person_id = fields.UUID()
+    person_id = PersonHandle()
     event = fields.String(
         validate=[
             validate.Length(max=32),
@@ -124,7 +125,7 @@ class EntryOut(Schema):
     record_type = fields.String(allow_none=True)
     record_id = fields.String(allow_none=True)
     record_owner = fields.String(allow_none=True)
-    person_id = fields.String(allow_none=True)
+    person_id = PersonHandle(allow_none=True)
     purpose = fields.String(allow_none=True)
     decision = fields.String(allow_none=True)
     rule = fields.String(allow_none=True)
@@ -143,7 +144,7 @@ class EntryPageOut(Schema):
 
 
 class PersonHistoryOut(Schema):
-    person_id = fields.UUID()
+    person_id = PersonHandle()
     entries = fields.List(fields.Nested(EntryOut))
 
 
@@ -161,7 +162,7 @@ class AlertOut(Schema):
     actor_user_id = fields.UUID(allow_none=True)
     actor_org_id = fields.UUID(allow_none=True)
     owner_org_id = fields.UUID(allow_none=True)
-    person_id = fields.UUID(allow_none=True)
+    person_id = PersonHandle(allow_none=True)
     entry_seqs = fields.Function(
         lambda alert: [str(s) for s in getattr(alert, "entry_seqs", None) or ()]
     )

@@ -19,6 +19,7 @@ from databank.schemas.common import (
     note_field,
     one_of,
 )
+from databank.schemas.handles import PersonHandle
 
 MAX_LIMIT = 200
 MAX_OFFSET = 100_000
@@ -61,7 +62,7 @@ class CaseSummaryOut(Schema):
     """One line of a caseload: what the policy releases of the case, never identifiers."""
 
     id = fields.UUID()
-    person_id = fields.UUID()
+    person_id = PersonHandle()
     org_id = fields.UUID()
     owner = fields.String(metadata={"description": "The owning organisation's slug."})
     status = fields.String(allow_none=True, metadata={"enum": CASE_STATUSES})
@@ -94,7 +95,7 @@ class CaseOut(Schema):
     """A case as the caller may see it: withheld fields are null and named in `withheld`."""
 
     id = fields.UUID()
-    person_id = fields.UUID()
+    person_id = PersonHandle()
     org_id = fields.UUID()
     status = fields.String(allow_none=True, metadata={"enum": CASE_STATUSES})
     opened_at = fields.AwareDateTime(allow_none=True)

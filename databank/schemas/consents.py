@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from databank.domain.enums import OrgKind, Purpose
 from databank.schemas.common import one_of
+from databank.schemas.handles import PersonHandle
 
 PURPOSES = [p.value for p in Purpose]
 ORG_KINDS = [k.value for k in OrgKind]
@@ -56,7 +57,7 @@ class ConsentIn(Schema):
 
 class ConsentOut(Schema):
     id = fields.UUID()
-    person_id = fields.UUID()
+    person_id = PersonHandle()
     org_id = fields.UUID()
     purposes = fields.List(fields.String(metadata={"enum": PURPOSES}))
     recipient_org_ids = fields.List(fields.UUID())

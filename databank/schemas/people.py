@@ -12,6 +12,7 @@ from databank.domain.enums import Sex
 from databank.domain.vocab import EthosCategory
 from databank.schemas.cases import EncounterIn
 from databank.schemas.common import MAX_NEEDS, NeedIn, PointIn, area_field, note_field, one_of
+from databank.schemas.handles import PersonHandle
 
 MAX_NAME_LENGTH = 100
 
@@ -46,7 +47,7 @@ class PersonSearchIn(Schema):
 
 
 class IdentityOut(Schema):
-    person_id = fields.UUID()
+    person_id = PersonHandle()
     identity_id = fields.UUID()
     given_name = fields.String()
     family_name = fields.String()
@@ -116,13 +117,13 @@ class PersonCreateIn(Schema):
 
 
 class PersonCreateOut(Schema):
-    person_id = fields.UUID()
+    person_id = PersonHandle()
     identity_id = fields.UUID(allow_none=True)
     case_id = fields.UUID(allow_none=True)
     outcome = fields.String(
         metadata={
-            "enum": ["created", "pooled", "existing"],
-            "description": "created: new to the databank; pooled: known to another "
-            "organisation; existing: already in this organisation's records.",
+            "enum": ["created", "existing"],
+            "description": "created: new to this organisation's records (whether other "
+            "organisations know the person is never said); existing: already in them.",
         }
     )

@@ -157,7 +157,7 @@ def index() -> str | tuple[str, int]:
     )
 
 
-@bp.route("/audit/people/<uuid:person_id>")
+@bp.route("/audit/people/<person:person_id>")
 @login_required
 def person(person_id: uuid.UUID) -> str:
     session = db()
@@ -260,7 +260,7 @@ def api_entries(data: dict[str, Any]) -> access_log.EntryPage:
 
 
 @operation(
-    "/audit/people/<uuid:person_id>/history",
+    "/audit/people/<person:person_id>/history",
     summary="Who accessed a person's records",
     tag="audit",
     scope="audit:read",

@@ -12,6 +12,7 @@ change), after an idle period, and after an absolute lifetime.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -78,8 +79,14 @@ class SignedInUser:
 
 def login_required(view: F) -> F:
     """flask-login's decorator, typed (the library ships no type information); once signed in,
-    a path id that is not a UUID is a 404 (web/paths.py)."""
-    return cast(F, _login_required(paths.page_ids(view)))
+    a path id that is not a UUID is a 404, and the page runs as seen by the user's organisation:
+    its person handles in, its handles out (web/paths.py)."""
+
+    @functools.wraps(view)
+    def as_viewer(**kwargs: Any) -> Any:
+        return paths.as_viewer(current_actor().org_id, view, kwargs)
+
+    return cast(F, _login_required(paths.page_ids(as_viewer)))
 
 
 def _load(user_id: str) -> SignedInUser | None:

@@ -122,7 +122,7 @@ def index() -> str | tuple[Response | str, int]:
     return _page("outreach/index.html", {}, {}, contacts=contacts, results=None)
 
 
-@bp.route("/people/<uuid:person_id>")
+@bp.route("/people/<person:person_id>")
 @login_required
 def person(person_id: uuid.UUID) -> str:
     page = outreach.person_page(db(), current_actor(), current_purpose(), person_id)
@@ -138,7 +138,7 @@ def person(person_id: uuid.UUID) -> str:
     )
 
 
-@bp.route("/people/<uuid:person_id>/cases", methods=["POST"])
+@bp.route("/people/<person:person_id>/cases", methods=["POST"])
 @login_required
 def open_case(person_id: uuid.UUID) -> Response:
     """A person met again after their case was closed: a new case, then the encounter form."""
@@ -225,7 +225,7 @@ def encounter(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]
     return _saved(_("Encounter saved."), target)
 
 
-@bp.route("/people/<uuid:person_id>/consent", methods=["GET", "POST"])
+@bp.route("/people/<person:person_id>/consent", methods=["GET", "POST"])
 @login_required
 def consent(person_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
     session, actor, purpose = db(), current_actor(), current_purpose()

@@ -1,4 +1,6 @@
-"""The one path converter for ids: `<uuid:case_id>` gives the view a `uuid.UUID`.
+"""The path converters for ids: `<uuid:case_id>` gives the view a `uuid.UUID`; `<person:person_id>`
+takes the caller's handle of a person, and gives the view the pooled person behind it once its
+guard knows the caller (schemas/handles.py); `url_for` writes a person as the viewer's handle.
 
 A segment that is not a UUID still matches the route: it reaches the view's guard as a
 `MalformedId` and is refused only after the guard has checked the caller (sign-in for a page, a
@@ -16,6 +18,9 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, abort
 from werkzeug.routing import BaseConverter
+
+from databank.extension import runtime_of
+from databank.schemas import handles
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +47,32 @@ class UUIDConverter(BaseConverter):
         return MalformedId(value) if parsed is None else parsed
 
 
+class PersonConverter(UUIDConverter):
+    """A person's handle: kept as a `Handle` until the guard turns it back (`as_viewer`)."""
+
+    def to_python(self, value: str) -> uuid.UUID | MalformedId:
+        parsed = parse(value)
+        return MalformedId(value) if parsed is None else handles.Handle(int=parsed.int)
+
+    def to_url(self, value: Any) -> str:
+        # A person id (a UUID, or its text as the log holds it) leaves as the viewer's handle;
+        # only a segment that is no id at all is written as it is.
+        if isinstance(value, str) and parse(value) is None:
+            return super().to_url(value)
+        return str(handles.shown(value))
+
+
+def as_viewer(org_id: uuid.UUID, view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """Run a view (and write its response) as seen by `org_id`: the path's person handles turn
+    into the people behind them, and every person shown becomes that organisation's handle."""
+    with handles.viewing(runtime_of().keyring.person_handles, org_id):
+        resolved = {
+            name: handles.behind(value) if isinstance(value, handles.Handle) else value
+            for name, value in kwargs.items()
+        }
+        return view(**resolved)
+
+
 def malformed(view_args: Mapping[str, object]) -> list[str]:
     """The names of the path's ids that are not UUIDs."""
     return [name for name, value in view_args.items() if isinstance(value, MalformedId)]
@@ -59,6 +90,17 @@ def page_ids(view: F) -> F:
     return cast(F, checked)
 
 
+def _handle_text(person: uuid.UUID | str, holder: uuid.UUID | str | None = None) -> str:
+    return str(handles.shown(person, holder))
+
+
 def init_app(app: Flask) -> None:
     """Replaces werkzeug's own `uuid` converter; before any blueprint binds its rules."""
     app.url_map.converters["uuid"] = UUIDConverter
+    app.url_map.converters["person"] = PersonConverter
+    # A person shown in a page's text: `{{ entry.person_id|handle(entry.record_owner) }}`; links to
+    # a person's pages only for the viewer's own records: `{% if entry.record_owner is own %}`.
+    app.add_template_filter(
+        lambda person, holder=None: str(handles.shown(person, holder)), "handle"
+    )
+    app.add_template_test(handles.is_own, "own")

@@ -20,7 +20,7 @@ from databank.services.actors import Actor
 from databank.services.records import people
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import app_on, scratch_runtime
+from tests.support import app_on, handle_of, scratch_runtime
 from tests.web.conftest import PASSWORD, csrf, login
 
 ALL_SCOPES = tuple(tokens.SCOPES)
@@ -33,9 +33,9 @@ class World:
     charity_id: uuid.UUID
     council_id: uuid.UUID
     own_case: uuid.UUID  # the charity's
-    own_person: uuid.UUID
+    own_person: uuid.UUID  # the charity's handle of its person (what its API shows)
     other_case: uuid.UUID  # the council's, not shared
-    other_person: uuid.UUID
+    other_person: uuid.UUID  # the charity's handle of the council's person (it is shown nowhere)
     tokens: dict[str, str]  # name -> secret
 
 
@@ -115,7 +115,13 @@ def world(api_runtime: Runtime) -> World:
     assert own.case_id is not None
     assert other.case_id is not None
     return World(
-        charity.id, council.id, own.case_id, own.person_id, other.case_id, other.person_id, secrets
+        charity.id,
+        council.id,
+        own.case_id,
+        handle_of(api_runtime, charity.id, own.person_id),
+        other.case_id,
+        handle_of(api_runtime, charity.id, other.person_id),
+        secrets,
     )
 
 

@@ -48,7 +48,8 @@ def test_every_route_runs_the_operation_the_document_describes(app: Flask) -> No
         queries = [s for s in queries if not isinstance(s, dict)]
         assert queries == ([op.query] if op.query is not None else [])
         for name in op.path_params:
-            assert f"<uuid:{name}>" in op.rule
+            # An id, or a person's handle (read as the caller's organisation sees them).
+            assert f"<uuid:{name}>" in op.rule or f"<person:{name}>" in op.rule
 
 
 def test_the_served_document_names_the_declared_schemas(client: FlaskClient) -> None:

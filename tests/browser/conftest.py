@@ -50,7 +50,7 @@ from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecor
 from databank.services.records import consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity
-from tests.support import app_on, scratch_runtime
+from tests.support import app_on, handle_of, scratch_runtime
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,7 +143,7 @@ class SharedCase:
     """A case held by one organisation; `consented_to` lists the orgs the person agreed to."""
 
     case_id: uuid.UUID
-    person_id: uuid.UUID
+    person_id: uuid.UUID  # the person as the owner's staff see them (its handle)
     owner: str
     point: Point
     consented_to: tuple[str, ...]
@@ -197,6 +197,12 @@ def _intake(
     return result.case_id, result.person_id
 
 
+def _seen_by_owner(
+    runtime: Runtime, org: Any, made: tuple[uuid.UUID, uuid.UUID]
+) -> tuple[uuid.UUID, uuid.UUID]:
+    return made[0], handle_of(runtime, org.id, made[1])
+
+
 @pytest.fixture(scope="session")
 def world(live_runtime: Runtime) -> World:
     """Three organisations with their shipped policies, a user of every role in each (password
@@ -232,6 +238,10 @@ def world(live_runtime: Runtime) -> World:
                 recipient_org_ids=tuple(made[s].id for s in recipients),
             ),
         )
+    shared, private, journey, offline = (
+        _seen_by_owner(live_runtime, council, c) for c in (shared, private, journey, offline)
+    )
+    own = _seen_by_owner(live_runtime, charity, own)
     return World(
         org_names={slug: org.name for slug, org in made.items()},
         shared=SharedCase(shared[0], shared[1], "metropole", BELLECOUR, recipients),

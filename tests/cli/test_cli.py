@@ -22,6 +22,7 @@ from databank.services.actors import Actor
 from databank.services.records import people
 from databank.services.runtime import build_runtime
 from tests.factories import identity, intake_record
+from tests.support import handle_of
 
 PASSWORD = "a long enough password"
 
@@ -83,7 +84,14 @@ def test_operator_journey(app: Flask, tmp_path: Path) -> None:
         assert [f.person_id for f in found] == [result.person_id]
 
     output = run(
-        app, "people", "erase", "--org", "restos", "--person", str(result.person_id), "--yes"
+        app,
+        "people",
+        "erase",
+        "--org",
+        "restos",
+        "--person",
+        str(handle_of(runtime, actor.org_id, result.person_id)),
+        "--yes",
     )
     assert "1 keys destroyed, tombstone recorded" in output
     assert "0 erased people" in run(app, "people", "replay-erasures")

@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 
 from databank.domain.enums import Role
 from databank.models import Organisation, SignInFailure, User
+from databank.schemas.handles import Handle
 from databank.services.accounts import organisations
 from databank.services.runtime import Runtime
 from tests.support import app_on
@@ -590,7 +591,14 @@ def test_csrf_is_refused_on_every_post_route(app: Flask, client: FlaskClient, wo
     for rule in app.url_map.iter_rules():
         if "POST" not in (rule.methods or set()) or rule.rule.startswith("/api/"):
             continue
-        values = {arg: str(world.own_case) if "id" in arg else "x" for arg in rule.arguments}
+        values = {
+            arg: Handle(int=world.own_case.int)  # a person handle, written as it is
+            if arg == "person_id"
+            else str(world.own_case)
+            if "id" in arg
+            else "x"
+            for arg in rule.arguments
+        }
         with app.test_request_context():
             from flask import url_for
 

@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from databank.crypto.handles import PersonHandles
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.models import AuditEntry
 from databank.services import access
@@ -29,10 +30,14 @@ from databank.services.oversight import access_log, integrity
 from databank.services.records import cases, consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import app_on, scratch_runtime
+from tests.support import INDEX_ROOT, app_on, handle_of, scratch_runtime
 from tests.web.conftest import PASSWORD, csrf, login
 
 CASE_TEXT = ("Sleeps rough near Part-Dieu", "Lefèvre", "Camille", "Dominique", "Sacha")
+
+
+# The handles the suite's fixed keys give (the runtimes here all use them).
+HANDLES = PersonHandles(INDEX_ROOT)
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,9 @@ class AuditWorld:
     metropole: uuid.UUID
     entraide: uuid.UUID
     users: dict[str, uuid.UUID]
-    shared_person: uuid.UUID  # a Métropole person who agreed to share with Entraide
+    shared_person: uuid.UUID  # a Métropole person who agreed to share with Entraide (pooled id)
+    shared_handle: uuid.UUID  # that person as Métropole's staff and auditors see them
+    entraide_handle: uuid.UUID  # and as Entraide's would, on its own records
     shared_case: uuid.UUID
     private_case: uuid.UUID  # a Métropole case Entraide may not read
     entraide_case: uuid.UUID
@@ -125,6 +132,8 @@ def audit_world(audit_runtime: Runtime) -> AuditWorld:
         ids[1],
         users,
         shared.person_id,
+        handle_of(audit_runtime, ids[0], shared.person_id),
+        handle_of(audit_runtime, ids[1], shared.person_id),
         shared.case_id,
         private.case_id,
         own.case_id,
@@ -242,7 +251,7 @@ def test_non_auditor_refusals_are_logged(
     app: Flask, audit_world: AuditWorld, audit_runtime: Runtime
 ) -> None:
     client = signed_in(app, "m-worker")
-    assert client.get(f"/audit/people/{audit_world.shared_person}").status_code == 403
+    assert client.get(f"/audit/people/{audit_world.shared_handle}").status_code == 403
     refusals = logged(audit_runtime, "audit.view", audit_world.users["m-worker"])
     assert refusals
     assert {e["decision"] for e in refusals} == {"deny"}
@@ -259,16 +268,25 @@ def test_signed_out_api_gets_401_json_and_pages_redirect(app: Flask) -> None:
     assert "/login" in page.headers["Location"]
 
 
+def _seen_by_metropole(w: AuditWorld, holder: str | None) -> str:
+    """The person as Métropole's auditors see them on an entry about `holder`'s records."""
+    if holder is None or holder == str(w.metropole):
+        return str(w.shared_handle)
+    return str(HANDLES.handle(w.metropole, w.shared_person, uuid.UUID(holder)))
+
+
 def test_person_history_lists_who_read_when_and_why(app: Flask, audit_world: AuditWorld) -> None:
     """A subject access request: every access to the person, with purpose and decision."""
     w = audit_world
     client = signed_in(app, "p-auditor")
-    response = client.get(f"/api/v1/audit/people/{w.shared_person}/history")
+    response = client.get(f"/api/v1/audit/people/{w.shared_handle}/history")
     assert response.status_code == 200
     history = response.get_json()["entries"]
     seqs = [e["seq"] for e in history]
     assert seqs == sorted(seqs)
-    assert all(e["person_id"] == str(w.shared_person) for e in history)
+    assert history
+    assert all(e["person_id"] == _seen_by_metropole(w, e["record_owner"]) for e in history)
+    assert str(w.shared_person) not in response.get_data(as_text=True)
     assert all(e["event"].startswith(("access.", "break_glass.")) for e in history)
     reads = {
         (e["actor_org_id"], e["purpose"], e["decision"])
@@ -281,12 +299,12 @@ def test_person_history_lists_who_read_when_and_why(app: Flask, audit_world: Aud
         (str(w.metropole), "case_management", "allow"),
         (str(w.entraide), "enforcement", "deny"),
     }
-    page = client.get(f"/audit/people/{w.shared_person}").get_data(as_text=True)
+    page = client.get(f"/audit/people/{w.shared_handle}").get_data(as_text=True)
     assert "enforcement" in page
     assert "case_management" in page
     assert not [t for t in CASE_TEXT if t in page]
     # Entraide's auditor sees only what Entraide's own staff did about this person.
-    scoped = signed_in(app, "e-auditor").get(f"/api/v1/audit/people/{w.shared_person}/history")
+    scoped = signed_in(app, "e-auditor").get(f"/api/v1/audit/people/{w.entraide_handle}/history")
     assert {e["actor_org_id"] for e in scoped.get_json()["entries"]} == {str(w.entraide)}
 
 
@@ -391,12 +409,13 @@ def test_exports_are_scoped_and_logged(
     assert tuple(rows[0]) == access_log.CSV_COLUMNS
     assert all(str(w.metropole) in (r["record_owner"], r["actor_org_id"]) for r in rows)
     assert str(w.entraide_case) not in response.get_data(as_text=True)
-    jsonl = client.get(f"/audit/export.jsonl?person_id={w.shared_person}")
+    jsonl = client.get(f"/audit/export.jsonl?person_id={w.shared_handle}")
     assert jsonl.status_code == 200
     assert "attachment" in jsonl.headers["Content-Disposition"]
     bodies = [json.loads(line) for line in jsonl.get_data(as_text=True).splitlines()]
     assert bodies
-    assert all(b["person"] == str(w.shared_person) for b in bodies)
+    assert all(b["person"] == _seen_by_metropole(w, b["record"]["owner"]) for b in bodies)
+    assert str(w.shared_person) not in jsonl.get_data(as_text=True)
     assert all(
         str(w.metropole) in (b["record"]["owner"], (b["actor"] or {}).get("org")) for b in bodies
     )

@@ -8,12 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from databank.models import Case
 from databank.services.runtime import Runtime
 from databank.web.dates import format_date, format_datetime
-from tests.support import app_on
+from tests.support import app_on, handle_of
 from tests.web.conftest import World, csrf, login
 
 # A day whose month and day could be read either way round in a numeric form.
@@ -37,7 +36,9 @@ def encounter_page(
     form = {"csrf_token": csrf(client, path), "occurred_at": WHEN_TYPED, "district": "lyon-2"}
     assert client.post(path, data=form).status_code == 302
     with web_runtime.transaction() as session:
-        person = session.scalar(select(Case.person_id).where(Case.id == world.own_case))
+        case = session.get(Case, world.own_case)
+        assert case is not None
+        person = handle_of(web_runtime, case.org_id, case.person_id)
     return f"/outreach/people/{person}"
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from databank.domain.areas_file import load_areas
 from databank.models import Case, Encounter
 from databank.services.runtime import Runtime
-from tests.support import app_on
+from tests.support import app_on, handle_of
 from tests.web.conftest import World, csrf, login
 
 WARDS_FILE = Path(__file__).resolve().parents[1] / "data" / "areas" / "made_up_wards.yaml"
@@ -102,7 +102,9 @@ def test_a_time_typed_is_read_in_the_configured_zone(
                 Encounter.case_id == world.own_case, Encounter.area_geohash == "gcj8c"
             )
         ).all()
-        person = session.scalar(select(Case.person_id).where(Case.id == world.own_case))
+        case = session.get(Case, world.own_case)
+        assert case is not None
+        person = handle_of(web_runtime, case.org_id, case.person_id)
     assert [t.astimezone(UTC) for t in times] == [datetime(2025, 7, 15, 9, 0, tzinfo=UTC)]
     # Shown back in London time, with the ward's name.
     page = wards.get(f"/outreach/people/{person}").get_data(as_text=True)

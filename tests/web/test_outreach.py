@@ -25,7 +25,7 @@ from databank.services.records.people import intake
 from databank.services.runtime import Runtime
 from databank.web.outreach_map import plan
 from tests.factories import identity, intake_record
-from tests.support import app_on
+from tests.support import app_on, handle_of
 from tests.web.conftest import World, csrf, login
 
 COUNCIL_ONLY = "Councilonly"
@@ -40,12 +40,15 @@ class People:
     own_person: uuid.UUID  # known to the charity (and, pooled, to the council)
     council_only: uuid.UUID  # known to the council alone
     council_id: uuid.UUID
+    own_handle: uuid.UUID  # the charity's handles of those two (its pages show the first)
+    council_only_handle: uuid.UUID
 
 
 @pytest.fixture(scope="module")
 def people(web_runtime: Runtime, world: World) -> People:
     with web_runtime.transaction() as session:
         own = session.scalar(select(Case.person_id).where(Case.id == world.own_case))
+        charity_id = session.scalar(select(Case.org_id).where(Case.id == world.own_case))
         council = session.scalars(select(Organisation).where(Organisation.slug == "council")).one()
         [result] = intake(
             session,
@@ -54,7 +57,14 @@ def people(web_runtime: Runtime, world: World) -> People:
             [intake_record(identity(family_name=COUNCIL_ONLY, birth_date=date(1990, 1, 2)))],
         )
     assert own is not None
-    return People(own, result.person_id, council.id)
+    assert charity_id is not None
+    return People(
+        own,
+        result.person_id,
+        council.id,
+        handle_of(web_runtime, charity_id, own),
+        handle_of(web_runtime, charity_id, result.person_id),
+    )
 
 
 @pytest.fixture
@@ -98,10 +108,10 @@ def test_every_page_renders_for_an_outreach_worker(
 ) -> None:
     pages = {
         "/outreach/": "Find a person",
-        f"/outreach/people/{people.own_person}": "Record an encounter",
+        f"/outreach/people/{people.own_handle}": "Record an encounter",
         "/outreach/register": "Register a new person",
         f"/outreach/cases/{world.own_case}/encounters/new": "Plan of Lyon districts",
-        f"/outreach/people/{people.own_person}/consent": "Who may see the file?",
+        f"/outreach/people/{people.own_handle}/consent": "Who may see the file?",
         f"/outreach/cases/{world.own_case}/refer": "Refer to",
     }
     for path, expected in pages.items():
@@ -111,7 +121,7 @@ def test_every_page_renders_for_an_outreach_worker(
         assert expected in body, path
         assert "<script>" not in body, path  # strict CSP: no inline script...
         assert "style=" not in body, path  # ...and no inline style
-    person_page = worker.get(f"/outreach/people/{people.own_person}").get_data(as_text=True)
+    person_page = worker.get(f"/outreach/people/{people.own_handle}").get_data(as_text=True)
     assert FAMILY in person_page
     assert "Refer to a partner" in person_page
 
@@ -121,8 +131,9 @@ def test_recent_contacts_list_the_own_orgs_people(
 ) -> None:
     body = worker.get("/outreach/").get_data(as_text=True)
     assert "Recent contacts" in body
-    assert f"/outreach/people/{people.own_person}" in body
+    assert f"/outreach/people/{people.own_handle}" in body
     assert str(people.council_only) not in body
+    assert str(people.council_only_handle) not in body
 
 
 def test_find_by_family_name_and_birth_date_finds_only_the_own_org(
@@ -132,7 +143,7 @@ def test_find_by_family_name_and_birth_date_finds_only_the_own_org(
     response = _post(worker, "/outreach/", {"family_name": "lefevre durand", "birth_date": BORN})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert f"/outreach/people/{people.own_person}" in body
+    assert f"/outreach/people/{people.own_handle}" in body
     other = _post(worker, "/outreach/", {"family_name": COUNCIL_ONLY, "birth_date": "1990-01-02"})
     assert str(people.council_only) not in other.get_data(as_text=True)
     assert "No one with this family name" in other.get_data(as_text=True)
@@ -296,7 +307,7 @@ def test_a_failed_submission_can_be_sent_again(
 def test_consent_is_recorded_changed_and_withdrawn(
     worker: FlaskClient, people: People, web_runtime: Runtime
 ) -> None:
-    path = f"/outreach/people/{people.own_person}/consent"
+    path = f"/outreach/people/{people.own_handle}/consent"
     expires = (datetime.now(UTC) + timedelta(days=200)).date().isoformat()
     missing = _post(worker, path, {"expires_on": "2001-01-01"}, json=True)
     assert missing.status_code == 422
@@ -353,7 +364,7 @@ def test_refer_needs_consent_or_a_justified_override(
     assert _count(web_runtime, Referral) == before + 1
     # With consent, no override is needed.
     consent = {"recipient_org_kinds": ["council"], "purposes": ["case_management"]}
-    _post(worker, f"/outreach/people/{people.own_person}/consent", consent)
+    _post(worker, f"/outreach/people/{people.own_handle}/consent", consent)
     ok = _post(worker, path, {**form, "purpose": "case_management"})
     assert ok.status_code == 302
     assert _count(web_runtime, Referral) == before + 2
@@ -364,8 +375,8 @@ def test_another_orgs_worker_and_a_signed_out_user_get_nothing(
 ) -> None:
     """The charity's worker reaches nothing of a person or case only the council holds."""
     paths = [
-        f"/outreach/people/{people.council_only}",
-        f"/outreach/people/{people.council_only}/consent",
+        f"/outreach/people/{people.council_only_handle}",
+        f"/outreach/people/{people.council_only_handle}/consent",
         f"/outreach/cases/{world.other_case}/encounters/new",
         f"/outreach/cases/{world.other_case}/refer",
     ]
@@ -392,8 +403,8 @@ def test_no_name_in_any_url_the_pages_generate(
     urls: list[str] = []
     for path in (
         "/outreach/",
-        f"/outreach/people/{people.own_person}",
-        f"/outreach/people/{people.own_person}/consent",
+        f"/outreach/people/{people.own_handle}",
+        f"/outreach/people/{people.own_handle}/consent",
         f"/outreach/cases/{world.own_case}/encounters/new",
         f"/outreach/cases/{world.own_case}/refer",
     ):
@@ -417,7 +428,11 @@ def test_a_person_without_an_open_case_gets_a_new_one(
     person_page = _post(worker, "/outreach/register", form).headers["Location"]
     person_id = person_page.rsplit("/", 1)[1]
     with web_runtime.transaction() as session:
-        for case in session.scalars(select(Case).where(Case.person_id == uuid.UUID(person_id))):
+        org_id = session.scalars(
+            select(Organisation.id).where(Organisation.slug == "charity")
+        ).one()
+        pooled = web_runtime.keyring.person_handles.person(org_id, uuid.UUID(person_id))
+        for case in session.scalars(select(Case).where(Case.person_id == pooled)):
             case.status = CaseStatus.CLOSED
     page = worker.get(person_page).get_data(as_text=True)
     assert "No open case." in page
@@ -491,7 +506,7 @@ def test_a_consent_stored_with_a_far_future_end_still_shows_and_can_be_withdrawn
             expires_at=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
         )
         session.add(stored)
-    person = f"/outreach/people/{people.own_person}"
+    person = f"/outreach/people/{people.own_handle}"
     assert worker.get(person).status_code == 200
     assert worker.get(f"{person}/consent").status_code == 200
     assert worker.get(f"{person}/consent?change={stored.id}").status_code == 200

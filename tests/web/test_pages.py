@@ -263,7 +263,7 @@ def pooled(web_runtime: Runtime, world: World) -> Pooled:
             Purpose.CASE_MANAGEMENT,
             [record(_point(ENTRAIDE_POINT), "ENTRAIDE")],
         )
-        assert at_entraide.outcome == "pooled"
+        assert at_entraide.outcome == "created"  # new to Entraide; the pool is not said
         assert at_entraide.person_id == at_metro.person_id
         [hidden] = people.intake(
             session,

@@ -28,6 +28,7 @@ from databank.crypto import (
     wrap_org_key,
     wrap_subject_key,
 )
+from databank.crypto.handles import PersonHandles
 from databank.domain.errors import ConfigurationError, DecryptionFailed, Erased
 from databank.models import BlindIndexConfig, OrgKey, SubjectKey
 from databank.services.context import carried
@@ -50,6 +51,8 @@ class Keyring:
         self._bidx_bits: dict[tuple[str, str, int], int] = {}
         # The sign-in throttle's tags of client addresses (services/throttle.py).
         self.address_tags = AddressTags(material.index_root)
+        # Each organisation's handles of pooled people (crypto/handles.py).
+        self.person_handles = PersonHandles(material.index_root)
 
     # -- organisation keys -------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import dataclasses
 import io
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -31,6 +31,7 @@ from databank.services import access, auditlog
 from databank.services.access import roles
 from databank.services.actors import Actor
 from databank.services.auditlog import alerting
+from databank.services.keys.keyring import keyring_of
 from databank.services.oversight import integrity
 
 DEFAULT_LIMIT = 100
@@ -201,8 +202,33 @@ def _conditions(flt: EntryFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def _view(body: bytes) -> EntryView:
+PersonShown = Callable[[str, str | None], str]
+
+
+def _as_seen_by(session: Session, actor: Actor) -> PersonShown:
+    """How an export names a person: the actor's organisation's handle, on its own records or
+    (scoped to the holder) on another organisation's."""
+    handles = keyring_of(session).person_handles
+
+    def shown(person: str, holder: str | None) -> str:
+        owner = uuid.UUID(holder) if holder else None
+        return str(handles.handle(actor.org_id, uuid.UUID(person), owner))
+
+    return shown
+
+
+def _body_as_seen(body: bytes, shown: PersonShown) -> bytes:
     data: dict[str, Any] = json.loads(bytes(body))
+    if data.get("person") is None:
+        return bytes(body)
+    data["person"] = shown(data["person"], (data.get("record") or {}).get("owner"))
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _view(body: bytes, shown: PersonShown | None = None) -> EntryView:
+    data: dict[str, Any] = json.loads(bytes(body))
+    if shown is not None and data.get("person") is not None:
+        data["person"] = shown(data["person"], (data.get("record") or {}).get("owner"))
     actor = data.get("actor") or {}
     record = data.get("record") or {}
     fields = data.get("fields") or {}
@@ -379,7 +405,9 @@ def export(
     session: Session, actor: Actor, flt: EntryFilter, fmt: ExportFormat
 ) -> tuple[bytes, int]:
     """Every entry in scope matching the filter (the page size does not apply), oldest first:
-    CSV of flat columns, or JSONL of the hashed bodies as stored. Logged as `audit.export`."""
+    CSV of flat columns, or JSONL of the bodies as stored but for the person, which an export
+    names by the auditor's organisation's handle (the pooled id never leaves the server; the
+    operator's `databank audit prove` gives bodies as hashed). Logged as `audit.export`."""
     require_auditor(session, actor)
     if fmt not in EXPORT_FORMATS:
         raise ValidationFailed("unknown export format", {"format": ["must be csv or jsonl"]})
@@ -394,10 +422,11 @@ def export(
             "too many entries for one export",
             {"since": [f"narrow the dates: more than {EXPORT_LIMIT} entries match"]},
         )
+    shown = _as_seen_by(session, actor)
     if fmt == "csv":
-        data = _csv([_view(body) for body in bodies])
+        data = _csv([_view(body, shown) for body in bodies])
     else:
-        data = b"".join(bytes(body) + b"\n" for body in bodies)
+        data = b"".join(_body_as_seen(body, shown) + b"\n" for body in bodies)
     _log(
         session,
         actor,

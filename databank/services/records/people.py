@@ -35,8 +35,10 @@ class IntakeResult:
     person_id: uuid.UUID
     identity_id: uuid.UUID | None
     case_id: uuid.UUID | None
-    # "created": new to the databank; "pooled": known to another org, now known to this one too;
-    # "existing": this org already had them (nothing new registered, case still added).
+    # "created": new to this org (whether other orgs know the person is not said: the answer
+    # would be an oracle, design.md section 5); "existing": this org already had them (nothing
+    # new registered, case still added). `person_id` is the pooled id: it stays on the server,
+    # the interfaces show the org's handle of it.
     outcome: str
 
 
@@ -91,10 +93,11 @@ def intake(
             outcome = "existing"
         else:
             others = known.get(token)
+            outcome = "created"
             if others:
-                person_id, outcome = others[0][0], "pooled"
+                person_id = others[0][0]
             else:
-                person_id, outcome = uuid.uuid4(), "created"
+                person_id = uuid.uuid4()
                 out[Person.__table__].append(  # type: ignore[index]
                     {
                         "id": person_id,

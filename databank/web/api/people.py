@@ -70,7 +70,7 @@ def create_person(data: dict[str, Any]) -> people.IntakeResult:
 
 
 @operation(
-    "/people/<uuid:person_id>/consents",
+    "/people/<person:person_id>/consents",
     summary="A person's consents",
     tag="consents",
     scope="consents:read",
@@ -84,7 +84,7 @@ def list_consents(person_id: uuid.UUID) -> dict[str, Any]:
 
 
 @operation(
-    "/people/<uuid:person_id>/consents",
+    "/people/<person:person_id>/consents",
     "POST",
     summary="Record a consent",
     tag="consents",

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify
 from marshmallow import Schema
 
 from databank.domain.errors import BadRequest
 from databank.web import paths
 from databank.web.api import io
-from databank.web.api.auth import requires
+from databank.web.api.auth import Caller, requires
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,7 +72,7 @@ def _params(rule: str) -> tuple[str, ...]:
     """The path's parameter names; each must be a UUID (the document says so of all of them)."""
     found = PARAM.findall(rule)
     for converter, name in found:
-        if converter != "uuid":
+        if converter not in ("uuid", "person"):
             raise ValueError(f"{rule}: write the path parameter as <uuid:{name}>")
     return tuple(name for _converter, name in found)
 
@@ -149,11 +149,17 @@ def operation(
         )
         OPERATIONS.append(op)
 
+        def answer(**path: Any) -> Any:
+            return _respond(op, view(*_read(op, inputs, path), **path))
+
         @functools.wraps(view)
         def run(**path: Any) -> Any:
             if guard is not None:
                 guard()
-            return _respond(op, view(*_read(op, inputs, path), **path))
+            known: Caller | None = g.get("api_caller")
+            if known is None:  # the documentation's operations: no caller, no person
+                return answer(**path)
+            return paths.as_viewer(known.actor.org_id, answer, path)
 
         run.operation = op  # type: ignore[attr-defined]
         wrapped = requires(scope)(run) if scope is not None else run

@@ -76,6 +76,11 @@ def _operation(op: Operation) -> dict[str, Any]:
             "in": "path",
             "required": True,
             "schema": {"type": "string", "format": "uuid"},
+            **(
+                {"description": "The person as your organisation sees them (its handle)."}
+                if f"<person:{name}>" in op.rule
+                else {}
+            ),
         }
         for name in op.path_params
     ]
