@@ -202,23 +202,31 @@ def _scan(
     and whether another page follows."""
     shown: list[Case] = []
     refused: list[Case] = []
-    skipped = position = 0
+    skipped = 0
+    # One query, read in batches as the walk goes (not one query per batch, each re-skipping
+    # the rows before it).
     batch = max(SCAN_BATCH, limit + 1)
-    while True:
-        rows = list(session.execute(ordered.limit(batch).offset(position)).scalars())
-        position += len(rows)
-        decided = access.decide_many(
-            session, actor, Action.READ, purpose, [access.Resource.of_case(c) for c in rows], fields
-        )
-        for case, grant in zip(rows, decided, strict=True):
-            if not listed(grant):
-                if not grant.fields and skipped >= offset:
-                    refused.append(case)
-            elif skipped < offset:
-                skipped += 1
-            elif len(shown) == limit:
-                return shown, refused, True
-            else:
-                shown.append(case)
-        if len(rows) < batch:
-            return shown, refused, False
+    streamed = session.execute(ordered.execution_options(yield_per=batch)).scalars()
+    try:
+        for rows in streamed.partitions():
+            decided = access.decide_many(
+                session,
+                actor,
+                Action.READ,
+                purpose,
+                [access.Resource.of_case(c) for c in rows],
+                fields,
+            )
+            for case, grant in zip(rows, decided, strict=True):
+                if not listed(grant):
+                    if not grant.fields and skipped >= offset:
+                        refused.append(case)
+                elif skipped < offset:
+                    skipped += 1
+                elif len(shown) == limit:
+                    return shown, refused, True
+                else:
+                    shown.append(case)
+    finally:
+        streamed.close()
+    return shown, refused, False
