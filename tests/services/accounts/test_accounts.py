@@ -130,7 +130,7 @@ def test_recovery_code_works_once(session: Session, make_org: OrgMaker) -> None:
 def test_wrong_codes_lock_the_account(session: Session, make_org: OrgMaker) -> None:
     user = _user(session, make_org)
     secret, _ = _enrol(session, user)
-    for _ in range(organisations.MAX_FAILED_LOGINS):
+    for _ in range(two_factor.MAX_FAILED_CODES):
         assert two_factor.verify_second_factor(session, user, "ZZZZZ-ZZZZZ") is False
     assert two_factor.is_locked(user)
     # Locked: even the right code is refused.
