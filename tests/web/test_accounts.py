@@ -676,3 +676,78 @@ def test_an_invitation_link_never_follows_the_host_header(
             "/organisation/users/invite", headers={"Host": "evil.example"}
         ):
             assert invitation_link("tok") == expected
+
+
+# -- weak passwords ------------------------------------------------------------------------------
+
+FR = {"Accept-Language": "fr"}
+
+
+def test_finding12_weak_passwords_are_refused_on_every_door(
+    app: Flask, client: FlaskClient, web_runtime: Runtime
+) -> None:
+    """Every door that sets a password (invitation, password change, the operator's command)
+    refuses a known-weak one or one holding the username or the org's name: a 422 or an error
+    naming the field and saying why, in English and French; a strong one is accepted
+    (finding 12)."""
+    strong = "tango ravioli hammock quartz"
+    weak = ["password1234", "Password123!", "Summer2024!", "charity12345"]  # org: Charity
+    # The invitation.
+    assert login(client, "admin") == 302
+    link = re.search(
+        r'id="invitation-link">/invite#([^<]+)<',
+        _invite(client, "Weak Door", "outreach_worker").get_data(as_text=True),
+    )
+    assert link is not None
+    newcomer = app.test_client()
+    for password in [*weak, "weakdoor-horse-battery"]:
+        refused = _join(newcomer, link.group(1), "weakdoor", password)
+        assert refused.status_code == 422, password
+        assert 'id="password-error"' in refused.get_data(as_text=True), password
+    refused = newcomer.post(
+        "/invite",
+        data={
+            "token": link.group(1),
+            "username": "weakdoor",
+            "password": "password1234",
+            "csrf_token": csrf(newcomer, "/invite"),
+        },
+        headers=FR,
+    )
+    assert "trop facile à deviner" in refused.get_data(as_text=True)
+    assert _join(newcomer, link.group(1), "weakdoor", strong).status_code == 302
+    # The password change.
+    username = _make_user(web_runtime, "charity", Role.OUTREACH_WORKER)
+    member = app.test_client()
+    assert login(member, username) == 302
+    for password in [*weak, f"{username}-is-me"]:
+        refused = member.post(
+            "/account/password",
+            data={
+                "current_password": PASSWORD,
+                "new_password": password,
+                "confirm_password": password,
+                "csrf_token": csrf(member, "/account/"),
+            },
+        )
+        assert refused.status_code == 422, password
+        assert 'id="new_password-error"' in refused.get_data(as_text=True), password
+    changed = member.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": strong,
+            "confirm_password": strong,
+            "csrf_token": csrf(member, "/account/"),
+        },
+    )
+    assert changed.status_code == 302
+    # The operator's command.
+    runner = app.test_cli_runner()
+    base = ["users", "create", "--org", "charity", "--username", "clidoor", "--name", "Cli"]
+    base += ["--role", "outreach_worker", "--password"]
+    for password in [*weak, "CliDoor-horse-battery"]:
+        result = runner.invoke(args=[*base, password])
+        assert result.exit_code == 1, password
+        assert "password:" in result.output, password
+    assert runner.invoke(args=[*base, strong]).exit_code == 0

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from databank.crypto.passwords import hash_password, password_problem, verify_password
 from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Decision, OrgKind, Purpose, Role
 from databank.domain.errors import Conflict, ValidationFailed
@@ -42,6 +42,12 @@ def create_organisation(
     return org
 
 
+def account_words(username: str, org: Organisation) -> tuple[str, ...]:
+    """The words an attacker tries first in this account's password: its username and its
+    organisation's name and slug (crypto.passwords refuses a password holding one)."""
+    return (username, org.name, org.slug)
+
+
 def create_user(
     session: Session,
     org: Organisation,
@@ -52,8 +58,9 @@ def create_user(
 ) -> User:
     roles = frozenset(roles)
     errors: dict[str, list[str]] = {}
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
+    weak = password_problem(password, account_words(username, org))
+    if weak:
+        errors["password"] = [weak]
     if not roles:
         errors["roles"] = ["name at least one role"]
     if not username.strip():
