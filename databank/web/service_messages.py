@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from databank.crypto.passwords import MIN_PASSWORD_LENGTH, MIN_PASSWORD_SCORE, OWN_WORDS, TOO_EASY
+from databank.schemas.audit import PERSON_BY_POST
 from databank.services.accounts.tokens import MAX_DAYS, MAX_NAME_LENGTH
 
 _PLAIN: Mapping[str, object] = {
@@ -85,6 +86,10 @@ _PLAIN: Mapping[str, object] = {
     "Must be after since.": _l("The end date must be after the start date."),
     "Must be an event name like access.read, or a prefix access.": _l(
         "Give an event name like access.read, or a prefix like access."
+    ),
+    PERSON_BY_POST: _l(
+        "Look a person up with the form for a person’s access history: a person is never part "
+        "of an address."
     ),
 }
 
