@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from databank.config import Settings
 
@@ -38,6 +39,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["DATABANK_SETTINGS"] = settings
     app.config["SECRET_KEY"] = _secret_key(settings)
     app.config["TESTING"] = settings.testing
+    if settings.trusted_proxies:
+        # The client's address is the one the nearest trusted proxy appended to X-Forwarded-For
+        # (and its scheme, X-Forwarded-Proto): the sign-in throttle tells clients apart by it.
+        # With no proxy trusted the headers are the client's own word, and ignored.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from databank.cli import register_commands
     from databank.web import init_web

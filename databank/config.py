@@ -92,6 +92,10 @@ class Settings:
     # (invitations): never the request's Host header, which the client chooses. Empty: links are
     # given as paths, to append to the site's address.
     public_url: str = ""
+    # How many proxies in front of the app append the client's address to X-Forwarded-For
+    # (werkzeug's ProxyFix): 0 trusts none, and the header, which any client can write, is
+    # ignored. The sign-in throttle counts failures per client address.
+    trusted_proxies: int = 0
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Loaded and checked from the two above: a wrong file or zone stops the start.
     areas: Areas = field(init=False, repr=False, compare=False)
@@ -124,6 +128,7 @@ class Settings:
             areas_file=Path(env.get("DATABANK_AREAS_FILE") or DEMO_AREAS_FILE),
             time_zone=env.get("DATABANK_TIME_ZONE") or DEMO_TIME_ZONE,
             public_url=_public_url(env.get("DATABANK_PUBLIC_URL", "")),
+            trusted_proxies=_int(env, "DATABANK_TRUSTED_PROXIES", 0),
             environ=env,
         )
         settings = replace(settings, **overrides)
@@ -133,6 +138,11 @@ class Settings:
             settings = replace(settings, keys_dir=settings.instance_path / "keys")
         if settings.planned_population < 64:
             raise ConfigurationError("DATABANK_PLANNED_POPULATION must be at least 64")
+        if not 0 <= settings.trusted_proxies <= 10:
+            raise ConfigurationError(
+                "DATABANK_TRUSTED_PROXIES must be the number of proxies in front of the app "
+                "(0 to 10; 0: none)"
+            )
         return settings
 
     @property

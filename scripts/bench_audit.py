@@ -213,7 +213,7 @@ def bench_requests(runtime: Runtime, load: Caseload, workdir: Path, reads: int) 
             org,
             f"bench{uuid.uuid4().hex[:6]}",
             "Bench",
-            "bench-password-1",
+            "tango ravioli hammock quartz",
             [Role.OUTREACH_WORKER],
         )
         secret = tokens.issue(

@@ -59,3 +59,13 @@ def test_a_public_url_is_a_scheme_and_a_host_only(value: str) -> None:
     assert Settings.from_env({"DATABANK_PUBLIC_URL": "https://x.org:8443/"}).public_url == (
         "https://x.org:8443"
     )
+
+
+@pytest.mark.parametrize("value", ["-1", "11", "two"])
+def test_trusted_proxies_is_a_small_count(value: str) -> None:
+    """DATABANK_TRUSTED_PROXIES counts the proxies in front of the app (0 by default: an
+    X-Forwarded-For header is then ignored); anything else stops the start, naming it."""
+    with pytest.raises(ConfigurationError, match="DATABANK_TRUSTED_PROXIES"):
+        Settings.from_env({"DATABANK_TRUSTED_PROXIES": value})
+    assert Settings.from_env({}).trusted_proxies == 0
+    assert Settings.from_env({"DATABANK_TRUSTED_PROXIES": "1"}).trusted_proxies == 1

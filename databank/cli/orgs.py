@@ -47,7 +47,10 @@ def users() -> None:
 @click.option(
     "--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role])
 )
-@click.password_option(help="At least 12 characters (prompted if omitted).")
+@click.password_option(
+    help="At least 12 characters, hard to guess (zxcvbn score 3 or more), without the username "
+    "or the organisation's name (prompted if omitted)."
+)
 @friendly_errors
 def create_user(
     slug: str, username: str, display_name: str, roles: tuple[str, ...], password: str

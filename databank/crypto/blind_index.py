@@ -86,8 +86,8 @@ class BlindIndex:
 
 
 class AddressTags:
-    """Client network addresses as the sign-in throttle counts them: HMAC-SHA256 under a key
-    derived for this use alone, cut to 16 bytes.
+    """Client network addresses, and the accounts attempts named, as the sign-in throttle counts
+    them: HMAC-SHA256 under a key derived for this use alone, cut to 16 bytes.
 
     Threat: a database thief reading the throttle's rows. IPv4 addresses are few enough to hash
     them all, so a plain hash would name each address; without the index root, a tag names none.
@@ -108,3 +108,9 @@ class AddressTags:
 
     def tag(self, address: str) -> bytes:
         return hmac.digest(self._key, address.encode(), "sha256")[:16]
+
+    def account_tag(self, account: str) -> bytes:
+        """The tag of the account an attempt named (a username as typed, case folded), so that
+        failures are counted per (account, address) without keeping usernames beside addresses.
+        A prefix keeps it apart from every address's tag."""
+        return hmac.digest(self._key, aad("account", account.casefold()), "sha256")[:16]

@@ -43,13 +43,18 @@ class Invitation(Base):
 
 
 class SignInFailure(Base):
-    """A failed sign-in (or invitation code) from a client address, for the throttle shared by
-    every process of the app (services/throttle.py). The address is kept as a keyed tag only
-    (crypto `AddressTags`), and a row lives no longer than the throttle's window."""
+    """A failed sign-in (or invitation code) from a client address for an account, for the
+    throttle shared by every process of the app (services/accounts/throttle.py). The address and
+    the account are kept as keyed tags only (crypto `AddressTags`), and a row lives no longer
+    than the throttle's window."""
 
     __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("ix_sign_in_failures_address_tag_at", "address_tag", "at"),)
+    __table_args__ = (
+        Index("ix_sign_in_failures_address_tag_at", "address_tag", "at"),
+        Index("ix_sign_in_failures_address_tag_account_tag_at", "address_tag", "account_tag", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     address_tag: Mapped[bytes] = mapped_column(LargeBinary(16))
+    account_tag: Mapped[bytes] = mapped_column(LargeBinary(16))
     at: Mapped[created_at] = mapped_column(index=True)

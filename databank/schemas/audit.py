@@ -57,8 +57,8 @@ def _not_blank(value: str) -> None:
         raise ValidationError("Must not be blank.")
 
 
-class EntryFilterIn(Schema):
-    """Query parameters of an entry search: ids, codes and dates only."""
+class _EntryFilters(Schema):
+    """Query parameters of an entry search but the person: ids, codes and dates only."""
 
     class Meta:
         unknown = RAISE
@@ -66,7 +66,6 @@ class EntryFilterIn(Schema):
     actor_user_id = fields.UUID()
     actor_org_id = fields.UUID()
     owner_org_id = fields.UUID()
-    person_id = PersonHandle()
     event = fields.String(
         validate=[
             validate.Length(max=32),
@@ -87,6 +86,39 @@ class EntryFilterIn(Schema):
         since, until = data.get("since"), data.get("until")
         if since is not None and until is not None and since >= until:
             raise ValidationError("Must be after since.", "until")
+
+
+class EntryFilterIn(_EntryFilters):
+    """Query parameters of an entry search (the API): ids, codes and dates only."""
+
+    person_id = PersonHandle()
+
+
+# Why a console page refuses a person in its query (a message the pages translate).
+PERSON_BY_POST = "look a person up with the person form: a person is never part of an address"
+
+
+def _not_in_an_address(_value: object) -> None:
+    raise ValidationError(PERSON_BY_POST)
+
+
+class ConsoleFilterIn(_EntryFilters):
+    """The console page's filters and downloads (GET): the same, less the person. Threat: what
+    an auditor types for a person (a name, by mistake) would land in request lines, in the
+    server's and proxies' logs and in the browser's history; a person is looked up by POST
+    (PersonLookupIn), and the answer's address carries the pseudonymous id only."""
+
+    person_id = fields.Raw(validate=_not_in_an_address)
+
+
+class PersonLookupIn(Schema):
+    """The console's person lookup, posted: the person as the auditor's organisation sees them
+    (its handle)."""
+
+    class Meta:
+        unknown = RAISE
+
+    person_id = PersonHandle(required=True)
 
 
 class ExportIn(EntryFilterIn):

@@ -27,11 +27,13 @@ from databank.schemas.audit import (
     AlertOut,
     AlertQueryIn,
     AlertReviewIn,
+    ConsoleFilterIn,
     EntryFilterIn,
     EntryPageOut,
     ExportIn,
     LogStatusOut,
     PersonHistoryOut,
+    PersonLookupIn,
     StatusQueryIn,
 )
 from databank.services.actors import Actor
@@ -134,7 +136,7 @@ def _form_context(args: Mapping[str, str]) -> dict[str, object]:
 def index() -> str | tuple[str, int]:
     session, actor, args = db(), current_actor(), _args()
     try:
-        data = api_io.schema(EntryFilterIn).load(args)
+        data = api_io.schema(ConsoleFilterIn).load(args)
     except ValidationError as error:
         access_log.require_auditor(session, actor)
         context = _form_context(args)
@@ -155,6 +157,25 @@ def index() -> str | tuple[str, int]:
         errors={},
         **_form_context(args),
     )
+
+
+@bp.route("/audit/people", methods=["POST"])
+@login_required
+def find_person() -> Response | tuple[str, int]:
+    """A person's history, looked up by POST (with the CSRF token): what the auditor typed (a
+    pseudonymous id, or a name by mistake) stays out of request lines, the server's and
+    proxies' logs and the browser's history. A valid id is answered with a redirect to the
+    history, whose address carries that opaque id only; anything else with the console page
+    and the field's error, the typed text not written back."""
+    session, actor = db(), current_actor()
+    typed = {"person_id": request.form.get("person_id", "").strip()}
+    try:
+        data = api_io.schema(PersonLookupIn).load(typed)
+    except ValidationError as error:
+        access_log.require_auditor(session, actor)
+        errors = plain(_messages(error))
+        return render_template("audit/entries.html", errors=errors, **_form_context({})), 400
+    return redirect(url_for("audit.person", person_id=data["person_id"]), 303)
 
 
 @bp.route("/audit/people/<person:person_id>")
@@ -221,9 +242,13 @@ def log_status() -> str:
     return render_template("audit/status.html", status=result)
 
 
-def _export_page(fmt: ExportFormat) -> Response:
+def _export_page(fmt: ExportFormat, person_id: uuid.UUID | None = None) -> Response:
+    """A download of the console's filters, or of one person's history (its id in the path,
+    never a query parameter: see ConsoleFilterIn)."""
     actor = current_actor()
-    data = _load(api_io.schema(EntryFilterIn), _args(), actor)
+    data = _load(api_io.schema(ConsoleFilterIn), _args(), actor)
+    if person_id is not None:
+        data["person_id"] = person_id
     body, _count = access_log.export(db(), actor, EntryFilter(**data), fmt)
     return _download(body, fmt)
 
@@ -238,6 +263,18 @@ def export_csv() -> Response:
 @login_required
 def export_jsonl() -> Response:
     return _export_page("jsonl")
+
+
+@bp.route("/audit/people/<person:person_id>/export.csv")
+@login_required
+def export_person_csv(person_id: uuid.UUID) -> Response:
+    return _export_page("csv", person_id)
+
+
+@bp.route("/audit/people/<person:person_id>/export.jsonl")
+@login_required
+def export_person_jsonl(person_id: uuid.UUID) -> Response:
+    return _export_page("jsonl", person_id)
 
 
 # --- JSON API: declared like the rest of /api/v1 (web/api/registry.py), read by CONSOLE --------

@@ -30,6 +30,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_login import login_required as _login_required
 from sqlalchemy.orm import joinedload
@@ -42,7 +43,7 @@ from databank.services import access
 from databank.services.access import roles
 from databank.services.accounts import invitations, staff, two_factor
 from databank.services.accounts.organisations import authenticate, record_purpose_switch
-from databank.services.accounts.throttle import SignInThrottle
+from databank.services.accounts.throttle import INVITATIONS, SignInThrottle, whole_seconds
 from databank.services.actors import Actor
 from databank.services.context import policy_of
 from databank.web import paths
@@ -118,41 +119,68 @@ def current_purpose() -> Purpose:
     return roles.default_purpose(current_actor().roles)
 
 
-# -- throttling by client address -----------------------------------------------------------------
+# -- throttling by (account, client address) -----------------------------------------------------
+
+Throttled = tuple[str, int, dict[str, str]]  # a 429 page with its Retry-After header
 
 
 def throttle() -> SignInThrottle:
-    """Failed sign-ins per client address, shared by every process through the database
-    (services/throttle.py). Addresses are never written anywhere: not to the audit log, not to a
-    log line, and in the database only as keyed tags."""
+    """Failed sign-ins per (account, client address), shared by every process through the
+    database (services/accounts/throttle.py). Addresses and usernames are never written
+    anywhere: not to the audit log, not to a log line, and in the database only as keyed tags."""
     return cast(SignInThrottle, current_app.extensions["databank_throttle"])
 
 
 def _address() -> str:
+    """The client's address: the peer's, or behind DATABANK_TRUSTED_PROXIES proxies the one the
+    nearest trusted proxy saw (werkzeug's ProxyFix, set up in create_app, rewrote it). Without
+    that setting an X-Forwarded-For header is the client's own word, and ignored."""
     return request.remote_addr or "unknown"
 
 
-def _failed_attempt() -> None:
-    """Count a failed attempt against the client's address, and commit it with the attempt's
-    log entry, if any, although the answer is an error (which would roll the request back)."""
-    throttle().failed(db(), _address())
+def _failed_attempt(account: str) -> None:
+    """Count a failed attempt against (account, client address), and commit it with the
+    attempt's log entry, if any, although the answer is an error (which would roll the request
+    back)."""
+    throttle().failed(db(), _address(), account)
     db().commit()
 
 
-def _throttled() -> tuple[str, int] | None:
-    if not throttle().blocked(db(), _address()):
+def _too_soon(account: str, template: str) -> Throttled | None:
+    """A 429 while this account waits after failures from this address; None when it may try.
+    The same for a username that exists and one that does not."""
+    wait = throttle().wait(db(), _address(), account)
+    if not wait:
         return None
     staff.record_throttled(db())
     db().commit()  # the log entry stays although the response is an error
-    message = _("Too many failed sign-in attempts from your network. Please wait and try again.")
-    return render_template("login.html", error=message), 429
+    seconds = whole_seconds(wait)
+    if seconds < 120:
+        message = ngettext(
+            "Too many failed attempts for this account from your network. "
+            "Please wait %(num)s second and try again.",
+            "Too many failed attempts for this account from your network. "
+            "Please wait %(num)s seconds and try again.",
+            seconds,
+        )
+    else:
+        message = ngettext(
+            "Too many failed attempts for this account from your network. "
+            "Please wait %(num)s minute and try again.",
+            "Too many failed attempts for this account from your network. "
+            "Please wait %(num)s minutes and try again.",
+            -(-seconds // 60),
+        )
+    return render_template(template, error=message), 429, {"Retry-After": str(seconds)}
 
 
 # -- the steps of sign-in --------------------------------------------------------------------------
 
 
 def _finish_sign_in(user: User) -> None:
-    """The last step: a fresh session (no fixation), then flask-login knows the user."""
+    """The last step: a fresh session (no fixation), then flask-login knows the user; the
+    failures of this account from this address are forgotten."""
+    throttle().succeeded(db(), _address(), user.username)
     session.clear()
     login_user(SignedInUser(user))
     now = time.time()
@@ -185,21 +213,23 @@ def finish_enrolment(user: User) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response | tuple[str, int]:
+def login() -> str | Response | tuple[str, int] | Throttled:
     if request.method == "GET":
         return render_template("login.html")
-    refused = _throttled()
+    username = request.form.get("username", "")
+    refused = _too_soon(username, "login.html")
     if refused:
         return refused
-    outcome = authenticate(db(), request.form.get("username", ""), request.form.get("password", ""))
+    outcome = authenticate(db(), username, request.form.get("password", ""))
     user = outcome.user
     if user is None:
-        _failed_attempt()
-        error = (
-            _("This account is locked for a while after too many attempts.")
-            if outcome.reason == "locked"
-            else _("Wrong username or password.")
-        )
+        if outcome.reason == "locked":
+            # Only after the right password: locked by wrong second-factor codes.
+            error = _("This account is locked for a while after too many attempts.")
+        else:
+            # One answer for an unknown username, a wrong password and a deactivated account.
+            _failed_attempt(username)
+            error = _("Wrong username or password.")
         return render_template("login.html", error=error), 401
     return _next_step(user)
 
@@ -220,7 +250,7 @@ def _next_step(user: User) -> Response:
 
 
 @bp.route("/login/2fa", methods=["GET", "POST"])
-def second_factor() -> str | Response | tuple[str, int]:
+def second_factor() -> str | Response | tuple[str, int] | Throttled:
     user = pending_user()
     if user is None or not two_factor.two_factor_enabled(user):
         session.clear()
@@ -228,13 +258,13 @@ def second_factor() -> str | Response | tuple[str, int]:
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return render_template("login_2fa.html")
-    refused = _throttled()
+    refused = _too_soon(user.username, "login_2fa.html")
     if refused:
         return refused
     if two_factor.verify_second_factor(db(), user, request.form.get("code", "")):
         _finish_sign_in(user)
         return redirect(url_for("pages.home"))
-    _failed_attempt()
+    _failed_attempt(user.username)
     error = (
         _("This account is locked for a while after too many attempts.")
         if two_factor.is_locked(user)
@@ -253,7 +283,7 @@ def logout() -> Response:
 
 
 @bp.route("/invite", methods=["GET", "POST"])
-def invitation() -> str | Response | tuple[str, int]:
+def invitation() -> str | Response | tuple[str, int] | Throttled:
     """Accept an invitation: choose a username and a password (then enrol 2FA if required).
 
     The link carries its token after `#` (`/invite#<token>`), a part of the address browsers never
@@ -263,14 +293,14 @@ def invitation() -> str | Response | tuple[str, int]:
     """
     if request.method == "GET":
         return render_template("account/invitation_code.html", errors={})
-    refused = _throttled()
+    refused = _too_soon(INVITATIONS, "login.html")
     if refused:
         return refused
     token = request.form.get("token", "").strip()
     try:
         invited = invitations.open_invitation(db(), token)
     except DatabankError:
-        _failed_attempt()  # a guessed code counts as a failed sign-in
+        _failed_attempt(INVITATIONS)  # a guessed code counts as a failed sign-in
         return render_template("account/invitation_invalid.html"), 404
     org = invitations.invitation_org(db(), invited)
 

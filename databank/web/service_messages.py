@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from databank.crypto.passwords import MIN_PASSWORD_LENGTH
+from databank.crypto.passwords import MIN_PASSWORD_LENGTH, MIN_PASSWORD_SCORE, OWN_WORDS, TOO_EASY
+from databank.schemas.audit import PERSON_BY_POST
 from databank.services.accounts.tokens import MAX_DAYS, MAX_NAME_LENGTH
 
 _PLAIN: Mapping[str, object] = {
@@ -41,6 +42,12 @@ _PLAIN: Mapping[str, object] = {
     f"must be at least {MIN_PASSWORD_LENGTH} characters": _l(
         "Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH
     ),
+    TOO_EASY: _l(
+        "This password is too easy to guess: it must score at least %(n)s out of 4 on the "
+        "zxcvbn strength check. A few unrelated words make a strong password.",
+        n=MIN_PASSWORD_SCORE,
+    ),
+    OWN_WORDS: _l("The password must not contain your username or your organisation’s name."),
     "must be at most 200 characters": _l("Use at most %(n)s characters.", n=200),
     "must be at most 100 characters": _l("Use at most %(n)s characters.", n=100),
     "choose at least one role": _l("Choose at least one role."),
@@ -79,6 +86,10 @@ _PLAIN: Mapping[str, object] = {
     "Must be after since.": _l("The end date must be after the start date."),
     "Must be an event name like access.read, or a prefix access.": _l(
         "Give an event name like access.read, or a prefix like access."
+    ),
+    PERSON_BY_POST: _l(
+        "Look a person up with the form for a person’s access history: a person is never part "
+        "of an address."
     ),
 }
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyotp
@@ -147,3 +149,13 @@ def current_code(runtime: Runtime, username: str) -> str:
     with runtime.transaction() as session:
         session.execute(update(User).where(User.username == username).values(totp_last_step=None))
     return str(pyotp.TOTP(SECRETS[(str(runtime.engine.url), username)]).now())
+
+
+def freeze_throttle(app: Flask, moment: datetime | None = None) -> datetime:
+    """The app's sign-in throttle reads a clock that stands still at `moment` (now by default):
+    a test sees the waits it computes, without sleeping and without a wait running out between
+    two requests. Returns the moment."""
+    moment = moment or datetime.now(UTC)
+    throttle = app.extensions["databank_throttle"]
+    app.extensions["databank_throttle"] = dataclasses.replace(throttle, clock=lambda: moment)
+    return moment

@@ -20,10 +20,19 @@ from werkzeug.test import TestResponse
 from databank.domain.enums import Role
 from databank.models import Organisation, SignInFailure, User
 from databank.schemas.handles import Handle
-from databank.services.accounts import organisations
+from databank.services.accounts import organisations, two_factor
 from databank.services.runtime import Runtime
 from tests.support import app_on
-from tests.web.conftest import PASSWORD, SECRETS, World, csrf, current_code, login, totp_secret_of
+from tests.web.conftest import (
+    PASSWORD,
+    SECRETS,
+    World,
+    csrf,
+    current_code,
+    freeze_throttle,
+    login,
+    totp_secret_of,
+)
 
 # Endpoints any visitor may reach without being signed in (they show no data).
 PUBLIC = {"auth.login", "auth.second_factor", "pages.healthz", "static", "account.setup_two_factor"}
@@ -262,16 +271,20 @@ def test_cookie_flags(client: FlaskClient) -> None:
 # -- throttling -----------------------------------------------------------------------------------
 
 
-def test_per_address_throttle_answers_429(app: Flask, client: FlaskClient) -> None:
-    limit = app.extensions["databank_throttle"].limit
-    for n in range(limit):
-        assert login(client, f"nobody-{n}", "wrong password!!") == 401
+def test_throttle_answers_429_to_one_account_from_one_address(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Past its free failures, an (account, address) waits: even the right password is answered
+    429 there, with Retry-After; the same account from another address is not affected."""
+    freeze_throttle(app)
+    for _ in range(app.extensions["databank_throttle"].free + 1):
+        assert login(client, "worker", "wrong password!!") == 401
     response = client.post(
         "/login", data={"username": "worker", "password": PASSWORD, "csrf_token": csrf(client)}
     )
     assert response.status_code == 429
-    assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
-    # Another address is not affected.
+    assert response.headers["Retry-After"] == "1"
+    assert "Please wait 1 second and try again" in response.get_data(as_text=True)
     other = client.post(
         "/login",
         data={"username": "worker", "password": PASSWORD, "csrf_token": csrf(client)},
@@ -284,12 +297,13 @@ def test_throttle_is_shared_by_every_process_of_the_app(
     app: Flask, client: FlaskClient, web_runtime: Runtime, tmp_path: Path
 ) -> None:
     """Two apps over one database stand for two workers of a deployment: failures counted by
-    one refuse the address on the other, which once kept counts of its own."""
-    other_worker = app_on(web_runtime, tmp_path / "worker2", fresh_throttle=False).test_client()
-    limit = app.extensions["databank_throttle"].limit
-    for n in range(limit - 1):
-        assert login(client, f"nobody-{n}", "wrong password!!") == 401
-    assert login(other_worker, "nobody", "wrong password!!") == 401  # the last one allowed
+    one make the (account, address) wait on the other, which once kept counts of its own."""
+    second = app_on(web_runtime, tmp_path / "worker2", fresh_throttle=False)
+    freeze_throttle(second, freeze_throttle(app))
+    other_worker = second.test_client()
+    for _ in range(app.extensions["databank_throttle"].free):
+        assert login(client, "worker", "wrong password!!") == 401
+    assert login(other_worker, "worker", "wrong password!!") == 401  # the last free one
     refused = client.post(
         "/login", data={"username": "worker", "password": PASSWORD, "csrf_token": csrf(client)}
     )
@@ -337,13 +351,29 @@ def test_wrong_codes_lock_the_account(app: Flask, web_runtime: Runtime) -> None:
     assert login(client, username) == 302
     _logout(client)
     _half_sign_in(client, username)
-    for _ in range(organisations.MAX_FAILED_LOGINS):
+    for _ in range(two_factor.MAX_FAILED_CODES):
         assert _post(client, "/login/2fa", {"code": "ZZZZZ"}, "/login/2fa") == 401
     response = client.post(
         "/login/2fa", data={"code": "ZZZZZ", "csrf_token": csrf(client, "/login/2fa")}
     )
     assert "locked" in response.get_data(as_text=True)
-    assert login(client, username) == 401  # the password step refuses a locked account too
+    # The password step says so too, but only after the right password (from an address that
+    # has not failed for this account, since failed codes also make this address wait).
+    elsewhere = {"REMOTE_ADDR": "192.0.2.77"}
+    right = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf(client)},
+        environ_base=elsewhere,
+    )
+    assert right.status_code == 401
+    assert "locked" in right.get_data(as_text=True)
+    wrong = client.post(
+        "/login",
+        data={"username": username, "password": "wrong password!!", "csrf_token": csrf(client)},
+        environ_base=elsewhere,
+    )
+    assert wrong.status_code == 401
+    assert "locked" not in wrong.get_data(as_text=True)
 
 
 # -- org admin ------------------------------------------------------------------------------------
@@ -428,16 +458,17 @@ def test_invitation_token_never_in_an_address(app: Flask, client: FlaskClient) -
 
 
 def test_wrong_invitation_codes_count_as_failed_sign_ins(app: Flask) -> None:
-    """A guessed code is refused like a wrong password: after the address's limit of failures,
-    even a good code waits."""
+    """A guessed code is refused like a wrong password: past the free failures, the address
+    waits before its next code, growing waits after each further wrong one."""
+    freeze_throttle(app)
     guesser = app.test_client()
-    limit = app.extensions["databank_throttle"].limit
-    for _ in range(limit):
+    for _ in range(app.extensions["databank_throttle"].free + 1):
         wrong = _open(guesser, "guess")
         assert wrong.status_code == 404
         assert "This invitation cannot be used" in wrong.get_data(as_text=True)
     refused = _open(guesser, "guess")
     assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
 
 
 def test_invitation_errors_name_the_field(client: FlaskClient) -> None:
@@ -653,3 +684,78 @@ def test_an_invitation_link_never_follows_the_host_header(
             "/organisation/users/invite", headers={"Host": "evil.example"}
         ):
             assert invitation_link("tok") == expected
+
+
+# -- weak passwords ------------------------------------------------------------------------------
+
+FR = {"Accept-Language": "fr"}
+
+
+def test_finding12_weak_passwords_are_refused_on_every_door(
+    app: Flask, client: FlaskClient, web_runtime: Runtime
+) -> None:
+    """Every door that sets a password (invitation, password change, the operator's command)
+    refuses a known-weak one or one holding the username or the org's name: a 422 or an error
+    naming the field and saying why, in English and French; a strong one is accepted
+    (finding 12)."""
+    strong = "tango ravioli hammock quartz"
+    weak = ["password1234", "Password123!", "Summer2024!", "charity12345"]  # org: Charity
+    # The invitation.
+    assert login(client, "admin") == 302
+    link = re.search(
+        r'id="invitation-link">/invite#([^<]+)<',
+        _invite(client, "Weak Door", "outreach_worker").get_data(as_text=True),
+    )
+    assert link is not None
+    newcomer = app.test_client()
+    for password in [*weak, "weakdoor-horse-battery"]:
+        refused = _join(newcomer, link.group(1), "weakdoor", password)
+        assert refused.status_code == 422, password
+        assert 'id="password-error"' in refused.get_data(as_text=True), password
+    refused = newcomer.post(
+        "/invite",
+        data={
+            "token": link.group(1),
+            "username": "weakdoor",
+            "password": "password1234",
+            "csrf_token": csrf(newcomer, "/invite"),
+        },
+        headers=FR,
+    )
+    assert "trop facile à deviner" in refused.get_data(as_text=True)
+    assert _join(newcomer, link.group(1), "weakdoor", strong).status_code == 302
+    # The password change.
+    username = _make_user(web_runtime, "charity", Role.OUTREACH_WORKER)
+    member = app.test_client()
+    assert login(member, username) == 302
+    for password in [*weak, f"{username}-is-me"]:
+        refused = member.post(
+            "/account/password",
+            data={
+                "current_password": PASSWORD,
+                "new_password": password,
+                "confirm_password": password,
+                "csrf_token": csrf(member, "/account/"),
+            },
+        )
+        assert refused.status_code == 422, password
+        assert 'id="new_password-error"' in refused.get_data(as_text=True), password
+    changed = member.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": strong,
+            "confirm_password": strong,
+            "csrf_token": csrf(member, "/account/"),
+        },
+    )
+    assert changed.status_code == 302
+    # The operator's command.
+    runner = app.test_cli_runner()
+    base = ["users", "create", "--org", "charity", "--username", "clidoor", "--name", "Cli"]
+    base += ["--role", "outreach_worker", "--password"]
+    for password in [*weak, "CliDoor-horse-battery"]:
+        result = runner.invoke(args=[*base, password])
+        assert result.exit_code == 1, password
+        assert "password:" in result.output, password
+    assert runner.invoke(args=[*base, strong]).exit_code == 0

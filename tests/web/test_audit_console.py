@@ -6,17 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from databank.crypto.handles import PersonHandles
 from databank.domain.enums import OrgKind, Purpose, Role
@@ -409,7 +412,10 @@ def test_exports_are_scoped_and_logged(
     assert tuple(rows[0]) == access_log.CSV_COLUMNS
     assert all(str(w.metropole) in (r["record_owner"], r["actor_org_id"]) for r in rows)
     assert str(w.entraide_case) not in response.get_data(as_text=True)
-    jsonl = client.get(f"/audit/export.jsonl?person_id={w.shared_handle}")
+    history = client.get(f"/audit/people/{w.shared_handle}").get_data(as_text=True)
+    jsonl_link = re.search(r'href="([^"]+\.jsonl)" download', history)
+    assert jsonl_link is not None
+    jsonl = client.get(jsonl_link.group(1))
     assert jsonl.status_code == 200
     assert "attachment" in jsonl.headers["Content-Disposition"]
     bodies = [json.loads(line) for line in jsonl.get_data(as_text=True).splitlines()]
@@ -538,3 +544,61 @@ def test_alerts_are_reviewed_through_the_form_and_the_api(
     assert again.status_code == 200
     assert "The review was not saved" in again.get_data(as_text=True)
     assert client.get("/api/v1/audit/alerts?status=bogus").status_code == 400
+
+
+URL_ATTRIBUTE = re.compile(r'(?:href|action|src|formaction)="([^"]*)"')
+
+
+def _urls(response: TestResponse) -> list[str]:
+    """Every address a response names: its Location and the links and form targets it holds."""
+    found = [response.headers.get("Location", "")]
+    if response.mimetype == "text/html":
+        found += URL_ATTRIBUTE.findall(response.get_data(as_text=True))
+    return found
+
+
+def test_finding12_the_person_lookup_goes_by_post_and_no_url_carries_it(
+    app: Flask, audit_world: AuditWorld
+) -> None:
+    """An auditor's person lookup is posted (with the CSRF token), never a query parameter:
+    what they type (a name, by mistake) stays out of request lines and server logs; a GET that
+    names a person filters nothing; the answer's addresses carry at most the opaque id
+    (finding 12)."""
+    w = audit_world
+    client = signed_in(app, "p-auditor")
+    person = str(w.shared_handle)
+    by_get = client.get("/audit/", query_string={"person_id": person})
+    assert by_get.status_code == 400  # refused, naming the field: not a filter any more
+    assert 'id="person_id-error"' in by_get.get_data(as_text=True)
+    console = client.get("/audit/").get_data(as_text=True)
+    form = re.search(
+        r'<form method="post" action="(/audit/people)"[^>]*>(.*?)</form>', console, re.S
+    )
+    assert form is not None
+    assert 'name="person_id"' in form.group(2)
+    assert 'name="csrf_token"' in form.group(2)
+    assert 'name="person_id"' not in console.replace(form.group(0), "")  # no GET field for it
+    assert client.post("/audit/people", data={"person_id": person}).status_code == 400  # CSRF
+    typed = "Camille Lefèvre 1990-01-02"
+    refused = client.post(
+        "/audit/people", data={"person_id": typed, "csrf_token": csrf(client, "/audit/")}
+    )
+    assert refused.status_code == 400
+    assert 'id="person_id-error"' in refused.get_data(as_text=True)
+    assert not [u for u in _urls(refused) if "Camille" in u or "Lef" in u or "1990" in u]
+    assert "Camille" not in refused.get_data(as_text=True)  # not even written back in the form
+    found = client.post(
+        "/audit/people", data={"person_id": f" {person} ", "csrf_token": csrf(client, "/audit/")}
+    )
+    assert found.status_code == 303
+    assert urlsplit(found.headers["Location"]).query == ""
+    page = client.get(found.headers["Location"])
+    assert page.status_code == 200
+    assert "enforcement" in page.get_data(as_text=True)
+    assert not [u for u in _urls(page) if "?" in u and "person" in u.split("?", 1)[1]]
+    for link in re.findall(r'href="([^"]*export[^"]*)"', page.get_data(as_text=True)):
+        download = client.get(link)
+        assert download.status_code == 200, link
+        assert person in download.get_data(as_text=True)
+    export = client.get("/audit/export.csv", query_string={"person_id": person})
+    assert export.status_code == 400  # nor does a download take a person by query

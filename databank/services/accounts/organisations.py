@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from databank.crypto.passwords import hash_password, password_problem, verify_password
 from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Decision, OrgKind, Purpose, Role
 from databank.domain.errors import Conflict, ValidationFailed
@@ -20,9 +20,6 @@ from databank.services.access import AccessRefused
 from databank.services.access.roles import declarable_purposes
 from databank.services.actors import Actor
 from databank.services.keys.keyring import keyring_of
-
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 
 
 def create_organisation(
@@ -45,6 +42,12 @@ def create_organisation(
     return org
 
 
+def account_words(username: str, org: Organisation) -> tuple[str, ...]:
+    """The words an attacker tries first in this account's password: its username and its
+    organisation's name and slug (crypto.passwords refuses a password holding one)."""
+    return (username, org.name, org.slug)
+
+
 def create_user(
     session: Session,
     org: Organisation,
@@ -55,8 +58,9 @@ def create_user(
 ) -> User:
     roles = frozenset(roles)
     errors: dict[str, list[str]] = {}
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
+    weak = password_problem(password, account_words(username, org))
+    if weak:
+        errors["password"] = [weak]
     if not roles:
         errors["roles"] = ["name at least one role"]
     if not username.strip():
@@ -100,25 +104,26 @@ class SignIn:
 
 
 def authenticate(session: Session, username: str, password: str) -> SignIn:
-    """Check a password, counting failures and locking the account after too many."""
+    """Check a password: one argon2 verification and one answer ("bad_credentials") whether
+    the username is unknown, the password wrong or the account deactivated.
+
+    Wrong passwords do not lock the account: a lock that any address can set lets anyone shut
+    a known user out. They are slowed per (account, address) by the throttle
+    (services/accounts/throttle.py), which the caller asks first. An account locked after wrong
+    second-factor codes (two_factor.py) is said so only to someone who gave its password.
+    """
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     now = datetime.now(UTC)
     if user is None:
         verify_password(_DUMMY_HASH, password)  # same time whether or not the user exists
         outcome = SignIn(None, "bad_credentials")
+    elif not verify_password(user.password_hash, password):
+        outcome = SignIn(None, "bad_credentials")
     elif not user.is_active:
         outcome = SignIn(None, "inactive")
     elif user.locked_until is not None and user.locked_until > now:
         outcome = SignIn(None, "locked")
-    elif not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        outcome = SignIn(None, "bad_credentials")
     else:
-        user.failed_logins = 0
-        user.locked_until = None
         user.last_login_at = now
         outcome = SignIn(user, "ok")
     actor = Actor.for_user(user, "web") if user is not None else None

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from databank.crypto.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from databank.crypto.passwords import hash_password, password_problem, verify_password
 from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Decision
 from databank.domain.errors import NotFound, ValidationFailed
@@ -21,6 +21,7 @@ from databank.services.access import (
     roles,
 )
 from databank.services.accounts import tokens
+from databank.services.accounts.organisations import account_words
 from databank.services.accounts.two_factor import _clear_two_factor, _log, _self
 from databank.services.actors import Actor
 
@@ -32,11 +33,9 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise ValidationFailed(
             "the current password is wrong", {"current_password": ["is not your password"]}
         )
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            "the new password is too short",
-            {"new_password": [f"must be at least {MIN_PASSWORD_LENGTH} characters"]},
-        )
+    weak = password_problem(new, account_words(user.username, user.org))
+    if weak:
+        raise ValidationFailed("the new password is too weak", {"new_password": [weak]})
     user.password_hash = hash_password(new)
     user.session_epoch += 1
     tokens.revoke_all_of(session, _self(user), user, "password_changed")

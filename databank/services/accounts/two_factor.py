@@ -15,7 +15,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 from sqlalchemy import delete, or_, select, update
@@ -28,12 +28,16 @@ from databank.domain.errors import Conflict, ValidationFailed
 from databank.models import RecoveryCode, User
 from databank.services import auditlog
 from databank.services.access.roles import requires_two_factor
-from databank.services.accounts.organisations import LOCKOUT, MAX_FAILED_LOGINS
 from databank.services.actors import Actor
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import open_sealed, seal
 
 RECOVERY_CODE_COUNT = 10
+# Wrong second-factor codes lock the account for a while: only someone who gave its password
+# reaches this step, so no stranger can set the lock (wrong passwords never lock, see
+# throttle.py), and a stolen password does not buy unlimited guesses at six digits.
+MAX_FAILED_CODES = 5
+CODE_LOCKOUT = timedelta(minutes=15)
 TOTP_ISSUER = "Databank"
 TOTP_STEP = 30  # seconds
 _TOTP_CODE = re.compile(r"\d{6}")
@@ -231,8 +235,8 @@ def verify_second_factor(session: Session, user: User, code: str, now: float | N
         user.failed_logins = 0
     else:
         user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = moment + LOCKOUT
+        if user.failed_logins >= MAX_FAILED_CODES:
+            user.locked_until = moment + CODE_LOCKOUT
             user.failed_logins = 0
     _log(
         session,

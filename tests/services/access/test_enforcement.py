@@ -37,7 +37,12 @@ def entraide(session: Session) -> Actor:
 def responder(session: Session) -> Actor:
     org = organisations.create_organisation(session, "emsp", "EMSP", OrgKind.HEALTH)
     user = organisations.create_user(
-        session, org, "bg@emsp", "Responder", "x" * 12, [Role.BREAK_GLASS_RESPONDER]
+        session,
+        org,
+        "bg@emsp",
+        "Responder",
+        "tango ravioli hammock quartz",
+        [Role.BREAK_GLASS_RESPONDER],
     )
     session.flush()
     return Actor.for_user(user, "test")

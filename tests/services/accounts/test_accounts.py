@@ -130,7 +130,7 @@ def test_recovery_code_works_once(session: Session, make_org: OrgMaker) -> None:
 def test_wrong_codes_lock_the_account(session: Session, make_org: OrgMaker) -> None:
     user = _user(session, make_org)
     secret, _ = _enrol(session, user)
-    for _ in range(organisations.MAX_FAILED_LOGINS):
+    for _ in range(two_factor.MAX_FAILED_CODES):
         assert two_factor.verify_second_factor(session, user, "ZZZZZ-ZZZZZ") is False
     assert two_factor.is_locked(user)
     # Locked: even the right code is refused.
@@ -348,3 +348,52 @@ def test_new_recovery_codes_need_a_current_code(session: Session, make_org: OrgM
     assert user.failed_logins > failures
     assert two_factor.verify_second_factor(session, user, codes[0]) is True  # the old still work
     assert len(two_factor.regenerate_recovery_codes(session, user, codes[1])) == 10
+
+
+def _weak_passwords(username: str, org_name: str) -> list[str]:
+    """Known-weak passwords, most of them long enough for the length rule alone."""
+    return [
+        "password123",
+        "Summer2024!",
+        "password1234",
+        "Password123!",
+        f"{username}-horse-battery",
+        f"{username.upper()}2024!!",
+        f"my {org_name} password",
+    ]
+
+
+def test_finding12_weak_passwords_are_refused_by_the_services(
+    session: Session, make_org: OrgMaker
+) -> None:
+    """A password that zxcvbn scores under 3, or that holds the username or the organisation's
+    name, is refused wherever a password is set (a new user, a password change), naming the
+    field and saying why; a strong one is accepted (finding 12)."""
+    org = make_org(slug="riverside-shelter")
+    org.name = "Riverside Shelter"
+    username = f"camille-{uuid.uuid4().hex[:4]}"
+    for weak in _weak_passwords(username, "riverside"):
+        with pytest.raises(ValidationFailed) as refused:
+            organisations.create_user(
+                session, org, username, "Camille", weak, [Role.OUTREACH_WORKER]
+            )
+        assert list(refused.value.errors) == ["password"], weak
+        assert refused.value.errors["password"][0].startswith(
+            ("must be at least", "is too easy to guess", "must not contain")
+        ), weak
+    user = organisations.create_user(
+        session, org, username, "Camille", "tango ravioli hammock quartz", [Role.OUTREACH_WORKER]
+    )
+    session.flush()
+    for weak in _weak_passwords(username, "riverside"):
+        with pytest.raises(ValidationFailed) as refused:
+            staff.change_password(session, user, "tango ravioli hammock quartz", weak)
+        assert list(refused.value.errors) == ["new_password"], weak
+    staff.change_password(session, user, "tango ravioli hammock quartz", PASSWORD)
+    with pytest.raises(ValidationFailed) as refused:
+        organisations.create_user(
+            session, org, f"x-{username}", "X", "password1234", [Role.AUDITOR]
+        )
+    message = refused.value.errors["password"][0]
+    assert "score" in message
+    assert "3" in message

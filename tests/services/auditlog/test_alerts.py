@@ -38,7 +38,7 @@ def _staff(session: Session, org: Organisation, *roles: Role) -> Actor:
     """A signed-in member of staff: per-user rules need a user."""
     name = f"{org.slug}-{uuid.uuid4().hex[:8]}"
     user = organisations.create_user(
-        session, org, name, name, "x" * 12, roles or [Role.OUTREACH_WORKER]
+        session, org, name, name, "tango ravioli hammock quartz", roles or [Role.OUTREACH_WORKER]
     )
     session.flush()  # the user row must exist before entries and records name it
     return Actor.for_user(user, "test")
