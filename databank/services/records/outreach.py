@@ -154,7 +154,7 @@ def own_case_person(
     if case is None:
         raise NotFound(access.NO_SUCH_CASE)
     if case.org_id != actor.org_id:
-        resource = access.Resource(RecordType.CASE, case.id, case.org_id, case.person_id, case.id)
+        resource = access.Resource.of_case(case)
         access.refuse_unheld(actor, action, purpose, [resource], access.NO_SUCH_CASE)
     return case.person_id
 
