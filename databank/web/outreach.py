@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from databank.domain.enums import CONSENTABLE_PURPOSES, Purpose
+from databank.domain.enums import CONSENTABLE_PURPOSES, Action, Purpose
 from databank.domain.errors import ValidationFailed
 from databank.domain.vocab import (
     NeedCategory,
@@ -189,17 +189,17 @@ def register() -> str | Response | tuple[Response | str, int]:
     return _saved(_("Person registered."), target)
 
 
-def _own_case_person(case_id: uuid.UUID) -> uuid.UUID:
-    person_id = outreach.case_owner_person(db(), current_actor(), case_id)
-    if person_id is None:
-        abort(404)
-    return person_id
+def _own_case_person(case_id: uuid.UUID, sent: Action) -> uuid.UUID:
+    """The person of a case form's own-org case; the service refuses (and logs) another org's.
+    The attempt is the form's read, or `sent`: what sending it does."""
+    action = Action.READ if request.method == "GET" else sent
+    return outreach.own_case_person(db(), current_actor(), action, current_purpose(), case_id)
 
 
 @bp.route("/cases/<uuid:case_id>/encounters/new", methods=["GET", "POST"])
 @login_required
 def encounter(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
-    person_id = _own_case_person(case_id)
+    person_id = _own_case_person(case_id, Action.UPDATE)
     identity = _WhenShown(
         lambda: people.read_identity(db(), current_actor(), current_purpose(), person_id)
     )
@@ -317,7 +317,7 @@ def _consent_form(active: list[consents.ConsentView]) -> dict[str, Any]:
 @login_required
 def refer(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
     session, actor, purpose = db(), current_actor(), current_purpose()
-    person_id = _own_case_person(case_id)
+    person_id = _own_case_person(case_id, Action.REFER)
     identity = _WhenShown(lambda: people.read_identity(session, actor, purpose, person_id))
     partners = directory.partner_orgs(session, actor, by_name=True)
     context: dict[str, Any] = {

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from databank.crypto.passwords import MIN_PASSWORD_LENGTH, MIN_PASSWORD_SCORE, OWN_WORDS, TOO_EASY
 from databank.schemas.audit import PERSON_BY_POST
+from databank.services.access import NO_SUCH_CASE, NO_SUCH_PERSON
 from databank.services.accounts.tokens import MAX_DAYS, MAX_NAME_LENGTH
 
 _PLAIN: Mapping[str, object] = {
@@ -24,6 +25,9 @@ _PLAIN: Mapping[str, object] = {
     "you are not allowed to do this with this record for this purpose": _l(
         "You are not allowed to do this with this record for this purpose."
     ),
+    # services/access/unheld.py: another organisation's record is answered as a missing one
+    NO_SUCH_PERSON: _l("There is no such person in your organisation's records."),
+    NO_SUCH_CASE: _l("There is no such case in your organisation's records."),
     # services/accounts.py and services/orgs.py
     "is required": _l("Please fill this in."),
     "is already set up": _l("Two-factor sign-in is already set up."),

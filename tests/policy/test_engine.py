@@ -61,7 +61,11 @@ def test_a_release_without_location_has_level_zero(engine: PolicyEngine) -> None
     assert none.allowed == frozenset()
     assert none.withheld == {"location"}
     assert none.location_level == 0
-    assert none.rules == ("default.deny", "tables-du-coeur.location_district_max")
+    assert none.rules == (
+        "default.deny",
+        "platform.partner_location_district_max",
+        "tables-du-coeur.location_district_max",
+    )
 
 
 def test_an_owner_gets_the_exact_location(engine: PolicyEngine) -> None:
@@ -134,7 +138,10 @@ def test_explain_shows_the_deciding_rules_as_written(engine: PolicyEngine) -> No
         ENTRAIDE_WORKER, "read", TDC_CASE, FOOD_AID_CONSENT, "location", location_level=3
     )
     assert not explained.allowed
-    [rule] = explained.rules
+    # The owner's forbid and the platform's cap both decide it.
+    platform, rule = explained.rules
+    assert platform.id == "platform.partner_location_district_max"
+    assert platform.file == "_platform.cedar"
     assert rule.id == "tables-du-coeur.location_district_max"
     assert rule.effect == "forbid"
     assert rule.file == "orgs/tables-du-coeur.cedar"
@@ -143,7 +150,10 @@ def test_explain_shows_the_deciding_rules_as_written(engine: PolicyEngine) -> No
     assert '@id("tables-du-coeur.location_district_max")' in rule.text
     assert explained.context["location_level"] == 3
     text = explained.describe()
-    assert text.startswith("decision: DENY (tables-du-coeur.location_district_max)")
+    assert text.startswith(
+        "decision: DENY (platform.partner_location_district_max, "
+        "tables-du-coeur.location_district_max)"
+    )
     assert "forbid tables-du-coeur.location_district_max  (orgs/tables-du-coeur.cedar)" in text
 
 

@@ -56,8 +56,12 @@ def erase_person(
     known_here = session.execute(
         select(Identity.id).where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
     ).scalar_one_or_none()
-    if person is None or known_here is None:
-        raise NotFound("no such person in your organisation's records")
+    if known_here is None:  # another org's person: not found, and the attempt logged
+        access.refuse_unheld_person(
+            session, actor, Action.ERASE, purpose, person_id, RecordType.PERSON
+        )
+    if person is None:
+        raise NotFound(access.NO_SUCH_PERSON)
     access.authorize(
         session,
         actor,

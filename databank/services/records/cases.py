@@ -184,13 +184,18 @@ def _case_key(session: Session, case: Case, person: Person) -> SealingKey:
 def open_case(
     session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID, case: CaseIn
 ) -> uuid.UUID:
-    """Open a case for a person the actor's org has registered."""
+    """Open a case for a person the actor's org has registered (another org's person is not
+    found, the attempt logged)."""
     identity_id = session.execute(
         select(Identity.id).where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
     ).scalar_one_or_none()
+    if identity_id is None:
+        access.refuse_unheld_person(
+            session, actor, Action.CREATE, purpose, person_id, RecordType.CASE
+        )
     person = session.get(Person, person_id)
-    if identity_id is None or person is None:
-        raise NotFound("no such person in your organisation's records")
+    if person is None:
+        raise NotFound(access.NO_SUCH_PERSON)
     if person.status is PersonStatus.ERASED:
         raise Erased("this person's data was erased")
     key = keyring_of(session).subject_key_for(session, actor.org_id, person_id)

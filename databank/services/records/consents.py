@@ -34,14 +34,19 @@ class ConsentView:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
 
 
-def _known_person(session: Session, actor: Actor, person_id: uuid.UUID) -> None:
+def _known_person(
+    session: Session, actor: Actor, action: Action, purpose: Purpose, person_id: uuid.UUID
+) -> None:
+    """A person the actor's org registered; another org's is not found, the attempt logged."""
     known = session.execute(
         select(Identity.id, Person.status)
         .join(Person, Person.id == Identity.person_id)
         .where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
     ).one_or_none()
     if known is None:
-        raise NotFound("no such person in your organisation's records")
+        access.refuse_unheld_person(
+            session, actor, action, purpose, person_id, RecordType.CONSENT_LIST
+        )
     if known[1] is PersonStatus.ERASED:
         raise Erased("this person's data was erased")
 
@@ -49,7 +54,7 @@ def _known_person(session: Session, actor: Actor, person_id: uuid.UUID) -> None:
 def record_consent(
     session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID, consent: ConsentIn
 ) -> uuid.UUID:
-    _known_person(session, actor, person_id)
+    _known_person(session, actor, Action.CREATE, purpose, person_id)
     consent_id = uuid.uuid4()
     access.authorize(
         session,
@@ -96,7 +101,7 @@ def revoke_consent(session: Session, actor: Actor, purpose: Purpose, consent_id:
 def consents_for(
     session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID
 ) -> list[ConsentView]:
-    _known_person(session, actor, person_id)
+    _known_person(session, actor, Action.READ, purpose, person_id)
     found = (
         session.execute(
             select(Consent)

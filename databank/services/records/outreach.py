@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, CaseStatus, Purpose
+from databank.domain.errors import NotFound
 from databank.models import Case, Encounter, Person
 from databank.services import access
 from databank.services.actors import Actor
@@ -107,7 +108,8 @@ def person_page(
 ) -> PersonPage:
     """Everything on a person's page, each part read (and logged) by the service that owns it.
 
-    Only the actor's own org's records: another org's worker gets NotFound from read_identity.
+    Only the actor's own org's records: another org's person is not found (read_identity), and
+    the attempt logged.
     """
     identity = people.read_identity(session, actor, purpose, person_id)
     found = [
@@ -141,11 +143,20 @@ def person_page(
     return PersonPage(identity, views, given)
 
 
-def case_owner_person(session: Session, actor: Actor, case_id: uuid.UUID) -> uuid.UUID | None:
-    """The person of a case the actor's own org holds (an id, for links back); else None."""
-    return session.execute(
-        select(Case.person_id).where(Case.id == case_id, Case.org_id == actor.org_id)
-    ).scalar_one_or_none()
+def own_case_person(
+    session: Session, actor: Actor, action: Action, purpose: Purpose, case_id: uuid.UUID
+) -> uuid.UUID:
+    """The person of a case the actor's own org holds (an id, for the forms' links back).
+
+    Another org's case is not found, exactly like one that does not exist, and the attempt
+    (`action`: the form read, or what its sending would do) is logged for its owner."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(access.NO_SUCH_CASE)
+    if case.org_id != actor.org_id:
+        resource = access.Resource.of_case(case)
+        access.refuse_unheld(actor, action, purpose, [resource], access.NO_SUCH_CASE)
+    return case.person_id
 
 
 def may_override_consent(

@@ -219,13 +219,18 @@ def find_people(
 def read_identity(
     session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID
 ) -> IdentityView:
-    """The actor's own org's identifiers for a person."""
+    """The actor's own org's identifiers for a person; another org's person is not found, and
+    the attempt logged."""
     row = session.execute(
         select(Identity).where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
     ).scalar_one_or_none()
+    if row is None:
+        access.refuse_unheld_person(
+            session, actor, Action.READ, purpose, person_id, RecordType.IDENTITY
+        )
     person = session.get(Person, person_id)
-    if person is None or row is None:
-        raise NotFound("no such person in your organisation's records")
+    if person is None:
+        raise NotFound(access.NO_SUCH_PERSON)
     grant = access.authorize(
         session,
         actor,
