@@ -88,10 +88,23 @@ class _EntryFilters(Schema):
             raise ValidationError("Must be after since.", "until")
 
 
-class EntryFilterIn(_EntryFilters):
-    """Query parameters of an entry search (the API): ids, codes and dates only."""
+# Why the API refuses a person in a query: a query string lands in request lines and logs.
+PERSON_IN_THE_PATH = (
+    "a person is never a query parameter: use /api/v1/audit/people/{person_id}/history "
+    "or /api/v1/audit/people/{person_id}/export"
+)
 
-    person_id = PersonHandle()
+
+def _only_in_the_path(_value: object) -> None:
+    raise ValidationError(PERSON_IN_THE_PATH)
+
+
+class EntryFilterIn(_EntryFilters):
+    """Query parameters of an entry search (the API): ids, codes and dates only. A person is
+    asked for in the path of the person's history or export, never in a query string (which
+    lands in request lines and in the server's and proxies' logs)."""
+
+    person_id = fields.Raw(validate=_only_in_the_path)
 
 
 # Why a console page refuses a person in its query (a message the pages translate).
@@ -123,6 +136,15 @@ class PersonLookupIn(Schema):
 
 class ExportIn(EntryFilterIn):
     """An export: the same filters, and the format."""
+
+    fmt = fields.String(data_key="format", required=True, validate=validate.OneOf(EXPORT_FORMATS))
+
+
+class PersonExportIn(Schema):
+    """A person's history as a download: the format."""
+
+    class Meta:
+        unknown = RAISE
 
     fmt = fields.String(data_key="format", required=True, validate=validate.OneOf(EXPORT_FORMATS))
 

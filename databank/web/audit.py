@@ -32,6 +32,7 @@ from databank.schemas.audit import (
     EntryPageOut,
     ExportIn,
     LogStatusOut,
+    PersonExportIn,
     PersonHistoryOut,
     PersonLookupIn,
     StatusQueryIn,
@@ -375,4 +376,23 @@ def api_status(query: dict[str, Any]) -> access_log.LogStatus:
 def api_export(data: dict[str, Any]) -> Response:
     fmt: ExportFormat = data.pop("fmt")
     body, _count = access_log.export(db(), _api_actor(), EntryFilter(**data), fmt)
+    return _download(body, fmt)
+
+
+@operation(
+    "/audit/people/<person:person_id>/export",
+    summary="Export every entry about a person (CSV or JSON lines)",
+    tag="audit",
+    scope="audit:read",
+    query=PersonExportIn,
+    errors=(400, 401, 403),
+    media=("text/csv", "application/jsonl"),
+    blueprint=bp,
+    inputs=CONSOLE,
+)
+def api_person_export(data: dict[str, Any], person_id: uuid.UUID) -> Response:
+    """A subject access request's download: every entry about the person in the auditor's
+    scope, the person named by the auditor's organisation's handle."""
+    fmt: ExportFormat = data["fmt"]
+    body, _count = access_log.export(db(), _api_actor(), EntryFilter(person_id=person_id), fmt)
     return _download(body, fmt)

@@ -200,6 +200,13 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
         "audit.api_export",
         lambda: client.get("/api/v1/audit/export?format=csv", headers=auditor),
     )
+    yield (
+        "audit.api_person_export",
+        lambda: client.get(
+            f"/api/v1/audit/people/{registered['person_id']}/export?format=jsonl",
+            headers=auditor,
+        ),
+    )
 
 
 def test_each_operation_loads_and_dumps_with_its_declared_schemas(

@@ -602,3 +602,26 @@ def test_finding12_the_person_lookup_goes_by_post_and_no_url_carries_it(
         assert person in download.get_data(as_text=True)
     export = client.get("/audit/export.csv", query_string={"person_id": person})
     assert export.status_code == 400  # nor does a download take a person by query
+
+
+def test_finding12_the_api_takes_a_person_in_the_path_never_in_a_query(
+    app: Flask, audit_world: AuditWorld
+) -> None:
+    """The API's person filter is the path of the person's history or export, never a query
+    parameter (a query string lands in request lines and logs); the export names the person by
+    the auditor's organisation's handle (finding 12)."""
+    w = audit_world
+    client = signed_in(app, "m-auditor")
+    for path, query in (
+        ("/api/v1/audit/entries", {}),
+        ("/api/v1/audit/export", {"format": "csv"}),
+    ):
+        refused = client.get(path, query_string={**query, "person_id": str(w.shared_handle)})
+        assert refused.status_code == 400, path
+        assert "person_id" in refused.get_json()["errors"], path
+    export = client.get(f"/api/v1/audit/people/{w.shared_handle}/export?format=jsonl")
+    assert export.status_code == 200
+    bodies = [json.loads(line) for line in export.get_data(as_text=True).splitlines()]
+    assert bodies
+    assert all(b["person"] == _seen_by_metropole(w, b["record"]["owner"]) for b in bodies)
+    assert str(w.shared_person) not in export.get_data(as_text=True)
