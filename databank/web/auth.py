@@ -30,6 +30,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_login import login_required as _login_required
@@ -56,6 +57,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
+# The note a signed-out visitor gets on the sign-in page, in their language (flask-login flashes
+# it as given: the lazy string is turned into text for the request's locale first).
+login_manager.login_message = _l("Please sign in to see this page.")
+login_manager.localize_callback = str
 
 # How long a half-signed-in visitor has to give their second factor or finish enrolment.
 PENDING_LIFETIME = 10 * 60  # seconds

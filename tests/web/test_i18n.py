@@ -153,6 +153,14 @@ def _text(response: TestResponse) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def test_the_sign_in_note_of_a_signed_out_visitor_is_french(client: FlaskClient) -> None:
+    """A signed-out visitor sent to the sign-in page is told why, in their language."""
+    page = client.get("/referrals", headers=FR, follow_redirects=True).get_data(as_text=True)
+    assert "Connectez-vous pour voir cette page." in page
+    english = client.get("/referrals", follow_redirects=True).get_data(as_text=True)
+    assert "Please sign in to see this page." in english
+
+
 def test_error_page_speaks_french_and_names_the_site_once(client: FlaskClient) -> None:
     french = client.get("/nowhere", headers=FR)
     assert french.status_code == 404
