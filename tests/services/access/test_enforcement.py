@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from databank.domain.enums import LocationLevel, OrgKind, Purpose, Role
 from databank.domain.errors import ValidationFailed
 from databank.domain.vocab import NeedCategory
-from databank.models import AuditEntry, BreakGlassGrant, Consent
+from databank.models import AuditEntry, BreakGlassGrant, Case, Consent
 from databank.services import access
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
@@ -211,3 +212,81 @@ def test_statistics_and_audit_release_no_content_to_the_owner(
     [entry] = refused.value.entries
     assert "platform.no_content_for_statistics_or_audit" in (entry.rule or "")
     assert entry.fields_released == []
+
+
+def _entraide_case(session: Session, entraide: Actor, given: str, **flags: bool) -> uuid.UUID:
+    [result] = people.intake(
+        session,
+        entraide,
+        Purpose.OUTREACH,
+        [IntakeRecord(identity=identity(given_name=given), case=case(**flags))],
+    )
+    assert result.case_id is not None
+    return result.case_id
+
+
+def test_a_cases_protective_flags_and_district_reach_the_decision_and_the_log(
+    session: Session, tables: Actor, entraide: Actor
+) -> None:
+    """The access point hands the policy a case's protective flags and logs its district: with
+    the same consent, a partner gets an ordinary case's place at street level, an abuse
+    survivor's at city level only (entraide.survivor_city_only), and nothing of a minor's
+    (entraide.minors_by_referral_only); the entry of a released place names its district."""
+    plain = _entraide_case(session, entraide, "Plain")
+    survivor = _entraide_case(session, entraide, "Survivor", is_domestic_abuse_survivor=True)
+    minor = _entraide_case(session, entraide, "Minor", is_minor=True)
+    for case_id in (plain, survivor, minor):
+        row = session.get(Case, case_id)
+        assert row is not None
+        _consent(session, entraide, row.person_id, tables)
+    levels = {}
+    for case_id in (plain, survivor):
+        view = cases.read_case(session, tables, Purpose.FOOD_AID, case_id)
+        assert view.place is not None
+        levels[case_id] = view.place.level
+        entry = json.loads(_last_body(session, tables))
+        assert (entry["record"]["type"], entry["record"]["id"]) == ("case", str(case_id))
+        row = session.get(Case, case_id)
+        assert row is not None
+        assert entry["area"] == row.area_geohash  # the district (a sweep counts these)
+    assert levels == {plain: LocationLevel.STREET, survivor: LocationLevel.CITY}
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, tables, Purpose.FOOD_AID, minor)
+    [entry] = refused.value.entries
+    assert "entraide.minors_by_referral_only" in (entry.rule or "")
+    listed = {line.id for line in case_lists.list_cases(session, tables, Purpose.FOOD_AID)}
+    assert listed == {plain, survivor}
+
+
+def test_a_gate_refusal_is_logged_with_its_rule(session: Session, entraide: Actor) -> None:
+    """A role gate (break-glass, policy page, accounts) refuses with one entry saying who was
+    refused, by which rule, for which org and purpose; it is in the log once written."""
+    with pytest.raises(access.AccessRefused) as refused:
+        access.check_break_glass_responder(entraide)
+    [entry] = refused.value.entries
+    assert refused.value.actor is entraide
+    said = (entry.event, entry.decision, entry.rule, entry.owner_org_id, entry.purpose)
+    assert said == (
+        "break_glass.start",
+        "deny",
+        "platform.break_glass_role",
+        entraide.org_id,
+        "vital_interest",
+    )
+    access.record_denial(session, refused.value)
+    body = json.loads(_last_body(session, entraide))
+    assert (body["event"], body["decision"], body["rule"]) == (
+        "break_glass.start",
+        "deny",
+        "platform.break_glass_role",
+    )
+
+
+def _last_body(session: Session, actor: Actor) -> bytes:
+    found = session.scalars(
+        select(AuditEntry.body)
+        .where(AuditEntry.actor_org_id == actor.org_id)
+        .order_by(AuditEntry.seq.desc())
+    ).first()
+    assert found is not None
+    return found
