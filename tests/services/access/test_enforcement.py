@@ -19,7 +19,7 @@ from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn, IntakeRecord, NeedIn
 from databank.services.records import breakglass, case_lists, cases, consents, people
-from tests.factories import case, encounter, identity
+from tests.factories import case, encounter, identity, intake_record
 
 
 @pytest.fixture
@@ -290,3 +290,80 @@ def _last_body(session: Session, actor: Actor) -> bytes:
     ).first()
     assert found is not None
     return found
+
+
+def test_a_referral_opens_the_case_to_its_recipient_for_its_purpose_only(
+    session: Session, entraide: Actor
+) -> None:
+    """A referral is a sharing fact of its own: without consent, the partner a case was
+    referred to may follow it up (Métropole: status and referrals) for the referral's purpose,
+    and for no other purpose; before the referral, nothing."""
+    metro = organisations.create_organisation(session, "metropole", "Métropole", OrgKind.COUNCIL)
+    council = Actor(None, metro.id, metro.kind, frozenset({Role.OUTREACH_WORKER}), "test")
+    [result] = people.intake(session, council, Purpose.OUTREACH, [intake_record()])
+    assert result.case_id is not None
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, entraide, Purpose.CASE_MANAGEMENT, result.case_id)
+    cases.refer(
+        session,
+        council,
+        Purpose.OUTREACH,
+        result.case_id,
+        entraide.org_id,
+        Purpose.CASE_MANAGEMENT,
+        override=True,
+        justification="Cannot be reached to ask; the shelter needs the referral tonight.",
+    )
+    view = cases.read_case(session, entraide, Purpose.CASE_MANAGEMENT, result.case_id)
+    assert view.released == {"status", "referrals"}
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, entraide, Purpose.OUTREACH, result.case_id)
+
+
+def test_an_access_entry_says_who_read_what_whose_and_why(
+    session: Session, tables: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """Each decision's entry names the record (type, id), its owner org and person, the purpose,
+    the decision and its rules, the fields released and withheld, the location level and
+    district when a place was asked for, the count of a list, and no break-glass mark on an
+    ordinary read: what an auditor and a person's "who saw my data" rely on."""
+    person_id, case_id = tables_case
+    row = session.get(Case, case_id)
+    assert row is not None
+    cases.read_case(session, tables, Purpose.OUTREACH, case_id)
+    entry = json.loads(_last_body(session, tables))
+    assert entry["event"] == "access.read"
+    assert entry["record"] == {"id": str(case_id), "owner": str(tables.org_id), "type": "case"}
+    assert (entry["person"], entry["purpose"], entry["decision"]) == (
+        str(person_id),
+        "outreach",
+        "allow",
+    )
+    assert "platform.owner_content" in entry["rule"].split(",")
+    assert entry["fields"]["withheld"] == []
+    assert set(entry["fields"]["released"]) == set(cases.CASE_FIELDS)
+    assert (entry["location_level"], entry["area"]) == (LocationLevel.EXACT, row.area_geohash)
+    assert (entry["break_glass"], entry["count"]) == (False, None)
+    people.read_identity(session, tables, Purpose.OUTREACH, person_id)
+    entry = json.loads(_last_body(session, tables))
+    assert entry["record"]["type"] == "identity"
+    assert (entry["location_level"], entry["area"]) == (None, None)  # no place was asked for
+    lines = case_lists.list_cases(session, tables, Purpose.OUTREACH)
+    entry = json.loads(_last_body(session, tables))
+    assert entry["count"] == len(lines) == 1
+
+
+def test_a_purpose_refused_for_the_role_is_logged_about_the_record(
+    session: Session, tables: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """A read under a purpose the actor's role may not declare is refused before any policy
+    decision, with one entry naming the record, its owner and person, the action's event, the
+    decision and how many records were asked for."""
+    person_id, case_id = tables_case
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, tables, Purpose.AUDIT, case_id)
+    assert refused.value.actor is tables
+    [entry] = refused.value.entries
+    said = (entry.event, entry.record_type, entry.record_id, entry.owner_org_id, entry.person_id)
+    assert said == ("access.read", "case", case_id, tables.org_id, person_id)
+    assert (entry.decision, entry.result_count) == ("deny", 1)
