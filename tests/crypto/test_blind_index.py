@@ -147,6 +147,16 @@ def test_check_plan_refuses_a_mis_sized_index(bits: int, planned_rows: int) -> N
     assert f"use {plan_bits(planned_rows)} bits" in message
 
 
+@pytest.mark.parametrize(
+    ("bits", "planned_rows"),
+    [(4, 16 * 16), (4, 64 * 16), (63, 16 * 2**63), (1, 32)],
+    ids=["16-rows-a-value", "64-rows-a-value", "widest", "narrowest"],
+)
+def test_check_plan_takes_the_bounds_of_the_range(bits: int, planned_rows: int) -> None:
+    """16 and 64 rows per value are both inside the accepted range, at 1 and at 63 bits."""
+    check_plan(bits, planned_rows, "people.family_name_dob")
+
+
 def test_check_plan_needs_a_population() -> None:
     with pytest.raises(ValueError, match="planned_rows"):
         check_plan(4, 0, "people.family_name_dob")
