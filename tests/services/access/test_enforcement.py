@@ -353,6 +353,23 @@ def test_an_access_entry_says_who_read_what_whose_and_why(
     assert entry["count"] == len(lines) == 1
 
 
+def test_a_refused_read_logs_no_district_and_vital_interest_needs_a_reason(
+    session: Session, tables: Actor, entraide: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """A read that released no place logs no district (the sweep alert counts released places
+    only); and nobody reads a case for vital interest without a written reason, not even its
+    owner (platform.vital_interest_needs_justification)."""
+    _person, case_id = tables_case
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, entraide, Purpose.FOOD_AID, case_id)
+    [entry] = refused.value.entries
+    assert (entry.decision, entry.location_level, entry.area) == ("deny", 0, None)
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, tables, Purpose.VITAL_INTEREST, case_id)
+    [entry] = refused.value.entries
+    assert "platform.vital_interest_needs_justification" in (entry.rule or "")
+
+
 def test_a_purpose_refused_for_the_role_is_logged_about_the_record(
     session: Session, tables: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
