@@ -11,6 +11,7 @@ For each mutant mutmut runs only the selected tests that call the mutated functi
     scripts/mutation crypto access           # some of them
     scripts/mutation --report                # only the summary of the last runs
     scripts/mutation --tests-from main access  # what the tests of another revision caught
+    scripts/mutation --minutes 15 policy     # stop after 15 minutes: a partial score
 
 Not run by CI: a run takes tens of minutes on a 2-core machine (scripts/MUTATION.md has the
 figures). Run it under `nice`; the summary is printed and written to
@@ -24,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -58,7 +60,12 @@ TARGETS = {
         Target(
             "access",
             ("databank/services/access/enforcement.py",),
-            ("tests/services/access", "tests/services/records", "tests/services/keys"),
+            (
+                "tests/services/access",
+                "tests/services/records",
+                "tests/services/keys",
+                "tests/services/accounts",  # the account gates (require_account_admin...)
+            ),
         ),
     )
 }
@@ -108,19 +115,30 @@ def _prepare(target: Target, tests_from: str | None) -> Path:
     return work
 
 
-def _run(target: Target, children: int, tests_from: str | None) -> float:
+def _run(target: Target, children: int, tests_from: str | None, minutes: float | None) -> float:
+    """Run mutmut on the target; past `minutes`, stop it as Ctrl-C would (the mutants checked
+    so far keep their results, the others are reported as not checked)."""
     work = _prepare(target, tests_from)
     env = {k: v for k, v in os.environ.items() if k != "DATABANK_TEST_DATABASE_URL"}
     started = time.monotonic()
     with (work / "mutmut.log").open("w") as log:
-        subprocess.run(
+        run = subprocess.Popen(
             [str(VENV_BIN / "mutmut"), "run", "--max-children", str(children)],
             cwd=work,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            check=False,
         )
+        try:
+            run.wait(timeout=None if minutes is None else minutes * 60)
+        except subprocess.TimeoutExpired:
+            print(f"== {target.name}: stopped after {minutes} minutes", flush=True)
+            run.send_signal(signal.SIGINT)
+            try:
+                run.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                run.kill()
+                run.wait()
     return time.monotonic() - started
 
 
@@ -185,6 +203,9 @@ def main() -> int:
     parser.add_argument(
         "--tests-from", metavar="REV", help="use the tests of this git revision (e.g. main)"
     )
+    parser.add_argument(
+        "--minutes", type=float, help="stop each target's run after this long (partial result)"
+    )
     args = parser.parse_args()
     unknown = [name for name in args.targets if name not in TARGETS]
     if unknown:
@@ -194,7 +215,9 @@ def main() -> int:
         print("mutmut is not installed: pip install -e '.[dev]'", file=sys.stderr)
         return 1
     for target in chosen:
-        seconds = None if args.report else _run(target, args.children, args.tests_from)
+        seconds = (
+            None if args.report else _run(target, args.children, args.tests_from, args.minutes)
+        )
         summary = _summary(target, seconds)
         if summary is None:
             print(f"== {target.name}: no results (see {WORK / target.name / 'mutmut.log'})")
