@@ -39,32 +39,46 @@ from databank.services.records import consents, people
 from databank.services.records.cases import CASE_FIELDS
 from databank.services.runtime import Runtime
 from tests.factories import identity
-from tests.support import app_on, scratch_runtime
+from tests.support import app_on, handle_of, scratch_runtime
 from tests.web.conftest import PASSWORD, login
 
-# The person of each seeded case (the outreach pages are addressed by person).
-PERSON_OF: dict[uuid.UUID, uuid.UUID] = {}
-# Endpoints that return data, with the paths to fetch for a case id. A new endpoint must be added
-# here (with what it may show) or the coverage test below fails.
+# The person of each seeded case as each org's pages address them: the outreach pages take a
+# person's handle, which differs from org to org (the handle an org sees of a person it never
+# registered is the one it could try; its pages must still show it nothing).
+PERSON_OF: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+# Endpoints that return data, with the paths to fetch for a case id, as seen from an org (slug).
+# A new endpoint must be added here (with what it may show) or the coverage test below fails.
 # A route with a purpose of its own reads for that purpose, whatever the session declared.
-ROUTES: dict[str, tuple[Callable[[uuid.UUID], list[str]], Purpose | None]] = {
-    "pages.home": (lambda case_id: ["/"], None),
-    "pages.case": (lambda case_id: [f"/cases/{case_id}"], None),
-    "pages.org_policy": (lambda case_id: ["/organisation/policy"], None),
-    "pages.referrals": (lambda case_id: ["/referrals"], None),
+ROUTES: dict[str, tuple[Callable[[uuid.UUID, str], list[str]], Purpose | None]] = {
+    "pages.home": (lambda case_id, viewer: ["/"], None),
+    "pages.case": (lambda case_id, viewer: [f"/cases/{case_id}"], None),
+    "pages.org_policy": (lambda case_id, viewer: ["/organisation/policy"], None),
+    "pages.referrals": (lambda case_id, viewer: ["/referrals"], None),
     "pages.emergency_case": (
-        lambda case_id: [f"/cases/{case_id}/emergency"],
+        lambda case_id, viewer: [f"/cases/{case_id}/emergency"],
         Purpose.VITAL_INTEREST,
     ),
-    "api.read_case": (lambda case_id: [f"/api/v1/cases/{case_id}"], None),
-    "api.list_cases": (lambda case_id: ["/api/v1/cases", "/api/v1/cases?own_only=true"], None),
-    "api.referrals_received": (lambda case_id: ["/api/v1/referrals/received"], None),
-    "outreach.index": (lambda case_id: ["/outreach/"], None),
-    "outreach.person": (lambda case_id: [f"/outreach/people/{PERSON_OF[case_id]}"], None),
-    "outreach.consent": (lambda case_id: [f"/outreach/people/{PERSON_OF[case_id]}/consent"], None),
+    "api.read_case": (lambda case_id, viewer: [f"/api/v1/cases/{case_id}"], None),
+    "api.list_cases": (
+        lambda case_id, viewer: ["/api/v1/cases", "/api/v1/cases?own_only=true"],
+        None,
+    ),
+    "api.referrals_received": (lambda case_id, viewer: ["/api/v1/referrals/received"], None),
+    "outreach.index": (lambda case_id, viewer: ["/outreach/"], None),
+    "outreach.person": (
+        lambda case_id, viewer: [f"/outreach/people/{PERSON_OF[(case_id, viewer)]}"],
+        None,
+    ),
+    "outreach.consent": (
+        lambda case_id, viewer: [f"/outreach/people/{PERSON_OF[(case_id, viewer)]}/consent"],
+        None,
+    ),
     # Outreach forms: no case field, but the own org's name of the person (people.read_identity).
-    "outreach.encounter": (lambda case_id: [f"/outreach/cases/{case_id}/encounters/new"], None),
-    "outreach.refer": (lambda case_id: [f"/outreach/cases/{case_id}/refer"], None),
+    "outreach.encounter": (
+        lambda case_id, viewer: [f"/outreach/cases/{case_id}/encounters/new"],
+        None,
+    ),
+    "outreach.refer": (lambda case_id, viewer: [f"/outreach/cases/{case_id}/refer"], None),
 }
 # Endpoints that return no case data (health check, sign-in forms, static files, form posts).
 NO_DATA = {
@@ -231,7 +245,9 @@ def world(world_runtime: Runtime) -> World:
                         ),
                     )
                 assert result.case_id is not None
-                PERSON_OF[result.case_id] = result.person_id
+                for viewer, viewer_org in made.items():
+                    handle = handle_of(world_runtime, viewer_org.id, result.person_id)
+                    PERSON_OF[(result.case_id, viewer)] = handle
                 seeded.append(
                     SeededCase(
                         id=result.case_id,
@@ -353,7 +369,7 @@ def _walk(app: Flask, world: World, runtime: Runtime, role: Role, purpose: Purpo
                 asked = route_purpose or purpose
                 forbidden = _forbidden_texts(runtime, slug, kind, role, case, asked)
                 hidden = _forbidden_identifiers(runtime, slug, kind, role, case, asked)
-                for path in paths(case.id):
+                for path in paths(case.id, slug):
                     if path not in fetched:
                         response = client.get(path)
                         fetched[path] = (response.status_code, response.get_data(as_text=True))
@@ -394,7 +410,7 @@ def test_finding13_the_walk_looks_for_identifiers_as_pages_show_them(
     case = world.cases[0]
     client = app.test_client()
     assert login(client, f"{Role.OUTREACH_WORKER.value}@{case.owner}") == 302
-    page = client.get(f"/outreach/people/{PERSON_OF[case.id]}").get_data(as_text=True)
+    page = client.get(f"/outreach/people/{PERSON_OF[(case.id, case.owner)]}").get_data(as_text=True)
     given, family = case.identifiers["identity"][:2]
     for text in (given, family, *case.identifiers["contact"]):
         assert text in page
