@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import AuditEvent
 from databank.domain.enums import LocationLevel, OrgKind, Purpose, Role
 from databank.domain.errors import ValidationFailed
 from databank.domain.vocab import NeedCategory
@@ -384,3 +385,41 @@ def test_a_purpose_refused_for_the_role_is_logged_about_the_record(
     said = (entry.event, entry.record_type, entry.record_id, entry.owner_org_id, entry.person_id)
     assert said == ("access.read", "case", case_id, tables.org_id, person_id)
     assert (entry.decision, entry.result_count) == ("deny", 1)
+
+
+def test_the_account_gates_log_who_was_refused_by_which_rule(
+    session: Session, tables: Actor, entraide: Actor
+) -> None:
+    """The role and account gates refuse with one entry naming the event asked for, the org
+    concerned and the rule: a role without the right, an admin of another org, and an admin
+    reaching for a platform account."""
+    admin = Actor(None, tables.org_id, tables.org_kind, frozenset({Role.ORG_ADMIN}), "test")
+    event = AuditEvent.USERS_DEACTIVATE
+    gates = [
+        (lambda: access.require_any_role(tables, {Role.AUDITOR}, event), tables, tables.org_id),
+        (
+            lambda: access.require_account_admin(session, admin, entraide.org_id, event),
+            admin,
+            entraide.org_id,
+        ),
+        (
+            lambda: access.require_account_manager(
+                session, admin, tables.org_id, [Role.PLATFORM_AUDITOR], event
+            ),
+            admin,
+            tables.org_id,
+        ),
+    ]
+    rules = []
+    for gate, actor, org_id in gates:
+        with pytest.raises(access.AccessRefused) as refused:
+            gate()
+        assert refused.value.actor is actor
+        [entry] = refused.value.entries
+        assert (entry.event, entry.decision, entry.owner_org_id) == (event, "deny", org_id)
+        rules.append(entry.rule)
+    assert rules == [
+        "platform.role_not_permitted",
+        "platform.accounts_of_other_org",
+        "platform.platform_account",
+    ]
