@@ -230,9 +230,10 @@ def test_a_cases_protective_flags_and_district_reach_the_decision_and_the_log(
     session: Session, tables: Actor, entraide: Actor
 ) -> None:
     """The access point hands the policy a case's protective flags and logs its district: with
-    the same consent, a partner gets an ordinary case's place at street level, an abuse
-    survivor's at city level only (entraide.survivor_city_only), and nothing of a minor's
-    (entraide.minors_by_referral_only); the entry of a released place names its district."""
+    the same consent, a partner gets an ordinary case's place at district level (the platform's
+    cap), an abuse survivor's at city level only (entraide.survivor_city_only), and nothing of a
+    minor's (entraide.minors_by_referral_only); the entry of a released place names its
+    district."""
     plain = _entraide_case(session, entraide, "Plain")
     survivor = _entraide_case(session, entraide, "Survivor", is_domestic_abuse_survivor=True)
     minor = _entraide_case(session, entraide, "Minor", is_minor=True)
@@ -250,7 +251,7 @@ def test_a_cases_protective_flags_and_district_reach_the_decision_and_the_log(
         row = session.get(Case, case_id)
         assert row is not None
         assert entry["area"] == row.area_geohash  # the district (a sweep counts these)
-    assert levels == {plain: LocationLevel.STREET, survivor: LocationLevel.CITY}
+    assert levels == {plain: LocationLevel.DISTRICT, survivor: LocationLevel.CITY}
     with pytest.raises(access.AccessRefused) as refused:
         cases.read_case(session, tables, Purpose.FOOD_AID, minor)
     [entry] = refused.value.entries
