@@ -103,6 +103,7 @@ NO_DATA = {
     "audit.export_person_jsonl",
     "audit.api_entries",
     "audit.api_person_history",
+    "audit.api_person_export",
     "audit.api_alerts",
     "audit.api_review_alert",
     "audit.api_status",
