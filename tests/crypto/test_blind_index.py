@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from databank.crypto.blind_index import (
     MAX_ROWS_PER_VALUE,
     MIN_ROWS_PER_VALUE,
+    AddressTags,
     BlindIndex,
     check_plan,
     plan_bits,
@@ -146,6 +147,16 @@ def test_check_plan_refuses_a_mis_sized_index(bits: int, planned_rows: int) -> N
     assert f"use {plan_bits(planned_rows)} bits" in message
 
 
+@pytest.mark.parametrize(
+    ("bits", "planned_rows"),
+    [(4, 16 * 16), (4, 64 * 16), (63, 16 * 2**63), (1, 32)],
+    ids=["16-rows-a-value", "64-rows-a-value", "widest", "narrowest"],
+)
+def test_check_plan_takes_the_bounds_of_the_range(bits: int, planned_rows: int) -> None:
+    """16 and 64 rows per value are both inside the accepted range, at 1 and at 63 bits."""
+    check_plan(bits, planned_rows, "people.family_name_dob")
+
+
 def test_check_plan_needs_a_population() -> None:
     with pytest.raises(ValueError, match="planned_rows"):
         check_plan(4, 0, "people.family_name_dob")
@@ -159,3 +170,17 @@ def test_planned_bits_always_pass_the_check(planned_rows: int) -> None:
     bits = plan_bits(planned_rows)
     check_plan(bits, planned_rows, "any")
     assert bits == max(1, round(math.log2(planned_rows)) - 5)
+
+
+def test_address_tags_known_answer() -> None:
+    """The sign-in throttle's address tags: HMAC-SHA256 under a key of their own, derived from
+    the index root for this use alone (HKDF, info "sign-in-throttle" version 1), cut to 16
+    bytes. Without the index root no address can be tagged, and the tags are unrelated to the
+    blind indexes derived from the same root."""
+    tags = AddressTags(INDEX_ROOT)
+    assert tags.tag("203.0.113.7") == bytes.fromhex("64fb7a11fb482c599a3dd2291db14bff")
+    assert tags.tag("203.0.113.8") != tags.tag("203.0.113.7")
+    assert AddressTags(bytes(32)).tag("203.0.113.7") != tags.tag("203.0.113.7")
+    for bad in (bytes(31), "x" * 32):
+        with pytest.raises(ValueError, match="32 bytes"):
+            AddressTags(bad)  # type: ignore[arg-type]

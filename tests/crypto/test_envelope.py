@@ -205,6 +205,13 @@ def test_sealing_key_rejects_key_ids_out_of_range(key_id: int) -> None:
         SealingKey(KEY, key_id)
 
 
+@pytest.mark.parametrize("key_id", [0, 1, 65, 2**32 - 1])
+def test_sealing_key_takes_every_key_id_of_the_header(key_id: int) -> None:
+    """Every key id the 4-byte header can carry is a valid one, and it travels in the blob."""
+    blob = SealingKey(KEY, key_id).seal(PLAINTEXT, CONTEXT)
+    assert key_id_of(blob) == key_id
+
+
 def test_repr_hides_the_key() -> None:
     """repr of a SealingKey shows its key id and never the key bytes."""
     text = repr(SEALING_KEY)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from databank.crypto.envelope import SealingKey, key_id_of
+from databank.crypto.envelope import SealingKey, aad, key_id_of
 from databank.crypto.keys import (
     LocalKeyProvider,
     new_key,
@@ -118,3 +119,34 @@ def test_provider_repr_shows_no_keys() -> None:
     assert repr(provider) == "LocalKeyProvider(versions=[1, 2], active=2)"
     assert provider.name == "local"
     assert provider.active_version == 2
+
+
+# Wrapped keys recorded once (fixed nonce 0x64..0x6f) with the wrapping contexts of today:
+# header | nonce | ciphertext of the 32-byte key | tag.
+NONCE = bytes(range(100, 112))
+WRAPPED_ORG_KEY = bytes.fromhex(
+    "010100000001"  # version 1, AES-256-GCM, master key version 1
+    "6465666768696a6b6c6d6e6f"
+    "085a9c253dac10d9762b15a3962824b212935459df39a525ff88f613a7fefb17"
+    "88b2a85df4b06a9c594f7126c5164275"
+)
+WRAPPED_SUBJECT_KEY = bytes.fromhex(
+    "010100000003"  # version 1, AES-256-GCM, org key version 3
+    "6465666768696a6b6c6d6e6f"
+    "911f640731f7a0d5a50bf9eb3595f3893c2ffeb9e5f9cbb164f8b5973e3cc245"
+    "3b031bfd98226c0e25d36e3bb9a0c981"
+)
+
+
+def test_wrapped_keys_of_today_open_tomorrow() -> None:
+    """The wrapping contexts are a stored format: a key wrapped for (org, version) or for
+    (org, person), under its label ("org-key", "subject-key"), opens with the recorded bytes.
+    A change to a label or to what is bound would leave every stored key unreadable."""
+    provider = LocalKeyProvider({1: MASTER_V1}, 1)
+    assert unwrap_org_key(provider, WRAPPED_ORG_KEY, ORG, 3) == ORG_KEY
+    org_key = SealingKey(ORG_KEY, 3)
+    assert unwrap_subject_key(org_key, WRAPPED_SUBJECT_KEY, ORG, PERSON) == SUBJECT_KEY
+    # Cross-check of the recorded bytes, from the envelope's own primitives.
+    header = WRAPPED_SUBJECT_KEY[:6]
+    sealed = AESGCM(ORG_KEY).encrypt(NONCE, SUBJECT_KEY, header + aad("subject-key", ORG, PERSON))
+    assert header + NONCE + sealed == WRAPPED_SUBJECT_KEY

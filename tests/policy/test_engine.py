@@ -86,6 +86,28 @@ def test_release_and_decide_agree(engine: PolicyEngine, bundle: PolicyBundle) ->
     )
 
 
+def test_the_cache_never_answers_one_question_with_anothers_decision(
+    engine: PolicyEngine, bundle: PolicyBundle
+) -> None:
+    """Cached releases are keyed by every fact a decision rests on: asked in turn of one engine,
+    the owner, a partner with and without consent, another purpose and an auditor each get what
+    a fresh engine gives them, never a release cached for someone else."""
+    owner = Principal("u2", "tables-du-coeur", "charity", frozenset({"outreach_worker"}))
+    auditor = Principal("u3", "tables-du-coeur", "charity", frozenset({"auditor"}))
+    questions = [
+        (owner, TDC_CASE, Situation("food_aid")),
+        (ENTRAIDE_WORKER, TDC_CASE, Situation("food_aid")),
+        (ENTRAIDE_WORKER, TDC_CASE, FOOD_AID_CONSENT),
+        (ENTRAIDE_WORKER, TDC_CASE, Situation("outreach", consent=True)),
+        (auditor, TDC_CASE, Situation("audit")),
+        (ENTRAIDE_WORKER, CaseFacts("tables-du-coeur", "charity", is_minor=True), FOOD_AID_CONSENT),
+    ]
+    releases = [engine.release(p, "read", c, s, FIELDS) for p, c, s in questions]
+    for (principal, case, situation), release in zip(questions, releases, strict=True):
+        assert release == PolicyEngine(bundle).release(principal, "read", case, situation, FIELDS)
+    assert len({r.allowed for r in releases}) >= 3  # the questions do differ in their answers
+
+
 @pytest.mark.parametrize(
     ("action", "field", "level", "message"),
     [

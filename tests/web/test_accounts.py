@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyotp
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -641,11 +640,23 @@ def test_csrf_is_refused_on_every_post_route(app: Flask, client: FlaskClient, wo
     assert client.get("/").status_code == 200  # still signed in: nothing was done
 
 
-@pytest.mark.parametrize("path", ["/login", "/login/2fa", "/invite"])
-def test_sign_in_pages_work_signed_out(client: FlaskClient, path: str) -> None:
-    response = client.get(path)
-    assert response.status_code in (200, 302, 404)
-    assert "Content-Security-Policy" in response.headers
+def test_finding13_sign_in_pages_work_signed_out(client: FlaskClient) -> None:
+    """Signed out, the sign-in pages work: /login answers 200 with the sign-in form, /invite 200
+    with the form for an invitation's code, and /login/2fa, with no password step behind it,
+    sends back to /login; each with the security headers."""
+    pages = {"/login": ("username", "password"), "/invite": ("token",)}
+    for path, fields in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Content-Security-Policy" in response.headers
+        form = response.get_data(as_text=True)
+        assert f'<form method="post" action="{path}"' in form, path
+        for name in (*fields, "csrf_token"):
+            assert f'name="{name}"' in form, (path, name)
+    second = client.get("/login/2fa")
+    assert second.status_code == 302
+    assert second.headers["Location"].endswith("/login")
+    assert "Content-Security-Policy" in second.headers
 
 
 def test_cli_invite_and_reset_two_factor(app: Flask, web_runtime: Runtime) -> None:

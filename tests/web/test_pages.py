@@ -19,7 +19,7 @@ from databank.domain.areas import Area
 from databank.domain.areas_file import load_areas
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
-from databank.models import AuditEntry
+from databank.models import AuditEntry, Organisation
 from databank.policy import CaseFacts, Principal, Situation
 from databank.services.access.roles import SESSION_PURPOSES
 from databank.services.accounts import organisations
@@ -462,12 +462,59 @@ def test_timeline_shows_partner_items_at_the_released_level_only(
     assert "partial" in logged
 
 
-def test_timeline_is_empty_for_an_org_the_person_shared_nothing_with(
-    client: FlaskClient, pooled: Pooled
+@pytest.fixture(scope="module")
+def unshared_case(web_runtime: Runtime, pooled: Pooled) -> uuid.UUID:
+    """The pooled person's case at the charity of the first world, which neither Métropole nor
+    Entraide share anything with."""
+    with web_runtime.transaction() as session:
+        charity = session.scalars(select(Organisation).where(Organisation.slug == "charity")).one()
+        worker = Actor(None, charity.id, charity.kind, frozenset({Role.OUTREACH_WORKER}))
+        [result] = people.intake(
+            session,
+            worker,
+            Purpose.OUTREACH,
+            [
+                IntakeRecord(
+                    identity=identity(given_name="Pooled", family_name="Personne"),
+                    case=CaseIn(living_situation=EthosCategory.ETHOS_1_PUBLIC_SPACE),
+                )
+            ],
+        )
+    assert result.person_id == pooled.person_id
+    assert result.case_id is not None
+    return result.case_id
+
+
+def test_finding13_timeline_is_empty_for_an_org_the_person_shared_nothing_with(
+    client: FlaskClient, pooled: Pooled, unshared_case: uuid.UUID, web_runtime: Runtime
 ) -> None:
-    """Without consent or referral to this org, other orgs' cases never reach the timeline."""
+    """Without consent or referral to an org, other orgs' cases of the same person never reach
+    its timeline, and are not even decided for it (no entry about them is logged): the org's own
+    case page says that nothing is shared."""
     login(client, "worker")  # the charity of the first world: nothing shared with it
-    assert client.get(f"/cases/{pooled.entraide_case}").status_code == 403
+    before = _last_seq(web_runtime)
+    response = client.get(f"/cases/{unshared_case}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    timeline = page[page.index('id="s-timeline"') :]
+    assert "Nothing from other organisations is shared with you for this purpose." in timeline
+    assert "Métropole" not in timeline
+    assert "Entraide" not in timeline
+    assert f"/cases/{pooled.metro_case}" not in page
+    assert f"/cases/{pooled.entraide_case}" not in page
+    with web_runtime.transaction() as session:
+        owners = session.scalars(
+            select(AuditEntry.owner_org_id).where(
+                AuditEntry.seq > before, AuditEntry.person_id == pooled.person_id
+            )
+        ).all()
+    assert owners  # the charity's own case read is logged...
+    assert not set(owners) & {pooled.metro_org, pooled.entraide_org}  # ...and nothing else
+
+
+def _last_seq(runtime: Runtime) -> int:
+    with runtime.transaction() as session:
+        return int(session.scalar(select(func.coalesce(func.max(AuditEntry.seq), -1))))
 
 
 def test_referrals_received_lists_only_referrals_to_the_own_org(

@@ -1,8 +1,10 @@
 """Every data-returning route, for every role of every org, against every org's cases: no field
-the policy withholds appears in any response, and a location is never finer than released.
+the policy withholds appears in any response, a location is never finer than released, and a
+person's identifiers (names, birth date, phone) show only to their own org's staff.
 
-Each case carries sentinel values, one per field, that appear nowhere else; the expected release
-comes from the same policy engine the app uses. A route missing from ROUTES fails the test.
+Each case and each person's identity carries sentinel values, one per field, that appear nowhere
+else; the expected release comes from the same policy engine the app uses. A route missing from
+ROUTES fails the test.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 import pytest
+from babel import dates as babel_dates
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -23,34 +26,59 @@ from databank.domain.vocab import EthosCategory, NeedCategory
 from databank.policy import CaseFacts, Principal, Situation
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
-from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, NeedIn, Point
+from databank.services.inputs import (
+    CaseIn,
+    ConsentIn,
+    EncounterIn,
+    IdentityIn,
+    IntakeRecord,
+    NeedIn,
+    Point,
+)
 from databank.services.records import consents, people
 from databank.services.records.cases import CASE_FIELDS
 from databank.services.runtime import Runtime
 from tests.factories import identity
-from tests.support import app_on, scratch_runtime
+from tests.support import app_on, handle_of, scratch_runtime
 from tests.web.conftest import PASSWORD, login
 
-# The person of each seeded case (the outreach pages are addressed by person).
-PERSON_OF: dict[uuid.UUID, uuid.UUID] = {}
-# Endpoints that return data, with the paths to fetch for a case id. A new endpoint must be added
-# here (with what it may show) or the coverage test below fails.
+# The person of each seeded case as each org's pages address them: the outreach pages take a
+# person's handle, which differs from org to org (the handle an org sees of a person it never
+# registered is the one it could try; its pages must still show it nothing).
+PERSON_OF: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+# Endpoints that return data, with the paths to fetch for a case id, as seen from an org (slug).
+# A new endpoint must be added here (with what it may show) or the coverage test below fails.
 # A route with a purpose of its own reads for that purpose, whatever the session declared.
-ROUTES: dict[str, tuple[Callable[[uuid.UUID], list[str]], Purpose | None]] = {
-    "pages.home": (lambda case_id: ["/"], None),
-    "pages.case": (lambda case_id: [f"/cases/{case_id}"], None),
-    "pages.org_policy": (lambda case_id: ["/organisation/policy"], None),
-    "pages.referrals": (lambda case_id: ["/referrals"], None),
+ROUTES: dict[str, tuple[Callable[[uuid.UUID, str], list[str]], Purpose | None]] = {
+    "pages.home": (lambda case_id, viewer: ["/"], None),
+    "pages.case": (lambda case_id, viewer: [f"/cases/{case_id}"], None),
+    "pages.org_policy": (lambda case_id, viewer: ["/organisation/policy"], None),
+    "pages.referrals": (lambda case_id, viewer: ["/referrals"], None),
     "pages.emergency_case": (
-        lambda case_id: [f"/cases/{case_id}/emergency"],
+        lambda case_id, viewer: [f"/cases/{case_id}/emergency"],
         Purpose.VITAL_INTEREST,
     ),
-    "api.read_case": (lambda case_id: [f"/api/v1/cases/{case_id}"], None),
-    "api.list_cases": (lambda case_id: ["/api/v1/cases", "/api/v1/cases?own_only=true"], None),
-    "api.referrals_received": (lambda case_id: ["/api/v1/referrals/received"], None),
-    "outreach.index": (lambda case_id: ["/outreach/"], None),
-    "outreach.person": (lambda case_id: [f"/outreach/people/{PERSON_OF[case_id]}"], None),
-    "outreach.consent": (lambda case_id: [f"/outreach/people/{PERSON_OF[case_id]}/consent"], None),
+    "api.read_case": (lambda case_id, viewer: [f"/api/v1/cases/{case_id}"], None),
+    "api.list_cases": (
+        lambda case_id, viewer: ["/api/v1/cases", "/api/v1/cases?own_only=true"],
+        None,
+    ),
+    "api.referrals_received": (lambda case_id, viewer: ["/api/v1/referrals/received"], None),
+    "outreach.index": (lambda case_id, viewer: ["/outreach/"], None),
+    "outreach.person": (
+        lambda case_id, viewer: [f"/outreach/people/{PERSON_OF[(case_id, viewer)]}"],
+        None,
+    ),
+    "outreach.consent": (
+        lambda case_id, viewer: [f"/outreach/people/{PERSON_OF[(case_id, viewer)]}/consent"],
+        None,
+    ),
+    # Outreach forms: no case field, but the own org's name of the person (people.read_identity).
+    "outreach.encounter": (
+        lambda case_id, viewer: [f"/outreach/cases/{case_id}/encounters/new"],
+        None,
+    ),
+    "outreach.refer": (lambda case_id, viewer: [f"/outreach/cases/{case_id}/refer"], None),
 }
 # Endpoints that return no case data (health check, sign-in forms, static files, form posts).
 NO_DATA = {
@@ -75,6 +103,7 @@ NO_DATA = {
     "audit.export_person_jsonl",
     "audit.api_entries",
     "audit.api_person_history",
+    "audit.api_person_export",
     "audit.api_alerts",
     "audit.api_review_alert",
     "audit.api_status",
@@ -103,11 +132,8 @@ NO_DATA = {
     "tokens.index",
     "tokens.create",
     "tokens.revoke",
-    # Outreach forms: no case field, only the own org's name of the person (people.read_identity);
-    # their option lists are the vocabularies the sentinels above are drawn from.
+    # Outreach forms that show no person: registration, and opening a case (a POST).
     "outreach.register",
-    "outreach.encounter",
-    "outreach.refer",
     "outreach.open_case",
 }
 PURPOSES = [
@@ -138,6 +164,9 @@ class SeededCase:
     consent: bool  # consented to every other org for every purpose
     sentinels: dict[str, list[str]]
     point: Point
+    # The person's identifiers as the owner recorded them, by the policy field that holds them.
+    identifiers: dict[str, list[str]] = field(default_factory=dict)
+    born: date | None = None
 
 
 @dataclass(frozen=True)
@@ -175,13 +204,21 @@ def world(world_runtime: Runtime) -> World:
                 point = POINTS[2 * n + int(consent)]
                 note, enc_note = f"CASENOTE-{tag}", f"ENCNOTE-{tag}"
                 when = datetime(2026, 2, 3 + n, 4, 5 + int(consent), tzinfo=UTC)
+                person = identity(
+                    given_name=f"Given{tag}",
+                    family_name=f"Family{tag}",
+                    aliases=(f"Alias{tag}",),
+                    birth_place=f"Place{tag}",
+                    birth_date=date(1931 + 2 * n + int(consent), 1 + n, 11 + int(consent)),
+                    phone=f"+33 6 77 {n:02d} {int(consent)}9 31",
+                )
                 [result] = people.intake(
                     session,
                     actor,
                     Purpose.OUTREACH,
                     [
                         IntakeRecord(
-                            identity=identity(given_name=f"Given{tag}", family_name=f"Family{tag}"),
+                            identity=person,
                             case=CaseIn(
                                 living_situation=EthosCategory.ETHOS_13_OVERCROWDING,
                                 point=point,
@@ -209,7 +246,9 @@ def world(world_runtime: Runtime) -> World:
                         ),
                     )
                 assert result.case_id is not None
-                PERSON_OF[result.case_id] = result.person_id
+                for viewer, viewer_org in made.items():
+                    handle = handle_of(world_runtime, viewer_org.id, result.person_id)
+                    PERSON_OF[(result.case_id, viewer)] = handle
                 seeded.append(
                     SeededCase(
                         id=result.case_id,
@@ -217,6 +256,8 @@ def world(world_runtime: Runtime) -> World:
                         owner_kind=org.kind.value,
                         consent=consent,
                         point=point,
+                        identifiers=_identifiers(person),
+                        born=person.birth_date,
                         sentinels={
                             "notes": [note, enc_note],
                             "living_situation": ["ethos_13_overcrowding"],
@@ -239,6 +280,41 @@ def test_every_data_route_is_covered(app: Flask) -> None:
     """A new route must declare what it may show, or this test fails."""
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - set(ROUTES) - NO_DATA == set()
+
+
+WORDS_LOCALES = ("en_GB", "en_US", "fr")
+
+
+def _in_words(day: date | None, locale: str) -> str:
+    assert day is not None
+    return str(babel_dates.format_date(day, "medium", locale=locale))
+
+
+def _identifiers(person: IdentityIn) -> dict[str, list[str]]:
+    """A person's identifiers as a page could show them (a birth date in words or in digits)."""
+    born = person.birth_date
+    shown = {born.isoformat(), born.strftime("%d/%m/%Y")}
+    shown |= {_in_words(born, locale) for locale in WORDS_LOCALES}
+    names = [person.given_name, person.family_name, *person.aliases]
+    assert person.birth_place is not None
+    assert person.phone is not None
+    return {"identity": [*names, person.birth_place, *sorted(shown)], "contact": [person.phone]}
+
+
+def _forbidden_identifiers(
+    runtime: Runtime, slug: str, kind: str, role: Role, case: SeededCase, purpose: Purpose
+) -> list[str]:
+    """A person's identifiers show only to their own org's staff, where its policy releases
+    them: never to another org, whatever that org's policy would release (a partner's case is
+    shown by a reference)."""
+    if slug != case.owner:
+        return [t for ts in case.identifiers.values() for t in ts]
+    principal = Principal("u", slug, kind, frozenset({role.value}))
+    facts = CaseFacts(case.owner, case.owner_kind)
+    release = runtime.policy.release(
+        principal, "read", facts, Situation(purpose.value), tuple(case.identifiers)
+    )
+    return [t for f, ts in case.identifiers.items() if f not in release.allowed for t in ts]
 
 
 def _forbidden_texts(
@@ -264,11 +340,23 @@ def _forbidden_texts(
     return texts
 
 
-@pytest.mark.parametrize(("role", "purpose"), list(itertools.product(ROLES, PURPOSES)))
-def test_no_route_shows_what_the_policy_withholds(
-    app: Flask, world: World, world_runtime: Runtime, role: Role, purpose: Purpose
-) -> None:
-    """Threats 3 and 4: whatever the route, a withheld field or a finer location never shows."""
+@dataclass
+class Leaks:
+    """What one (role, purpose) walk found where it must not be, by kind."""
+
+    case_fields: list[tuple[object, ...]] = field(default_factory=list)
+    identifiers: list[tuple[object, ...]] = field(default_factory=list)
+
+
+# One walk per (role, purpose), shared by the tests below (GETs change no page).
+WALKS: dict[tuple[Role, Purpose], Leaks] = {}
+
+
+def _walk(app: Flask, world: World, runtime: Runtime, role: Role, purpose: Purpose) -> Leaks:
+    """Every route for every case, signed in as `role` of each org with `purpose` declared."""
+    if (role, purpose) in WALKS:
+        return WALKS[(role, purpose)]
+    leaks = Leaks()
     for slug, kind in sorted(world.slugs.items()):
         client: FlaskClient = app.test_client()
         assert login(client, f"{role.value}@{slug}") == 302
@@ -280,12 +368,51 @@ def test_no_route_shows_what_the_policy_withholds(
         for case in world.cases:
             for endpoint, (paths, route_purpose) in ROUTES.items():
                 asked = route_purpose or purpose
-                forbidden = _forbidden_texts(world_runtime, slug, kind, role, case, asked)
-                for path in paths(case.id):
+                forbidden = _forbidden_texts(runtime, slug, kind, role, case, asked)
+                hidden = _forbidden_identifiers(runtime, slug, kind, role, case, asked)
+                for path in paths(case.id, slug):
                     if path not in fetched:
                         response = client.get(path)
                         fetched[path] = (response.status_code, response.get_data(as_text=True))
                     status, body = fetched[path]
                     assert status in (200, 403, 404), (endpoint, path)
-                    leaked = [t for t in forbidden if t in body]
-                    assert not leaked, (slug, role.value, purpose.value, case.owner, path, leaked)
+                    where = (slug, role.value, purpose.value, case.owner, path)
+                    if leaked := [t for t in forbidden if t in body]:
+                        leaks.case_fields.append((*where, leaked))
+                    if shown := [t for t in hidden if t in body]:
+                        leaks.identifiers.append((*where, shown))
+    WALKS[(role, purpose)] = leaks
+    return leaks
+
+
+@pytest.mark.parametrize(("role", "purpose"), list(itertools.product(ROLES, PURPOSES)))
+def test_no_route_shows_what_the_policy_withholds(
+    app: Flask, world: World, world_runtime: Runtime, role: Role, purpose: Purpose
+) -> None:
+    """Threats 3 and 4: whatever the route, a withheld field or a finer location never shows."""
+    assert _walk(app, world, world_runtime, role, purpose).case_fields == []
+
+
+@pytest.mark.parametrize(("role", "purpose"), list(itertools.product(ROLES, PURPOSES)))
+def test_finding13_identifiers_show_only_to_their_own_org(
+    app: Flask, world: World, world_runtime: Runtime, role: Role, purpose: Purpose
+) -> None:
+    """Whatever the route, a person's names, aliases, birth date, birth place and phone show
+    only to the staff of the org that recorded them, where its policy releases them: never to
+    another org, even one its policy would release them to."""
+    assert _walk(app, world, world_runtime, role, purpose).identifiers == []
+
+
+def test_finding13_the_walk_looks_for_identifiers_as_pages_show_them(
+    app: Flask, world: World
+) -> None:
+    """The identifiers the walk looks for are the very texts the owner's person page shows
+    (names, birth date in words, phone): the walk cannot pass by looking for the wrong text."""
+    case = world.cases[0]
+    client = app.test_client()
+    assert login(client, f"{Role.OUTREACH_WORKER.value}@{case.owner}") == 302
+    page = client.get(f"/outreach/people/{PERSON_OF[(case.id, case.owner)]}").get_data(as_text=True)
+    given, family = case.identifiers["identity"][:2]
+    for text in (given, family, *case.identifiers["contact"]):
+        assert text in page
+    assert any(_in_words(case.born, locale) in page for locale in WORDS_LOCALES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -9,16 +10,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from databank.domain.audit_vocab import AuditEvent
 from databank.domain.enums import LocationLevel, OrgKind, Purpose, Role
 from databank.domain.errors import ValidationFailed
 from databank.domain.vocab import NeedCategory
-from databank.models import AuditEntry, BreakGlassGrant, Consent
+from databank.models import AuditEntry, BreakGlassGrant, Case, Consent
 from databank.services import access
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn, IntakeRecord, NeedIn
 from databank.services.records import breakglass, case_lists, cases, consents, people
-from tests.factories import case, encounter, identity
+from tests.factories import case, encounter, identity, intake_record
 
 
 @pytest.fixture
@@ -211,3 +213,214 @@ def test_statistics_and_audit_release_no_content_to_the_owner(
     [entry] = refused.value.entries
     assert "platform.no_content_for_statistics_or_audit" in (entry.rule or "")
     assert entry.fields_released == []
+
+
+def _entraide_case(session: Session, entraide: Actor, given: str, **flags: bool) -> uuid.UUID:
+    [result] = people.intake(
+        session,
+        entraide,
+        Purpose.OUTREACH,
+        [IntakeRecord(identity=identity(given_name=given), case=case(**flags))],
+    )
+    assert result.case_id is not None
+    return result.case_id
+
+
+def test_a_cases_protective_flags_and_district_reach_the_decision_and_the_log(
+    session: Session, tables: Actor, entraide: Actor
+) -> None:
+    """The access point hands the policy a case's protective flags and logs its district: with
+    the same consent, a partner gets an ordinary case's place at district level (the platform's
+    cap), an abuse survivor's at city level only (entraide.survivor_city_only), and nothing of a
+    minor's (entraide.minors_by_referral_only); the entry of a released place names its
+    district."""
+    plain = _entraide_case(session, entraide, "Plain")
+    survivor = _entraide_case(session, entraide, "Survivor", is_domestic_abuse_survivor=True)
+    minor = _entraide_case(session, entraide, "Minor", is_minor=True)
+    for case_id in (plain, survivor, minor):
+        row = session.get(Case, case_id)
+        assert row is not None
+        _consent(session, entraide, row.person_id, tables)
+    levels = {}
+    for case_id in (plain, survivor):
+        view = cases.read_case(session, tables, Purpose.FOOD_AID, case_id)
+        assert view.place is not None
+        levels[case_id] = view.place.level
+        entry = json.loads(_last_body(session, tables))
+        assert (entry["record"]["type"], entry["record"]["id"]) == ("case", str(case_id))
+        row = session.get(Case, case_id)
+        assert row is not None
+        assert entry["area"] == row.area_geohash  # the district (a sweep counts these)
+    assert levels == {plain: LocationLevel.DISTRICT, survivor: LocationLevel.CITY}
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, tables, Purpose.FOOD_AID, minor)
+    [entry] = refused.value.entries
+    assert "entraide.minors_by_referral_only" in (entry.rule or "")
+    listed = {line.id for line in case_lists.list_cases(session, tables, Purpose.FOOD_AID)}
+    assert listed == {plain, survivor}
+
+
+def test_a_gate_refusal_is_logged_with_its_rule(session: Session, entraide: Actor) -> None:
+    """A role gate (break-glass, policy page, accounts) refuses with one entry saying who was
+    refused, by which rule, for which org and purpose; it is in the log once written."""
+    with pytest.raises(access.AccessRefused) as refused:
+        access.check_break_glass_responder(entraide)
+    [entry] = refused.value.entries
+    assert refused.value.actor is entraide
+    said = (entry.event, entry.decision, entry.rule, entry.owner_org_id, entry.purpose)
+    assert said == (
+        "break_glass.start",
+        "deny",
+        "platform.break_glass_role",
+        entraide.org_id,
+        "vital_interest",
+    )
+    access.record_denial(session, refused.value)
+    body = json.loads(_last_body(session, entraide))
+    assert (body["event"], body["decision"], body["rule"]) == (
+        "break_glass.start",
+        "deny",
+        "platform.break_glass_role",
+    )
+
+
+def _last_body(session: Session, actor: Actor) -> bytes:
+    found = session.scalars(
+        select(AuditEntry.body)
+        .where(AuditEntry.actor_org_id == actor.org_id)
+        .order_by(AuditEntry.seq.desc())
+    ).first()
+    assert found is not None
+    return found
+
+
+def test_a_referral_opens_the_case_to_its_recipient_for_its_purpose_only(
+    session: Session, entraide: Actor
+) -> None:
+    """A referral is a sharing fact of its own: without consent, the partner a case was
+    referred to may follow it up (Métropole: status and referrals) for the referral's purpose,
+    and for no other purpose; before the referral, nothing."""
+    metro = organisations.create_organisation(session, "metropole", "Métropole", OrgKind.COUNCIL)
+    council = Actor(None, metro.id, metro.kind, frozenset({Role.OUTREACH_WORKER}), "test")
+    [result] = people.intake(session, council, Purpose.OUTREACH, [intake_record()])
+    assert result.case_id is not None
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, entraide, Purpose.CASE_MANAGEMENT, result.case_id)
+    cases.refer(
+        session,
+        council,
+        Purpose.OUTREACH,
+        result.case_id,
+        entraide.org_id,
+        Purpose.CASE_MANAGEMENT,
+        override=True,
+        justification="Cannot be reached to ask; the shelter needs the referral tonight.",
+    )
+    view = cases.read_case(session, entraide, Purpose.CASE_MANAGEMENT, result.case_id)
+    assert view.released == {"status", "referrals"}
+    with pytest.raises(access.AccessRefused):
+        cases.read_case(session, entraide, Purpose.OUTREACH, result.case_id)
+
+
+def test_an_access_entry_says_who_read_what_whose_and_why(
+    session: Session, tables: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """Each decision's entry names the record (type, id), its owner org and person, the purpose,
+    the decision and its rules, the fields released and withheld, the location level and
+    district when a place was asked for, the count of a list, and no break-glass mark on an
+    ordinary read: what an auditor and a person's "who saw my data" rely on."""
+    person_id, case_id = tables_case
+    row = session.get(Case, case_id)
+    assert row is not None
+    cases.read_case(session, tables, Purpose.OUTREACH, case_id)
+    entry = json.loads(_last_body(session, tables))
+    assert entry["event"] == "access.read"
+    assert entry["record"] == {"id": str(case_id), "owner": str(tables.org_id), "type": "case"}
+    assert (entry["person"], entry["purpose"], entry["decision"]) == (
+        str(person_id),
+        "outreach",
+        "allow",
+    )
+    assert "platform.owner_content" in entry["rule"].split(",")
+    assert entry["fields"]["withheld"] == []
+    assert set(entry["fields"]["released"]) == set(cases.CASE_FIELDS)
+    assert (entry["location_level"], entry["area"]) == (LocationLevel.EXACT, row.area_geohash)
+    assert (entry["break_glass"], entry["count"]) == (False, None)
+    people.read_identity(session, tables, Purpose.OUTREACH, person_id)
+    entry = json.loads(_last_body(session, tables))
+    assert entry["record"]["type"] == "identity"
+    assert (entry["location_level"], entry["area"]) == (None, None)  # no place was asked for
+    lines = case_lists.list_cases(session, tables, Purpose.OUTREACH)
+    entry = json.loads(_last_body(session, tables))
+    assert entry["count"] == len(lines) == 1
+
+
+def test_a_refused_read_logs_no_district_and_vital_interest_needs_a_reason(
+    session: Session, tables: Actor, entraide: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """A read that released no place logs no district (the sweep alert counts released places
+    only); and nobody reads a case for vital interest without a written reason, not even its
+    owner (platform.vital_interest_needs_justification)."""
+    _person, case_id = tables_case
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, entraide, Purpose.FOOD_AID, case_id)
+    [entry] = refused.value.entries
+    assert (entry.decision, entry.location_level, entry.area) == ("deny", 0, None)
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, tables, Purpose.VITAL_INTEREST, case_id)
+    [entry] = refused.value.entries
+    assert "platform.vital_interest_needs_justification" in (entry.rule or "")
+
+
+def test_a_purpose_refused_for_the_role_is_logged_about_the_record(
+    session: Session, tables: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    """A read under a purpose the actor's role may not declare is refused before any policy
+    decision, with one entry naming the record, its owner and person, the action's event, the
+    decision and how many records were asked for."""
+    person_id, case_id = tables_case
+    with pytest.raises(access.AccessRefused) as refused:
+        cases.read_case(session, tables, Purpose.AUDIT, case_id)
+    assert refused.value.actor is tables
+    [entry] = refused.value.entries
+    said = (entry.event, entry.record_type, entry.record_id, entry.owner_org_id, entry.person_id)
+    assert said == ("access.read", "case", case_id, tables.org_id, person_id)
+    assert (entry.decision, entry.result_count) == ("deny", 1)
+
+
+def test_the_account_gates_log_who_was_refused_by_which_rule(
+    session: Session, tables: Actor, entraide: Actor
+) -> None:
+    """The role and account gates refuse with one entry naming the event asked for, the org
+    concerned and the rule: a role without the right, an admin of another org, and an admin
+    reaching for a platform account."""
+    admin = Actor(None, tables.org_id, tables.org_kind, frozenset({Role.ORG_ADMIN}), "test")
+    event = AuditEvent.USERS_DEACTIVATE
+    gates = [
+        (lambda: access.require_any_role(tables, {Role.AUDITOR}, event), tables, tables.org_id),
+        (
+            lambda: access.require_account_admin(session, admin, entraide.org_id, event),
+            admin,
+            entraide.org_id,
+        ),
+        (
+            lambda: access.require_account_manager(
+                session, admin, tables.org_id, [Role.PLATFORM_AUDITOR], event
+            ),
+            admin,
+            tables.org_id,
+        ),
+    ]
+    rules = []
+    for gate, actor, org_id in gates:
+        with pytest.raises(access.AccessRefused) as refused:
+            gate()
+        assert refused.value.actor is actor
+        [entry] = refused.value.entries
+        assert (entry.event, entry.decision, entry.owner_org_id) == (event, "deny", org_id)
+        rules.append(entry.rule)
+    assert rules == [
+        "platform.role_not_permitted",
+        "platform.accounts_of_other_org",
+        "platform.platform_account",
+    ]

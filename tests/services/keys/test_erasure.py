@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from databank.domain.enums import PersonStatus, Purpose, Role
-from databank.domain.errors import Conflict, Erased, NotFound
-from databank.models import ErasureTombstone, Identity, Person, SubjectKey
+from databank.domain.errors import Conflict, DecryptionFailed, Erased, NotFound
+from databank.models import ErasureTombstone, Identity, OrgKey, Person, SubjectKey
 from databank.models.linkage import LinkageRecord
 from databank.services import access
 from databank.services.inputs import ConsentIn
 from databank.services.keys import erasure
+from databank.services.keys.keyring import keyring_of
 from databank.services.records import cases, consents, people
 from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import encounter, identity, intake_record
@@ -149,3 +150,30 @@ def test_erased_keys_are_gone_even_from_a_warm_cache(
     assert keyring.subject_keys(session, org.id, [result.person_id])
     erasure.erase_person(session, admin, Purpose.CASE_MANAGEMENT, result.person_id)
     assert keyring.subject_keys(session, org.id, [result.person_id]) == {}
+
+
+def test_finding13_erasure_evicts_the_unwrapped_keys_from_the_cache(
+    session: Session, make_org: OrgMaker, actor_for: ActorMaker
+) -> None:
+    """Erasure takes the person's unwrapped keys out of the process's keyring, not only out of
+    the database: once erased, a wrapped key restored from a backup (before the tombstones are
+    replayed) can only be opened with the org key again, never found warm in memory."""
+    org = make_org()
+    worker, admin = actor_for(org), actor_for(org, Role.ORG_ADMIN)
+    [result] = people.intake(session, worker, Purpose.OUTREACH, [intake_record()])
+    keyring = keyring_of(session)
+    assert keyring.subject_keys(session, org.id, [result.person_id])  # cached now
+    backup = [
+        dict(r._mapping)
+        for r in session.execute(
+            select(SubjectKey.__table__).where(SubjectKey.person_id == result.person_id)
+        )
+    ]
+    erasure.erase_person(session, admin, Purpose.CASE_MANAGEMENT, result.person_id)
+    session.execute(insert(SubjectKey.__table__), backup)  # the "restore"
+    # The org key can no longer unwrap anything: only a key left in memory could be returned.
+    [version] = session.scalars(select(OrgKey.version).where(OrgKey.org_id == org.id)).all()
+    session.execute(update(OrgKey).where(OrgKey.org_id == org.id).values(wrapped_key=None))
+    keyring.forget_org_key(org.id, version)
+    with pytest.raises(DecryptionFailed):
+        keyring.subject_keys(session, org.id, [result.person_id])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +19,8 @@ from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn, IntakeRecord, NeedIn
 from databank.services.records import case_lists, caseload, cases, consents, people, timeline
-from tests.factories import case, encounter, identity
+from tests.factories import case, encounter, identity, intake_record
+from tests.services.records.conftest import HOUSING_IDENTITY, SharedIdentity
 
 
 @pytest.fixture
@@ -148,3 +150,64 @@ def test_case_pages_follow_each_other_without_overlap(session: Session, entraide
     assert first.lines[0].id != second.lines[0].id
     oldest = case_lists.case_page(session, entraide, Purpose.OUTREACH, limit=1, sort="opened_asc")
     assert oldest.lines[0].id == second.lines[0].id
+
+
+def _last_seq(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(AuditEntry.seq), -1))))
+
+
+def _bodies_after(session: Session, seq: int) -> list[dict[str, Any]]:
+    """The access log's entries written after `seq`, as their bodies say."""
+    found = session.scalars(
+        select(AuditEntry.body).where(AuditEntry.seq > seq).order_by(AuditEntry.seq)
+    )
+    return [json.loads(body) for body in found]
+
+
+def test_finding13_display_names_look_only_in_the_own_orgs_records(
+    session: Session, shared_identity: SharedIdentity
+) -> None:
+    """The caseload's names come from the actor's own org's records of each person, and only
+    those are decided and logged as identity reads: another org's record of the same person is
+    never asked for, even where its owner's policy would release it to the actor."""
+    partner, person_id = shared_identity.housing, shared_identity.person_id
+    before = _last_seq(session)
+    assert caseload.display_names(session, partner, Purpose.HOUSING_ALLOCATION, [person_id]) == {}
+    people.intake(session, partner, Purpose.OUTREACH, [intake_record(HOUSING_IDENTITY)])
+    names = caseload.display_names(session, partner, Purpose.HOUSING_ALLOCATION, [person_id])
+    assert names == {person_id: "AMELIE lefevre durand"}  # as the partner recorded them
+    identity_reads = [
+        e
+        for e in _bodies_after(session, before)
+        if e["event"] == "access.read" and e["record"]["type"] == "identity"
+    ]
+    assert [e["record"]["owner"] for e in identity_reads] == [str(partner.org_id)]
+
+
+def test_finding13_refused_rows_of_a_caseload_and_a_timeline_are_logged(
+    session: Session, entraide: Actor
+) -> None:
+    """Every row a list read decides is logged, refused ones too: a case the org may see at all
+    (consented to it) but whose owner's policy releases nothing for the purpose is left out of
+    the caseload and of the timeline, and each refusal is in the access log."""
+    metro = organisations.create_organisation(session, "metropole", "Métropole", OrgKind.COUNCIL)
+    council = Actor(None, metro.id, metro.kind, frozenset({Role.OUTREACH_WORKER}), "test")
+    person_id, metro_case = _intake(session, council)
+    _share(session, council, person_id, entraide)  # for food aid: Métropole shares nothing then
+    [own] = people.intake(
+        session, entraide, Purpose.OUTREACH, [IntakeRecord(identity=identity(), case=case())]
+    )
+    assert own.person_id == person_id
+    assert own.case_id is not None
+    view = cases.read_case(session, entraide, Purpose.FOOD_AID, own.case_id)
+    before = _last_seq(session)
+    lines = case_lists.list_cases(session, entraide, Purpose.FOOD_AID)
+    assert {line.id for line in lines} == {own.case_id}
+    assert timeline.person_timeline(session, entraide, Purpose.FOOD_AID, view).cases == ()
+    refusals = [
+        (e["event"], e["decision"], e["actor"]["org"], e["purpose"])
+        for e in _bodies_after(session, before)
+        if e["record"]["id"] == str(metro_case)
+    ]
+    denied = ("access.read", "deny", str(entraide.org_id), "food_aid")
+    assert refusals == [denied, denied]  # the caseload's row, then the timeline's

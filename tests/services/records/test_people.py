@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from databank.domain.enums import Purpose, Role
-from databank.domain.errors import ValidationFailed
+from databank.domain.errors import NotFound, ValidationFailed
 from databank.models import AuditEntry, Identity, Person
 from databank.models.linkage import LinkageRecord
 from databank.services.records import people
 from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import identity, intake_record
+from tests.services.records.conftest import COUNCIL_IDENTITY, HOUSING_IDENTITY, SharedIdentity
 
 
 def test_intake_registers_person_identity_and_case(
@@ -188,3 +189,25 @@ def test_auditors_cannot_register_people(
     auditor = actor_for(make_org(), Role.AUDITOR)
     with pytest.raises(AccessRefused):
         people.intake(session, auditor, Purpose.AUDIT, [intake_record()])
+
+
+def test_finding13_the_identity_read_never_falls_back_to_another_orgs_record(
+    session: Session, shared_identity: SharedIdentity
+) -> None:
+    """read_identity opens the actor's own org's record of a person and no other, even where
+    the owner's policy would release its identity to the actor's org: a partner that has no
+    record of its own gets NotFound, one that has gets its own identifiers, never the owner's."""
+    partner, person_id = shared_identity.housing, shared_identity.person_id
+    with pytest.raises(NotFound):
+        people.read_identity(session, partner, Purpose.HOUSING_ALLOCATION, person_id)
+    # The partner registers the same person (pooled): it reads what it recorded itself.
+    [own] = people.intake(session, partner, Purpose.OUTREACH, [intake_record(HOUSING_IDENTITY)])
+    assert own.person_id == person_id  # the pool, server side, holds one person
+    view = people.read_identity(session, partner, Purpose.HOUSING_ALLOCATION, person_id)
+    assert view.org_id == partner.org_id
+    assert view.identity_id == own.identity_id
+    recorded = (view.given_name, view.family_name, view.phone, view.birth_place, view.aliases)
+    assert recorded == ("AMELIE", "lefevre durand", "+33 7 22 22 22 22", "Villeurbanne", ())
+    # The owner still reads its own record.
+    owners = people.read_identity(session, shared_identity.council, Purpose.OUTREACH, person_id)
+    assert (owners.given_name, owners.phone) == ("Amélie", COUNCIL_IDENTITY.phone)
