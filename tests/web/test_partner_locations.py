@@ -24,11 +24,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from databank.config import DEMO_AREAS_FILE
 from databank.domain import geo
 from databank.domain.enums import CONSENTABLE_PURPOSES, OrgKind, Purpose, Role
+from databank.models import Person
 from databank.services.access import roles
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
@@ -86,6 +88,8 @@ class World:
     case_ids: dict[str, list[str]] = field(default_factory=dict)
     person_ids: dict[str, list[str]] = field(default_factory=dict)
     marked_person: dict[str, str] = field(default_factory=dict)
+    # The pooled person ids, as the server holds them: no answer may carry one (finding 2).
+    pooled: frozenset[str] = frozenset()
 
 
 def _points(n: int) -> tuple[Point, Point]:
@@ -169,13 +173,15 @@ def world(walk_runtime: Runtime) -> World:
                         [IntakeRecord(identity=who, case=CaseIn())],
                     )
             owners[slug] = Owner(slug, result.case_id, (case_point, met_point))
+        pooled = frozenset(str(p) for p in session.scalars(select(Person.id)))
     # A marker must be one owner's only, and not occur in the deployment's own text (a
     # district's centre on a plan): else the walk could not tell whose place it saw.
     areas_text = Path(DEMO_AREAS_FILE).read_text(encoding="utf-8")
     markers = [m for owner in owners.values() for m in owner.markers()]
     assert len(markers) == len(set(markers))
     assert not [m for m in markers if m in areas_text]
-    return World(owners)
+    assert pooled
+    return World(owners, pooled=pooled)
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +257,8 @@ class Walked:
     leaks: list[Leak] = field(default_factory=list)
     # Owners whose district an answer about their case showed: the walk reached shared places.
     districts: set[str] = field(default_factory=set)
+    # Answers that carried a pooled person id: (user, purpose, path).
+    pooled: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _walk(
@@ -270,6 +278,8 @@ def _walk(
             assert response.status_code < 500, (user, purpose, path, response.status_code)
             text = response.get_data(as_text=True) + response.headers.get("Location", "")
             found.leaks += _leaks(world, user, slug, purpose, path, text)
+            if any(pooled in text for pooled in world.pooled):
+                found.pooled.append((user, purpose, path))
             found.districts |= {
                 o.slug
                 for o in world.owners.values()
@@ -293,6 +303,7 @@ def test_finding3_no_partner_route_shows_a_place_finer_than_the_district(
     case or person asked for, a partner never gets another organisation's place finer than the
     district (finding 3 of the attacker review, design section 6)."""
     leaks: list[Leak] = []
+    pooled: list[tuple[str, str, str]] = []
     for slug in sorted(world.owners):
         user = f"{role.value}@{slug}"
         client = app.test_client()
@@ -302,13 +313,31 @@ def test_finding3_no_partner_route_shows_a_place_finer_than_the_district(
             _switch(client, purpose)
             walked = _walk(client, app, world, user, slug, purpose.value)
             leaks += walked.leaks
+            pooled += walked.pooled
             districts |= walked.districts
-        leaks += _walk(client, app, world, user, slug, "(signing in)", sign_in=True).leaks
+        last = _walk(client, app, world, user, slug, "(signing in)", sign_in=True)
+        leaks += last.leaks
+        pooled += last.pooled
         if role is not Role.BREAK_GLASS_RESPONDER and slug != "entraide":
             # Not a vacuous pass: entraide's policy shares its place with every partner's staff
             # who work with people, and the walk saw it, at the district.
             assert "entraide" in districts, user
     assert leaks == [], f"{len(leaks)} leaks, e.g. {leaks[:5]}"
+    # The same walk: no answer carries a pooled person id, only the org's handles (finding 2).
+    assert pooled == [], f"{len(pooled)} answers with a pooled id, e.g. {pooled[:5]}"
+
+
+def test_finding2_no_auditor_route_shows_a_pooled_person_id(app: Flask, world: World) -> None:
+    """Every GET route (the audit console and its API included), walked by every organisation's
+    auditor over every case and person id: the log names each person by the auditor's own
+    organisation's handles, never by the pooled id (finding 2 of the attacker review)."""
+    pooled: list[tuple[str, str, str]] = []
+    for slug in sorted(world.owners):
+        user = f"{Role.AUDITOR.value}@{slug}"
+        client = app.test_client()
+        assert login(client, user) == 302
+        pooled += _walk(client, app, world, user, slug, Purpose.AUDIT.value).pooled
+    assert pooled == [], f"{len(pooled)} answers with a pooled id, e.g. {pooled[:5]}"
 
 
 def test_the_markers_are_found_where_they_may_be_shown(app: Flask, world: World) -> None:
