@@ -100,7 +100,5 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["person"] = PersonConverter
     # A person shown in a page's text: `{{ entry.person_id|handle(entry.record_owner) }}`; links to
     # a person's pages only for the viewer's own records: `{% if entry.record_owner is own %}`.
-    app.add_template_filter(
-        lambda person, holder=None: str(handles.shown(person, holder)), "handle"
-    )
+    app.add_template_filter(_handle_text, "handle")
     app.add_template_test(handles.is_own, "own")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
 from sqlalchemy.orm import Session
@@ -236,6 +236,14 @@ def authorize_many(
     return grants
 
 
+@dataclass(frozen=True)
+class Decided:
+    """A decision not yet logged, with the entry that will record it (see `decide_many`)."""
+
+    grant: Grant
+    entry: auditlog.EntryIn
+
+
 def decide_many(
     session: Session,
     actor: Actor,
@@ -243,13 +251,23 @@ def decide_many(
     purpose: Purpose,
     resources: Sequence[Resource],
     fields: Sequence[str] = (WHOLE_RECORD,),
-) -> list[Grant]:
-    """The decisions `authorize_many` would make, without logging them: nothing is released.
+) -> list[Decided]:
+    """The decisions `authorize_many` would make, not logged yet: nothing is released.
 
     For choosing which rows of a list the caller may be shown (a filter or a page may only depend
-    on what the policy releases); the rows shown are then read through `authorize_many`.
+    on what the policy releases); the decisions of the rows read are then logged with `record`,
+    before anything of them is returned.
     """
-    return _decide(session, actor, action, purpose, resources, fields, False, None)[0]
+    grants, entries = _decide(session, actor, action, purpose, resources, fields, False, None)
+    return [Decided(g, e) for g, e in zip(grants, entries, strict=True)]
+
+
+def record(
+    session: Session, actor: Actor, decided: Sequence[Decided], result_count: int | None
+) -> None:
+    """Log decisions made by `decide_many` for the records a list reads (no log, no data)."""
+    entries = [replace(d.entry, result_count=result_count) for d in decided]
+    auditlog.append(session, actor, entries)
 
 
 def _decide(

@@ -217,18 +217,23 @@ def _as_seen_by(session: Session, actor: Actor) -> PersonShown:
     return shown
 
 
-def _body_as_seen(body: bytes, shown: PersonShown) -> bytes:
+def _parsed(body: bytes, shown: PersonShown | None) -> dict[str, Any]:
+    """An entry's body as data, its person named as `shown` names it (if given)."""
     data: dict[str, Any] = json.loads(bytes(body))
+    if shown is not None and data.get("person") is not None:
+        data["person"] = shown(data["person"], (data.get("record") or {}).get("owner"))
+    return data
+
+
+def _body_as_seen(body: bytes, shown: PersonShown) -> bytes:
+    data = _parsed(body, shown)
     if data.get("person") is None:
         return bytes(body)
-    data["person"] = shown(data["person"], (data.get("record") or {}).get("owner"))
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _view(body: bytes, shown: PersonShown | None = None) -> EntryView:
-    data: dict[str, Any] = json.loads(bytes(body))
-    if shown is not None and data.get("person") is not None:
-        data["person"] = shown(data["person"], (data.get("record") or {}).get("owner"))
+    data = _parsed(body, shown)
     actor = data.get("actor") or {}
     record = data.get("record") or {}
     fields = data.get("fields") or {}

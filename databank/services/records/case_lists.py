@@ -58,36 +58,6 @@ class CasePage:
     more: bool  # visible cases follow this page (a policy may still hide some of them)
 
 
-def list_cases(
-    session: Session,
-    actor: Actor,
-    purpose: Purpose,
-    status: CaseStatus | None = None,
-    limit: int = 50,
-    offset: int = 0,
-    own_only: bool = False,
-    *,
-    need: NeedCategory | None = None,
-    district: str | Sequence[str] | None = None,
-    living_situation: EthosCategory | None = None,
-    sort: str = "opened_desc",
-) -> list[CaseSummary]:
-    """The lines of `case_page` (same arguments)."""
-    return case_page(
-        session,
-        actor,
-        purpose,
-        status,
-        limit,
-        offset,
-        own_only,
-        need=need,
-        district=district,
-        living_situation=living_situation,
-        sort=sort,
-    ).lines
-
-
 def case_page(
     session: Session,
     actor: Actor,
@@ -153,19 +123,9 @@ def case_page(
     shown, refused, more = _scan(
         session, actor, purpose, query.order_by(*CASE_SORTS[sort]), fields, listed, limit, offset
     )
-    if not shown and not refused:
-        return CasePage([], more)
-    read = shown + refused
-    grants = access.authorize_many(
-        session,
-        actor,
-        Action.READ,
-        purpose,
-        [access.Resource.of_case(c) for c in read],
-        fields=tuple(fields),
-        result_count=len(shown),
-        partial_ok=True,
-    )
+    # The page's cases are read, and so are the candidates the policy refused outright: both
+    # logged with the decisions the walk made, before anything is returned.
+    access.record(session, actor, [d for _c, d in shown + refused], result_count=len(shown))
     orgs = orgs_of(session)
     lines = [
         CaseSummary(
@@ -176,15 +136,19 @@ def case_page(
             status=c.status,
             opened_at=c.opened_at,
             # Lists show district at most: no sealed point is opened for a list.
-            place=place_of(min(g.location_level, LocationLevel.DISTRICT), c.area_geohash, None),
+            place=place_of(
+                min(d.grant.location_level, LocationLevel.DISTRICT), c.area_geohash, None
+            ),
         )
-        for c, g in zip(shown, grants, strict=False)
+        for c, d in shown
     ]
     return CasePage(lines, more)
 
 
 # Candidates decided per round trip while looking for a page's cases.
 SCAN_BATCH = 200
+# A candidate case and the decision made on it.
+_Candidate = tuple[Case, access.Decided]
 
 
 def _scan(
@@ -196,12 +160,12 @@ def _scan(
     listed: Callable[[access.Grant], bool],
     limit: int,
     offset: int,
-) -> tuple[list[Case], list[Case], bool]:
-    """Walk the candidates in order, deciding each (unlogged), until the page is full and one
-    more listed case is found: the page's cases, the candidates refused outright among them,
+) -> tuple[list[_Candidate], list[_Candidate], bool]:
+    """Walk the candidates in order, deciding each (not logged yet), until the page is full and
+    one more listed case is found: the page's cases, the candidates refused outright among them,
     and whether another page follows."""
-    shown: list[Case] = []
-    refused: list[Case] = []
+    shown: list[_Candidate] = []
+    refused: list[_Candidate] = []
     skipped = 0
     # One query, read in batches as the walk goes (not one query per batch, each re-skipping
     # the rows before it).
@@ -217,16 +181,16 @@ def _scan(
                 [access.Resource.of_case(c) for c in rows],
                 fields,
             )
-            for case, grant in zip(rows, decided, strict=True):
-                if not listed(grant):
-                    if not grant.fields and skipped >= offset:
-                        refused.append(case)
+            for case, made in zip(rows, decided, strict=True):
+                if not listed(made.grant):
+                    if not made.grant.fields and skipped >= offset:
+                        refused.append((case, made))
                 elif skipped < offset:
                     skipped += 1
                 elif len(shown) == limit:
                     return shown, refused, True
                 else:
-                    shown.append(case)
+                    shown.append((case, made))
     finally:
         streamed.close()
     return shown, refused, False

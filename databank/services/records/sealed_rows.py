@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -79,6 +79,16 @@ def identity_row(
     }
 
 
+def _place(
+    seal: Callable[[str, str | None], bytes | None], point: Point | None, district: str | None
+) -> dict[str, Any]:
+    """A row's place: the district in clear, the point sealed."""
+    return {
+        "area_geohash": area_of(point, district),
+        "location_ciphertext": seal("location_ciphertext", point.as_text() if point else None),
+    }
+
+
 def case_row(
     key: SealingKey,
     org_id: uuid.UUID,
@@ -101,10 +111,7 @@ def case_row(
         "hud_living_situation": case.hud_living_situation,
         "is_minor": case.is_minor,
         "is_domestic_abuse_survivor": case.is_domestic_abuse_survivor,
-        "area_geohash": area_of(case.point, case.district),
-        "location_ciphertext": seal(
-            "location_ciphertext", case.point.as_text() if case.point else None
-        ),
+        **_place(seal, case.point, case.district),
         "notes_ciphertext": seal("notes_ciphertext", case.notes),
         "created_by_id": user_id,
         "created_at": now,
@@ -144,10 +151,7 @@ def encounter_row(
         "org_id": org_id,
         "worker_id": user_id,
         "occurred_at": encounter.occurred_at,
-        "area_geohash": area_of(encounter.point, encounter.district),
-        "location_ciphertext": seal(
-            "location_ciphertext", encounter.point.as_text() if encounter.point else None
-        ),
+        **_place(seal, encounter.point, encounter.district),
         "notes_ciphertext": seal("notes_ciphertext", encounter.notes),
         "services_given": list(encounter.services_given),
         "created_at": now,

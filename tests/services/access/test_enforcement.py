@@ -134,9 +134,9 @@ def test_partner_list_shows_only_consented_cases(
     session: Session, tables: Actor, entraide: Actor, tables_case: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
     person_id, case_id = tables_case
-    assert case_lists.list_cases(session, entraide, Purpose.FOOD_AID) == []
+    assert case_lists.case_page(session, entraide, Purpose.FOOD_AID).lines == []
     _consent(session, tables, person_id, entraide)
-    [line] = case_lists.list_cases(session, entraide, Purpose.FOOD_AID)
+    [line] = case_lists.case_page(session, entraide, Purpose.FOOD_AID).lines
     assert line.id == case_id
     assert line.owner == "tables-du-coeur"
     assert line.place is not None
@@ -256,7 +256,7 @@ def test_a_cases_protective_flags_and_district_reach_the_decision_and_the_log(
         cases.read_case(session, tables, Purpose.FOOD_AID, minor)
     [entry] = refused.value.entries
     assert "entraide.minors_by_referral_only" in (entry.rule or "")
-    listed = {line.id for line in case_lists.list_cases(session, tables, Purpose.FOOD_AID)}
+    listed = {line.id for line in case_lists.case_page(session, tables, Purpose.FOOD_AID).lines}
     assert listed == {plain, survivor}
 
 
@@ -350,7 +350,7 @@ def test_an_access_entry_says_who_read_what_whose_and_why(
     entry = json.loads(_last_body(session, tables))
     assert entry["record"]["type"] == "identity"
     assert (entry["location_level"], entry["area"]) == (None, None)  # no place was asked for
-    lines = case_lists.list_cases(session, tables, Purpose.OUTREACH)
+    lines = case_lists.case_page(session, tables, Purpose.OUTREACH).lines
     entry = json.loads(_last_body(session, tables))
     assert entry["count"] == len(lines) == 1
 

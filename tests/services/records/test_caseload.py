@@ -65,11 +65,11 @@ def test_a_filter_on_a_withheld_field_never_matches_a_partners_case(
     person_id, case_id = _intake(session, tables)
     _share(session, tables, person_id, entraide)
     _own_person, own_case = _intake(session, entraide, given="Other")
-    food = case_lists.list_cases(session, entraide, Purpose.FOOD_AID, need=NeedCategory.FOOD)
+    food = case_lists.case_page(session, entraide, Purpose.FOOD_AID, need=NeedCategory.FOOD).lines
     assert {line.id for line in food} == {case_id, own_case}
-    addiction = case_lists.list_cases(
+    addiction = case_lists.case_page(
         session, entraide, Purpose.FOOD_AID, need=NeedCategory.ADDICTION
-    )
+    ).lines
     assert {line.id for line in addiction} == {own_case}
 
 
@@ -77,12 +77,12 @@ def test_bad_sort_or_district_is_a_bad_request_naming_the_field(
     session: Session, entraide: Actor
 ) -> None:
     with pytest.raises(BadRequest) as bad_sort:
-        case_lists.list_cases(session, entraide, Purpose.FOOD_AID, sort="family_name")
+        case_lists.case_page(session, entraide, Purpose.FOOD_AID, sort="family_name")
     assert "sort" in bad_sort.value.errors
     with pytest.raises(BadRequest) as bad_district:
-        case_lists.list_cases(session, entraide, Purpose.FOOD_AID, district="u05k%")
+        case_lists.case_page(session, entraide, Purpose.FOOD_AID, district="u05k%")
     with pytest.raises(BadRequest):
-        case_lists.list_cases(session, entraide, Purpose.FOOD_AID, district="U05KQ")
+        case_lists.case_page(session, entraide, Purpose.FOOD_AID, district="U05KQ")
     assert "district" in bad_district.value.errors
 
 
@@ -201,7 +201,7 @@ def test_finding13_refused_rows_of_a_caseload_and_a_timeline_are_logged(
     assert own.case_id is not None
     view = cases.read_case(session, entraide, Purpose.FOOD_AID, own.case_id)
     before = _last_seq(session)
-    lines = case_lists.list_cases(session, entraide, Purpose.FOOD_AID)
+    lines = case_lists.case_page(session, entraide, Purpose.FOOD_AID).lines
     assert {line.id for line in lines} == {own.case_id}
     assert timeline.person_timeline(session, entraide, Purpose.FOOD_AID, view).cases == ()
     refusals = [

@@ -149,7 +149,7 @@ def test_open_a_second_case(session: Session, owner: Actor, case_id: uuid.UUID) 
     person_id = cases.read_case(session, owner, Purpose.OUTREACH, case_id).person_id
     second = cases.open_case(session, owner, Purpose.OUTREACH, person_id, case(notes=None))
     assert cases.read_case(session, owner, Purpose.OUTREACH, second).notes is None
-    listed = case_lists.list_cases(session, owner, Purpose.OUTREACH)
+    listed = case_lists.case_page(session, owner, Purpose.OUTREACH).lines
     assert {c.id for c in listed} == {case_id, second}
 
 
