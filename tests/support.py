@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 import uuid
@@ -164,3 +165,21 @@ def register_and_read(session: Session, actor: Actor, count: int, *, sign: bool 
 def handle_of(runtime: Runtime, org_id: uuid.UUID, person_id: uuid.UUID) -> uuid.UUID:
     """The handle `org_id`'s staff see for a pooled person (what its pages and API show)."""
     return runtime.keyring.person_handles.handle(org_id, person_id)
+
+
+def logged_person(session: Session, entry: Any) -> uuid.UUID | None:
+    """The pooled person an access-log entry (an AuditEntry row, or its body) names: entries name
+    their person by the holder's handle, turned back as the auditor console does."""
+    from databank.services.oversight.logged_people import LoggedPeople
+
+    body = entry if isinstance(entry, bytes | bytearray | memoryview) else entry.body
+    pooled = LoggedPeople.of(session).pooled(json.loads(bytes(body)))
+    return None if pooled is None else uuid.UUID(pooled)
+
+
+def logged_about(session: Session, person_id: uuid.UUID) -> Any:
+    """The SQL condition "this entry is about the pooled person", however the entry names them."""
+    from databank.models import AuditEntry
+    from databank.services.oversight.logged_people import LoggedPeople
+
+    return AuditEntry.person_id.in_(LoggedPeople.of(session).forms(session, person_id))

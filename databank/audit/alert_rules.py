@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -132,19 +132,26 @@ class Candidates:
 _Key = tuple[str, uuid.UUID | None, uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]
 
 
-def candidates(rows: Iterable[Mapping[str, Any]], rules: AlertRules) -> Candidates:
+def candidates(
+    rows: Sequence[Mapping[str, Any]],
+    rules: AlertRules,
+    people: Sequence[uuid.UUID | None] | None = None,
+) -> Candidates:
     """Sort a batch of log rows (audit_log's row dicts) by the rules they could fire.
 
     From the rows' own columns only: most rows (an owner's reads, intake) match nothing, and
-    then nothing more is looked up.
+    then nothing more is looked up. `people` are the rows' pooled persons, which an alert names
+    (the rows' `person_id` column holds the holder's handle); by default, that column.
     """
+    if people is None:
+        people = [row["person_id"] for row in rows]
     found = Candidates()
     groups: dict[_Key, list[Mapping[str, Any]]] = {}
     own_org = rules.bulk_reads.own_org
-    for row in rows:
+    for row, person in zip(rows, people, strict=True):
         event, decision = row["event"], row["decision"]
         org, owner, user = row["actor_org_id"], row["owner_org_id"], row["actor_user_id"]
-        subject = (user, org, owner, row["person_id"])
+        subject = (user, org, owner, person)
         if event == AuditEvent.BREAK_GLASS_START:
             groups.setdefault(("break_glass", *subject), []).append(row)
         if row["purpose"] in _FORBIDDEN:
@@ -156,7 +163,7 @@ def candidates(rows: Iterable[Mapping[str, Any]], rules: AlertRules) -> Candidat
         if decision == Decision.DENY:
             if user is not None:
                 found.refused[(org, user)] = row["at"]
-        elif event == READ and row["person_id"] is not None:
+        elif event == READ and person is not None:
             if owner != org and row["area"] is not None:
                 found.sweeps[(org, row["area"])] = row["at"]
             if user is not None and (owner != org or own_org):

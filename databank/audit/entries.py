@@ -97,12 +97,39 @@ def actor_part(
     )
 
 
+# Whose handle names the person of an entry with neither an owner nor an actor organisation
+# (`person_scope`): a key that no organisation is shown under.
+NO_ORG = uuid.UUID(int=0)
+
+
+def person_scope(owner_org: object, actor_org: object) -> uuid.UUID:
+    """The organisation under whose handle an entry names its person: the holder of the record
+    (its owner), else the acting organisation, else none (`NO_ORG`).
+
+    Threat: the pooled person id is the join key of the whole databank. Logged as it is, two
+    organisations' proof bundles (`databank audit prove --org`) could be joined on it. Logged as
+    the holder's own handle (`crypto/handles.py`), an entry names the person as the holder's
+    screens do, and two holders' entries about one person share nothing. Readers rebuild the
+    scope from the body (record owner, actor org) to turn the handle back."""
+    scope = owner_org or actor_org
+    if scope is None:
+        return NO_ORG
+    return scope if isinstance(scope, uuid.UUID) else uuid.UUID(str(scope))
+
+
 def entry_body(
-    actor_json: str, entry: EntryIn, at_text: str, policy_version: str, seq: int, prev: str
+    actor_json: str,
+    entry: EntryIn,
+    at_text: str,
+    policy_version: str,
+    seq: int,
+    prev: str,
+    person: uuid.UUID | None,
 ) -> bytes:
     """An entry's body, written out key by key in sorted order with the canonical encoder's own
     value encoding: the very bytes `canonical_body` gives for the same fields (tested), at half
-    its cost. It runs once per access, on the path of every read and of batch intake."""
+    its cost. It runs once per access, on the path of every read and of batch intake. `person`
+    is what the body names the entry's person by (its holder's handle, `person_scope`)."""
     v = canonical_value
     parts = [
         '{"actor":',
@@ -130,7 +157,7 @@ def entry_body(
         ']},"location_level":',
         v(entry.location_level),
         ',"person":',
-        v(entry.person_id),
+        v(person),
         ',"policy_version":',
         v(policy_version),
         # The previous entry's leaf hash: an altered entry breaks the chain at its successor,

@@ -84,6 +84,9 @@ class AuditHead(Base):
     last_leaf: Mapped[bytes] = mapped_column(LargeBinary(), default=b"")
     checkpoint_size: Mapped[int] = mapped_column(BigInteger(), default=0)
     checkpoint_at: Mapped[datetime | None]
+    # The first seq whose body names its person by the holder's handle, not the pooled id
+    # (`audit.entries.person_scope`): the number of entries when migration 0014 ran.
+    person_handles_from: Mapped[int | None] = mapped_column(BigInteger())
 
 
 class AuditCheckpoint(Base):

@@ -90,6 +90,7 @@ def build_runtime(
         "policy": policy,
         "orgs": OrgDirectory(),
         "audit_signer": signer,
+        "person_handles": keyring.person_handles,
     }
     sessions = session_factory(engine, info)
     return Runtime(settings, engine, sessions, keyring, linkage, policy)

@@ -9,6 +9,7 @@ never leaves the server, and registering says nothing about other organisations.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -16,14 +17,19 @@ from datetime import date
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from databank.domain.enums import OrgKind, Purpose, Role
+from databank.models import Organisation
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
+from databank.services.auditlog.writer import sign_now
 from databank.services.inputs import ConsentIn
+from databank.services.oversight import proofs
 from databank.services.records import consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
+from tests.support import handle_of
 from tests.web.conftest import PASSWORD, csrf, login
 
 GUESS = {"given_name": "Guessed", "family_name": "Person", "birth_date": "1979-08-09"}
@@ -116,3 +122,44 @@ def test_finding2_registration_says_nothing_of_other_orgs_and_the_pool_id_never_
         for path in paths:
             body = client.get(path).get_data(as_text=True)
             assert str(shared.pooled) not in body, path
+
+
+def _people_in(bundle: bytes) -> dict[int, str | None]:
+    entries = json.loads(bundle)["entries"]
+    return {e["seq"]: json.loads(e["body"])["person"] for e in entries}
+
+
+def test_finding2_proof_bundles_name_people_as_each_holder_does_and_never_join(
+    app: Flask, web_runtime: Runtime, shared: Shared
+) -> None:
+    """Rule: the access log names a person by the handle of the organisation holding the record,
+    never by the pooled id, so two organisations' proof bundles (`databank audit prove --org`)
+    cannot be joined on the person; each names them as its own screens do."""
+    partner, partner_csrf = _session(app, "officer@entraide")
+    assert partner.get(f"/api/v1/cases/{shared.case_id}").status_code == 200
+    # The same person, pooled with the council's (created, or existing after the test above).
+    registered = partner.post("/api/v1/people", json={"identity": GUESS}, headers=partner_csrf)
+    assert registered.status_code in (200, 201), registered.get_json()
+    owner, _ = _session(app, "officer@metropole")
+    assert owner.get(f"/api/v1/cases/{shared.case_id}").status_code == 200
+
+    with web_runtime.transaction() as session:
+        sign_now(session)
+        orgs = {o.slug: o.id for o in session.scalars(select(Organisation))}
+        bundles = {
+            slug: proofs.prove(session, None, orgs[slug])[0] for slug in ("metropole", "entraide")
+        }
+    for slug, bundle in bundles.items():
+        assert str(shared.pooled).encode() not in bundle, slug
+    metro, entraide = (_people_in(bundles[s]) for s in ("metropole", "entraide"))
+    # Each names the person as its own screens do (its handle), on its own records.
+    own = {slug: str(handle_of(web_runtime, orgs[slug], shared.pooled)) for slug in orgs}
+    assert own["metropole"] in metro.values()
+    assert own["entraide"] in entraide.values()
+    # Entries in one bundle only (not the partner's reads of the shared case, which are in both)
+    # name the person by values the other bundle never holds.
+    only_metro = {p for seq, p in metro.items() if seq not in entraide and p}
+    only_entraide = {p for seq, p in entraide.items() if seq not in metro and p}
+    assert own["metropole"] in only_metro
+    assert own["entraide"] in only_entraide
+    assert not only_metro & only_entraide

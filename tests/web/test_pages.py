@@ -31,6 +31,7 @@ from databank.services.runtime import Runtime
 from databank.web.pages import NEED_CODES
 from databank.web.security import CONTENT_SECURITY_POLICY
 from tests.factories import identity
+from tests.support import logged_about
 from tests.web.conftest import PASSWORD, World, csrf, freeze_throttle, login
 
 
@@ -454,7 +455,7 @@ def test_timeline_shows_partner_items_at_the_released_level_only(
         logged = session.scalars(
             select(AuditEntry.decision).where(
                 AuditEntry.event == "access.read",
-                AuditEntry.person_id == pooled.person_id,
+                logged_about(session, pooled.person_id),
                 AuditEntry.owner_org_id == pooled.metro_org,
                 AuditEntry.actor_org_id == pooled.entraide_org,
             )
@@ -505,7 +506,7 @@ def test_finding13_timeline_is_empty_for_an_org_the_person_shared_nothing_with(
     with web_runtime.transaction() as session:
         owners = session.scalars(
             select(AuditEntry.owner_org_id).where(
-                AuditEntry.seq > before, AuditEntry.person_id == pooled.person_id
+                AuditEntry.seq > before, logged_about(session, pooled.person_id)
             )
         ).all()
     assert owners  # the charity's own case read is logged...

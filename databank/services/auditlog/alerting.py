@@ -67,8 +67,13 @@ def use_rules(session: Session, rules: AlertRules | None) -> None:
         session.info[RULES_KEY] = rules
 
 
-def evaluate(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[AuditAlert]:
+def evaluate(
+    session: Session,
+    rows: Sequence[Mapping[str, Any]],
+    people: Sequence[uuid.UUID | None] | None = None,
+) -> list[AuditAlert]:
     """Raise the alerts that just-inserted log rows call for; returns the alerts added.
+    `people` are the rows' pooled persons (their column holds the holder's handle).
 
     Runs inside `auditlog.append`, under the log's head lock and in its transaction, so two
     appends cannot both miss (or both raise) an alert. The rows' columns say first which rules
@@ -76,7 +81,7 @@ def evaluate(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[AuditA
     Never appends to the log itself: an alert is its own row.
     """
     rules = rules_of(session)
-    found = candidates(rows, rules)
+    found = candidates(rows, rules, people)
     drafts: list[Draft | None] = [*found.immediate, *_to_holders(session, found.immediate)]
     sweep, bulk, burst = rules.district_sweep, rules.bulk_reads, rules.denial_burst
     for (org, area), at in found.sweeps.items():

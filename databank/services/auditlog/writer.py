@@ -8,6 +8,7 @@ of activity, and right after a break-glass.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,15 +20,16 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, SessionTransaction
 
 from databank.audit.checkpoint import Checkpoint, sign_checkpoint
-from databank.audit.entries import EntryIn, actor_part, entry_body
+from databank.audit.entries import EntryIn, actor_part, entry_body, person_scope
 from databank.audit.merkle import Frontier, leaf_hash
+from databank.crypto.handles import PersonHandles
 from databank.domain.audit_vocab import AuditEvent
 from databank.models import AuditCheckpoint, AuditEntry
 from databank.services.actors import Actor
 from databank.services.auditlog import alerting
 from databank.services.auditlog.signer import signer_of
 from databank.services.auditlog.store import Driver, Head
-from databank.services.context import policy_of
+from databank.services.context import handles_of, policy_of
 
 CHECKPOINT_EVERY = 1000  # entries
 CHECKPOINT_INTERVAL = timedelta(minutes=5)
@@ -51,8 +53,10 @@ def _row(
     policy_version: str,
     seq: int,
     prev: str,
+    person: uuid.UUID | None,
 ) -> dict[str, Any]:
-    body = entry_body(actor_json, entry, at_text, policy_version, seq, prev)
+    """The entry's row; its body names the person by `person` (`logged_person`)."""
+    body = entry_body(actor_json, entry, at_text, policy_version, seq, prev, person)
     return {
         "seq": seq,
         "at": at,
@@ -60,12 +64,21 @@ def _row(
         "actor_user_id": None if actor is None else actor.user_id,
         "actor_org_id": None if actor is None else actor.org_id,
         "owner_org_id": entry.owner_org_id,
-        "person_id": entry.person_id,
+        "person_id": person,
         "purpose": entry.purpose,
         "decision": entry.decision,
         "area": entry.area,
         "body": body,
     }
+
+
+def logged_person(handles: PersonHandles, actor: Actor | None, entry: EntryIn) -> uuid.UUID | None:
+    """How the log names the entry's person: as the record's holder sees them (its handle), never
+    by the pooled id (`audit.entries.person_scope`)."""
+    if entry.person_id is None:
+        return None
+    scope = person_scope(entry.owner_org_id, None if actor is None else actor.org_id)
+    return handles.handle(scope, entry.person_id)
 
 
 _PENDING = "audit_pending"  # Session.info key: entries waiting for the commit, when deferred
@@ -118,6 +131,7 @@ def _write(session: Session, batches: list[_Batch]) -> int:
     """Write the batches' entries, in order, under one lock of the head row."""
     # The version of the policies in force goes into every entry, whatever its event.
     policy_version = policy_of(session).version
+    handles = handles_of(session)
     # The row lock serialises appends, so seq has no gap and the frontier no lost update.
     # Driver statements for the head and the insert, not SQLAlchemy's execution layer: this runs
     # in every read's transaction, where that layer cost more than the statements (profiled).
@@ -125,19 +139,24 @@ def _write(session: Session, batches: list[_Batch]) -> int:
     head = _locked_head(session, driver)
     frontier = Frontier.from_bytes(head.frontier) if head.frontier else Frontier()
     rows = []
+    people = []  # each row's pooled person, for the alerts (break-glass holders, alert rows)
     prev = head.last_leaf
     seq = head.size
     for actor, entries, at in batches:
         actor_json = actor_body(actor)
         at_text = at.isoformat()
         for entry in entries:
-            row = _row(actor_json, actor, entry, at, at_text, policy_version, seq, prev.hex())
+            person = logged_person(handles, actor, entry)
+            row = _row(
+                actor_json, actor, entry, at, at_text, policy_version, seq, prev.hex(), person
+            )
+            people.append(entry.person_id)
             prev = leaf_hash(row["body"])
             frontier.append(prev)
             rows.append(row)
             seq += 1
     driver.insert(rows)
-    alerting.evaluate(session, rows)
+    alerting.evaluate(session, rows, people)
     new = replace(head, size=frontier.size, frontier=frontier.to_bytes(), last_leaf=prev)
     now = datetime.now(UTC)
     sign = (

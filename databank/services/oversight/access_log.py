@@ -31,8 +31,8 @@ from databank.services import access, auditlog
 from databank.services.access import roles
 from databank.services.actors import Actor
 from databank.services.auditlog import alerting
-from databank.services.keys.keyring import keyring_of
 from databank.services.oversight import integrity
+from databank.services.oversight.logged_people import LoggedPeople
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -174,12 +174,18 @@ def _scope(actor: Actor) -> ColumnElement[bool]:
     )
 
 
-def _conditions(flt: EntryFilter) -> list[ColumnElement[bool]]:
+def _conditions(
+    flt: EntryFilter, person_forms: Sequence[uuid.UUID] = ()
+) -> list[ColumnElement[bool]]:
+    """The filter's terms; the person's as every value an entry may name them by
+    (`LoggedPeople.forms`)."""
     where: list[ColumnElement[bool]] = []
-    for name in ("actor_user_id", "actor_org_id", "person_id"):
+    for name in ("actor_user_id", "actor_org_id"):
         value = getattr(flt, name)
         if value is not None:
             where.append(getattr(AuditEntry, name) == value)
+    if flt.person_id is not None:
+        where.append(AuditEntry.person_id.in_(person_forms))
     if flt.owner_org_id is not None:
         where.append(_about(flt.owner_org_id))
     if flt.event:
@@ -202,13 +208,20 @@ def _conditions(flt: EntryFilter) -> list[ColumnElement[bool]]:
     return where
 
 
+def _filtered(
+    session: Session, flt: EntryFilter, people: LoggedPeople
+) -> list[ColumnElement[bool]]:
+    forms = people.forms(session, flt.person_id) if flt.person_id is not None else ()
+    return _conditions(flt, forms)
+
+
 PersonShown = Callable[[str, str | None], str]
 
 
-def _as_seen_by(session: Session, actor: Actor) -> PersonShown:
+def _as_seen_by(people: LoggedPeople, actor: Actor) -> PersonShown:
     """How an export names a person: the actor's organisation's handle, on its own records or
     (scoped to the holder) on another organisation's."""
-    handles = keyring_of(session).person_handles
+    handles = people.handles
 
     def shown(person: str, holder: str | None) -> str:
         owner = uuid.UUID(holder) if holder else None
@@ -217,23 +230,25 @@ def _as_seen_by(session: Session, actor: Actor) -> PersonShown:
     return shown
 
 
-def _parsed(body: bytes, shown: PersonShown | None) -> dict[str, Any]:
-    """An entry's body as data, its person named as `shown` names it (if given)."""
+def _parsed(body: bytes, people: LoggedPeople, shown: PersonShown | None) -> dict[str, Any]:
+    """An entry's body as data, its person the pooled id, or named as `shown` names it."""
     data: dict[str, Any] = json.loads(bytes(body))
-    if shown is not None and data.get("person") is not None:
-        data["person"] = shown(data["person"], (data.get("record") or {}).get("owner"))
+    if data.get("person") is not None:
+        data["person"] = people.pooled(data)
+        if shown is not None:
+            data["person"] = shown(data["person"], (data.get("record") or {}).get("owner"))
     return data
 
 
-def _body_as_seen(body: bytes, shown: PersonShown) -> bytes:
-    data = _parsed(body, shown)
+def _body_as_seen(body: bytes, people: LoggedPeople, shown: PersonShown) -> bytes:
+    data = _parsed(body, people, shown)
     if data.get("person") is None:
         return bytes(body)
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _view(body: bytes, shown: PersonShown | None = None) -> EntryView:
-    data = _parsed(body, shown)
+def _view(body: bytes, people: LoggedPeople, shown: PersonShown | None = None) -> EntryView:
+    data = _parsed(body, people, shown)
     actor = data.get("actor") or {}
     record = data.get("record") or {}
     fields = data.get("fields") or {}
@@ -289,13 +304,14 @@ def _log(
 def search(session: Session, actor: Actor, flt: EntryFilter) -> EntryPage:
     """A page of entries in the actor's scope matching the filter, newest first. Logged."""
     require_auditor(session, actor)
+    people = LoggedPeople.of(session)
     rows = session.scalars(
         select(AuditEntry.body)
-        .where(_scope(actor), *_conditions(flt))
+        .where(_scope(actor), *_filtered(session, flt, people))
         .order_by(AuditEntry.seq.desc())
         .limit(flt.limit + 1)
     ).all()
-    entries = tuple(_view(body) for body in rows[: flt.limit])
+    entries = tuple(_view(body, people) for body in rows[: flt.limit])
     more = len(rows) > flt.limit
     _log(session, actor, AuditEvent.AUDIT_VIEW, len(entries), flt.person_id, filters=flt.names())
     return EntryPage(entries, entries[-1].seq if more else None)
@@ -305,16 +321,17 @@ def person_history(session: Session, actor: Actor, person_id: uuid.UUID) -> list
     """Who reached (or tried to reach) this person's data, when and why: for a subject access
     request. Oldest first, in the actor's scope. Logged, naming the person's pseudonym."""
     require_auditor(session, actor)
+    people = LoggedPeople.of(session)
     bodies = session.scalars(
         select(AuditEntry.body)
         .where(
             _scope(actor),
-            AuditEntry.person_id == person_id,
+            AuditEntry.person_id.in_(people.forms(session, person_id)),
             or_(*(AuditEntry.event.startswith(p, autoescape=True) for p in HISTORY_PREFIXES)),
         )
         .order_by(AuditEntry.seq)
     ).all()
-    history = [_view(body) for body in bodies]
+    history = [_view(body, people) for body in bodies]
     _log(session, actor, AuditEvent.AUDIT_VIEW, len(history), person_id, filters=["person_history"])
     return history
 
@@ -353,8 +370,7 @@ def status(session: Session, actor: Actor, run_verify: bool = False) -> LogStatu
             reason=problem.reason if problem else None,
             seconds=report.seconds,
         )
-    head = session.get(AuditHead, 1)
-    size = head.size if head is not None and head.size is not None else None
+    size = session.scalar(select(AuditHead.size).where(AuditHead.id == 1))
     if size is None:
         size = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
     latest = session.scalars(
@@ -416,9 +432,10 @@ def export(
     require_auditor(session, actor)
     if fmt not in EXPORT_FORMATS:
         raise ValidationFailed("unknown export format", {"format": ["must be csv or jsonl"]})
+    people = LoggedPeople.of(session)
     bodies = session.scalars(
         select(AuditEntry.body)
-        .where(_scope(actor), *_conditions(flt))
+        .where(_scope(actor), *_filtered(session, flt, people))
         .order_by(AuditEntry.seq)
         .limit(EXPORT_LIMIT + 1)
     ).all()
@@ -427,11 +444,11 @@ def export(
             "too many entries for one export",
             {"since": [f"narrow the dates: more than {EXPORT_LIMIT} entries match"]},
         )
-    shown = _as_seen_by(session, actor)
+    shown = _as_seen_by(people, actor)
     if fmt == "csv":
-        data = _csv([_view(body, shown) for body in bodies])
+        data = _csv([_view(body, people, shown) for body in bodies])
     else:
-        data = b"".join(_body_as_seen(body, shown) + b"\n" for body in bodies)
+        data = b"".join(_body_as_seen(body, people, shown) + b"\n" for body in bodies)
     _log(
         session,
         actor,

@@ -159,9 +159,10 @@ def verify(
         report.signed_size = size
         return None
 
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
-    if head is not None:
-        session.refresh(head)  # the append path updates the head with Core statements
+    # The columns verify checks, read afresh (the append path updates them with Core statements).
+    head = session.execute(
+        select(AuditHead.size, AuditHead.frontier, AuditHead.last_leaf).where(AuditHead.id == 1)
+    ).one_or_none()
     last_seq = session.scalar(select(func.max(AuditEntry.seq)))
     end = 0 if last_seq is None else last_seq + 1
     if workers is None:

@@ -21,6 +21,7 @@ from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn, IntakeRecord, NeedIn
 from databank.services.records import breakglass, case_lists, cases, consents, people
 from tests.factories import case, encounter, identity, intake_record
+from tests.support import logged_person
 
 
 @pytest.fixture
@@ -333,11 +334,14 @@ def test_an_access_entry_says_who_read_what_whose_and_why(
     row = session.get(Case, case_id)
     assert row is not None
     cases.read_case(session, tables, Purpose.OUTREACH, case_id)
-    entry = json.loads(_last_body(session, tables))
+    body = _last_body(session, tables)
+    entry = json.loads(body)
     assert entry["event"] == "access.read"
     assert entry["record"] == {"id": str(case_id), "owner": str(tables.org_id), "type": "case"}
-    assert (entry["person"], entry["purpose"], entry["decision"]) == (
-        str(person_id),
+    # The person, named by the holder's handle (never the pooled id), turned back.
+    assert entry["person"] != str(person_id)
+    assert (logged_person(session, body), entry["purpose"], entry["decision"]) == (
+        person_id,
         "outreach",
         "allow",
     )

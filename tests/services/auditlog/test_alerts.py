@@ -30,6 +30,7 @@ from databank.services.inputs import ConsentIn
 from databank.services.oversight import alerts, integrity
 from databank.services.records import breakglass, cases, consents, people
 from tests.factories import identity, intake_record
+from tests.support import logged_person
 
 People = list[tuple[uuid.UUID, uuid.UUID]]  # (person_id, case_id)
 
@@ -151,7 +152,7 @@ def test_district_sweep_fires_at_15_people_in_one_district(
     entries = session.scalars(
         select(AuditEntry).where(AuditEntry.seq.in_([int(s) for s in alert.entry_seqs]))
     ).all()
-    assert {e.person_id for e in entries} == {p for p, _ in found}
+    assert {logged_person(session, e) for e in entries} == {p for p, _ in found}
     assert all(e.area == area and e.actor_org_id == entraide.org_id for e in entries)
 
 

@@ -143,7 +143,15 @@ def test_written_bodies_are_the_canonical_bytes() -> None:
         actor_json = auditlog.actor_body(actor)
         try:
             row = writer._row(
-                actor_json, actor, entry, moment, moment.isoformat(), version, seq, prev
+                actor_json,
+                actor,
+                entry,
+                moment,
+                moment.isoformat(),
+                version,
+                seq,
+                prev,
+                entry.person_id,  # the body names whatever person it is given (`logged_person`)
             )
         except UnicodeEncodeError:  # a lone surrogate: no UTF-8 bytes for it, either way
             with pytest.raises(UnicodeEncodeError):

@@ -137,6 +137,7 @@ def test_the_enums_write_the_old_bodies_byte_for_byte(
             body["policy_version"],
             seq,
             body["prev"],
+            entry.person_id,  # the old code logged the pooled id (now: `writer.logged_person`)
         )
         assert row["body"] == bytes(stored), seq
         assert (row["event"], row["purpose"], row["decision"]) == (event, purpose, decision)
