@@ -164,3 +164,18 @@ def register_and_read(session: Session, actor: Actor, count: int, *, sign: bool 
 def handle_of(runtime: Runtime, org_id: uuid.UUID, person_id: uuid.UUID) -> uuid.UUID:
     """The handle `org_id`'s staff see for a pooled person (what its pages and API show)."""
     return runtime.keyring.person_handles.handle(org_id, person_id)
+
+
+def subjects_of(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every subject (any org, any status) whose pooled person is `person_id`, oldest first."""
+    from sqlalchemy import select  # noqa: PLC0415 - kept local: most helpers need no ORM
+
+    from databank.models import Subject  # noqa: PLC0415
+
+    return list(
+        session.scalars(
+            select(Subject.id)
+            .where(Subject.person_id == person_id)
+            .order_by(Subject.created_at, Subject.id)
+        )
+    )

@@ -17,6 +17,7 @@ from databank.services.keys.keyring import keyring_of
 from databank.services.records import cases, consents, people
 from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import encounter, identity, intake_record
+from tests.support import subjects_of
 
 
 def test_erasure_leaves_nothing_readable(
@@ -59,15 +60,17 @@ def test_erasure_leaves_nothing_readable(
     )
     assert [f.person_id for f in found] == [kept.person_id]  # same name and birth date
 
+    gone_subjects = subjects_of(session, gone.person_id)
+    assert len(gone_subjects) == 2  # one record per org
     count = lambda model, col: session.scalar(  # noqa: E731
-        select(func.count()).select_from(model).where(col == gone.person_id)
+        select(func.count()).select_from(model).where(col.in_(gone_subjects))
     )
-    assert count(SubjectKey, SubjectKey.person_id) == 0
-    assert count(LinkageRecord, LinkageRecord.person_id) == 0
+    assert count(SubjectKey, SubjectKey.subject_id) == 0
+    assert count(LinkageRecord, LinkageRecord.subject_id) == 0
     assert session.scalars(
-        select(Identity.name_dob_bidx).where(Identity.person_id == gone.person_id)
+        select(Identity.name_dob_bidx).where(Identity.subject_id.in_(gone_subjects))
     ).all() == [None, None]
-    assert count(ErasureTombstone, ErasureTombstone.person_id) == 1
+    assert count(ErasureTombstone, ErasureTombstone.subject_id) == 2
     person = session.get(Person, gone.person_id)
     assert person is not None
     assert person.status is PersonStatus.ERASED
@@ -123,7 +126,7 @@ def test_replay_after_restore_erases_again(
     backup = [
         dict(r._mapping)
         for r in session.execute(
-            select(SubjectKey.__table__).where(SubjectKey.person_id == result.person_id)
+            select(SubjectKey.__table__).where(SubjectKey.subject_id == result.subject_id)
         )
     ]
     erasure.erase_person(session, admin, Purpose.CASE_MANAGEMENT, result.person_id)
@@ -133,7 +136,7 @@ def test_replay_after_restore_erases_again(
         session.scalar(
             select(func.count())
             .select_from(SubjectKey)
-            .where(SubjectKey.person_id == result.person_id)
+            .where(SubjectKey.subject_id == result.subject_id)
         )
         == 0
     )
@@ -147,9 +150,9 @@ def test_erased_keys_are_gone_even_from_a_warm_cache(
     worker, admin = actor_for(org), actor_for(org, Role.ORG_ADMIN)
     [result] = people.intake(session, worker, Purpose.OUTREACH, [intake_record()])
     keyring = session.info["keyring"]
-    assert keyring.subject_keys(session, org.id, [result.person_id])
+    assert keyring.subject_keys(session, org.id, [result.subject_id])
     erasure.erase_person(session, admin, Purpose.CASE_MANAGEMENT, result.person_id)
-    assert keyring.subject_keys(session, org.id, [result.person_id]) == {}
+    assert keyring.subject_keys(session, org.id, [result.subject_id]) == {}
 
 
 def test_finding13_erasure_evicts_the_unwrapped_keys_from_the_cache(
@@ -162,11 +165,11 @@ def test_finding13_erasure_evicts_the_unwrapped_keys_from_the_cache(
     worker, admin = actor_for(org), actor_for(org, Role.ORG_ADMIN)
     [result] = people.intake(session, worker, Purpose.OUTREACH, [intake_record()])
     keyring = keyring_of(session)
-    assert keyring.subject_keys(session, org.id, [result.person_id])  # cached now
+    assert keyring.subject_keys(session, org.id, [result.subject_id])  # cached now
     backup = [
         dict(r._mapping)
         for r in session.execute(
-            select(SubjectKey.__table__).where(SubjectKey.person_id == result.person_id)
+            select(SubjectKey.__table__).where(SubjectKey.subject_id == result.subject_id)
         )
     ]
     erasure.erase_person(session, admin, Purpose.CASE_MANAGEMENT, result.person_id)
@@ -176,4 +179,4 @@ def test_finding13_erasure_evicts_the_unwrapped_keys_from_the_cache(
     session.execute(update(OrgKey).where(OrgKey.org_id == org.id).values(wrapped_key=None))
     keyring.forget_org_key(org.id, version)
     with pytest.raises(DecryptionFailed):
-        keyring.subject_keys(session, org.id, [result.person_id])
+        keyring.subject_keys(session, org.id, [result.subject_id])
