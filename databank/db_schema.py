@@ -26,7 +26,9 @@ def _migrate(engine: Engine, run: Callable[[Config, str], None], revision: str) 
     (persons, cases) whose children hold rows fails while they are enforced."""
     config = alembic_config(engine)
     with engine.connect() as connection:
-        raw = connection.connection.dbapi_connection if connection.dialect.name == "sqlite" else None
+        raw = (
+            connection.connection.dbapi_connection if connection.dialect.name == "sqlite" else None
+        )
         if raw is not None:  # a PRAGMA that is a no-op inside a transaction: before BEGIN
             raw.execute("PRAGMA foreign_keys=OFF")
         try:

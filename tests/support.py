@@ -12,13 +12,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
-from sqlalchemy import Engine, delete, make_url, text
+from sqlalchemy import Engine, delete, make_url, select, text
 from sqlalchemy.orm import Session
 
 from databank import db_schema
 from databank.config import Settings
 from databank.crypto import KeyMaterial, LocalKeyProvider
 from databank.db import create_engine
+from databank.models import Subject
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime, build_runtime
 
@@ -168,10 +169,6 @@ def handle_of(runtime: Runtime, org_id: uuid.UUID, person_id: uuid.UUID) -> uuid
 
 def subjects_of(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
     """Every subject (any org, any status) whose pooled person is `person_id`, oldest first."""
-    from sqlalchemy import select  # noqa: PLC0415 - kept local: most helpers need no ORM
-
-    from databank.models import Subject  # noqa: PLC0415
-
     return list(
         session.scalars(
             select(Subject.id)

@@ -64,7 +64,11 @@ def _old_data(runtime: Runtime) -> dict[str, uuid.UUID]:
                 {"id": ids["erased"], "status": "erased", "created_at": now},
             ],
         )
-        for org, person in ((orgs[0], ids["person"]), (orgs[1], ids["person"]), (orgs[0], ids["erased"])):
+        for org, person in (
+            (orgs[0], ids["person"]),
+            (orgs[1], ids["person"]),
+            (orgs[0], ids["erased"]),
+        ):
             raw = new_key()
             org_key = keyring.active_org_key(session, org.id)
             key = SealingKey(raw, 1)
@@ -123,7 +127,10 @@ def _old_data(runtime: Runtime) -> dict[str, uuid.UUID]:
             conn.execute(
                 sa.table(
                     "linkage_records",
-                    *(sa.column(c, sa.Uuid()) for c in ("id", "identity_id", "person_id", "org_id")),
+                    *(
+                        sa.column(c, sa.Uuid())
+                        for c in ("id", "identity_id", "person_id", "org_id")
+                    ),
                     sa.column("exact_token"),
                     sa.column("created_at", sa.DateTime(timezone=True)),
                 ).insert(),
@@ -244,7 +251,10 @@ def _old_data(runtime: Runtime) -> dict[str, uuid.UUID]:
 
 def _reads(runtime: Runtime, ids: dict[str, uuid.UUID]) -> None:
     """Everything written at 0013 opens through today's services."""
-    worker = {o: Actor(None, ids[o], OrgKind.CHARITY, frozenset({Role.OUTREACH_WORKER}), "t") for o in "ab"}
+    worker = {
+        o: Actor(None, ids[o], OrgKind.CHARITY, frozenset({Role.OUTREACH_WORKER}), "t")
+        for o in "ab"
+    }
     with runtime.transaction() as session:
         for org, given in (("a", "Amina"), ("b", "Aminata")):
             view = people.read_identity(session, worker[org], Purpose.OUTREACH, ids["person"])
@@ -256,12 +266,12 @@ def _reads(runtime: Runtime, ids: dict[str, uuid.UUID]) -> None:
             sa.select(Subject).where(Subject.person_id == ids["person"], Subject.org_id == ids["a"])
         ).one()
         key = keyring_of(session).subject_key_for(session, ids["a"], subject.id)
-        blob = session.execute(
-            sa.text("SELECT note_ciphertext FROM referrals")
-        ).scalar_one()
+        blob = session.execute(sa.text("SELECT note_ciphertext FROM referrals")).scalar_one()
         opener = RowSealer(key, ids["a"], "referrals", ids["referral"], subject.binding)
         assert opener.open("note_ciphertext", blob) == "a bed tonight"
-        assert len(consents.consents_for(session, worker["a"], Purpose.OUTREACH, ids["person"])) == 1
+        assert (
+            len(consents.consents_for(session, worker["a"], Purpose.OUTREACH, ids["person"])) == 1
+        )
         with pytest.raises(Erased):
             people.read_identity(session, worker["a"], Purpose.OUTREACH, ids["erased"])
 
@@ -289,7 +299,12 @@ def test_0015_makes_subjects_of_the_data_before_it_and_every_ciphertext_still_op
 
     db_schema.downgrade(runtime.engine, "0013")
     with runtime.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM identities WHERE person_id IS NOT NULL")).scalar_one() == 3
+        assert (
+            conn.execute(
+                sa.text("SELECT count(*) FROM identities WHERE person_id IS NOT NULL")
+            ).scalar_one()
+            == 3
+        )
     db_schema.upgrade(runtime.engine)
     _reads(runtime, ids)
 
@@ -302,7 +317,10 @@ def test_0015_makes_subjects_of_the_data_before_it_and_every_ciphertext_still_op
         org_c = organisations.create_organisation(session, "c", "C", OrgKind.COUNCIL)
         worker_c = Actor(None, org_c.id, OrgKind.COUNCIL, frozenset({Role.OUTREACH_WORKER}), "t")
         [new] = people.intake(
-            session, worker_c, Purpose.OUTREACH, [IntakeRecord(IdentityIn("Amina", "Diallo", BIRTH))]
+            session,
+            worker_c,
+            Purpose.OUTREACH,
+            [IntakeRecord(IdentityIn("Amina", "Diallo", BIRTH))],
         )
         assert (new.outcome, new.person_id) == ("created", ids["person"])  # pooled, exact token
     with pytest.raises(RuntimeError, match="cannot downgrade below subjects"):

@@ -68,10 +68,14 @@ def has_consent(
     A consent recorded on any of the owner's records (subjects) of the pooled person counts: it
     is the person's word to that organisation."""
     now = datetime.now(UTC)
-    query = select(Consent.id).join(Subject, Subject.id == Consent.subject_id).where(
-        Subject.person_id == person_id,
-        Consent.org_id == owner_org_id,
-        consent_clause(session, recipient_org_id, recipient_kind, purpose, now),
+    query = (
+        select(Consent.id)
+        .join(Subject, Subject.id == Consent.subject_id)
+        .where(
+            Subject.person_id == person_id,
+            Consent.org_id == owner_org_id,
+            consent_clause(session, recipient_org_id, recipient_kind, purpose, now),
+        )
     )
     return session.execute(query.limit(1)).first() is not None
 

@@ -38,9 +38,7 @@ def shred(session: Session, subject_ids: Sequence[uuid.UUID]) -> int:
     )
     session.execute(delete(SubjectKey).where(SubjectKey.subject_id.in_(ids)))
     linkage_of(session).forget(session, ids)
-    session.execute(
-        update(Identity).where(Identity.subject_id.in_(ids)).values(name_dob_bidx=None)
-    )
+    session.execute(update(Identity).where(Identity.subject_id.in_(ids)).values(name_dob_bidx=None))
     keyring_of(session).forget_subject_keys(wrapped)
     return len(wrapped)
 
@@ -141,7 +139,14 @@ def erase_subject(
         session, actor, [subject_id], SubjectStatus.ERASED, reason, LinkReason.ERASED
     )
     _log(
-        session, actor, purpose, RecordType.SUBJECT, subject_id, subject.person_id, destroyed, reason
+        session,
+        actor,
+        purpose,
+        RecordType.SUBJECT,
+        subject_id,
+        subject.person_id,
+        destroyed,
+        reason,
     )
     return destroyed
 
@@ -189,7 +194,9 @@ def replay_erasures(session: Session) -> int:
             select(SubjectKey.id).where(SubjectKey.subject_id == tombstone.subject_id).limit(1)
         ).first()
         subject = session.get(Subject, tombstone.subject_id)
-        if still_has_keys is None and (subject is None or subject.status is not SubjectStatus.ACTIVE):
+        if still_has_keys is None and (
+            subject is None or subject.status is not SubjectStatus.ACTIVE
+        ):
             continue
         shred(session, [tombstone.subject_id])
         if subject is not None and subject.status is SubjectStatus.ACTIVE:

@@ -3,12 +3,13 @@
 Each column says whose key seals it (the subject's key, or the organisation's key), whether
 its associated data binds the row's subject, and whether its value is padded to a length bucket.
 The associated data is always built the same way from the declaration:
-`aad(org, table, column, row[, binding])`, where a subject's row names `Subject.binding` (never the
-pooled person, which linkage may change without touching a ciphertext). Threat 2 (a database writer moving ciphertext between
-rows, columns, people or orgs): the context is rebuilt from where the ciphertext is read, so a
-moved one fails to open. Threat 1 (a stolen database): free text is padded, so a ciphertext's
-length does not reveal a name or a note. `tests/services/keys/test_sealing.py` fails when a
-`*_ciphertext` column of the models is missing here.
+`aad(org, table, column, row[, binding])`, where a subject's row names `Subject.binding` (never
+the pooled person, which linkage may change without touching a ciphertext). Threat 2 (a
+database writer moving ciphertext between rows, columns, people or orgs): the context is rebuilt
+from where the ciphertext is read, so a moved one fails to open. Threat 1 (a stolen database):
+free text is padded, so a ciphertext's length does not reveal a name or a note.
+`tests/services/keys/test_sealing.py` fails when a `*_ciphertext` column of the models is
+missing here.
 """
 
 from __future__ import annotations

@@ -145,10 +145,10 @@ def merge(
     if first == second:
         raise ValidationFailed("a person cannot be merged with itself", {"person": ["same"]})
     people = [session.get(Person, p, with_for_update=True) for p in (first, second)]
-    if any(p is None or p.status is not PersonStatus.ACTIVE for p in people):
+    found = [p for p in people if p is not None and p.status is PersonStatus.ACTIVE]
+    if len(found) != 2:
         raise Conflict("only active pooled persons are merged")
-    kept, gone = sorted(people, key=lambda p: (p.created_at, str(p.id)))  # type: ignore[union-attr]
-    assert kept is not None and gone is not None  # noqa: S101 - checked above
+    kept, gone = sorted(found, key=lambda p: (p.created_at, str(p.id)))
     now = _now()
     for subject in session.scalars(
         select(Subject)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from databank.crypto import SealingKey
@@ -28,6 +29,7 @@ from databank.services.actors import Actor
 from databank.services.keys.erasure import retire_subjects
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import SEALED, KeyOf, RowSealer
+from databank.services.records import subjects
 
 MERGE_REASONS = ("duplicate_registration", "data_entry_error")
 
@@ -71,6 +73,44 @@ class _Resealer:
             self.count += 1
 
 
+@dataclass(frozen=True)
+class OwnRecord:
+    """One of the org's records of a person, as the org names it for a merge (ids only)."""
+
+    subject_id: uuid.UUID
+    status: SubjectStatus
+    created_at: datetime
+    cases: int
+
+
+def own_records(
+    session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID
+) -> list[OwnRecord]:
+    """The actor's org's records (subjects) of a person, oldest first: the references its merge
+    takes. Another org's person is not found, the attempt logged."""
+    subjects.own_subject(session, actor, Action.READ, purpose, person_id, RecordType.SUBJECT)
+    held = sorted(
+        subjects.own_subjects(session, actor.org_id, person_id),
+        key=lambda s: (s.created_at, str(s.id)),
+    )
+    access.authorize_many(
+        session,
+        actor,
+        Action.READ,
+        purpose,
+        [access.Resource(RecordType.SUBJECT, s.id, actor.org_id, s.person_id) for s in held],
+        result_count=len(held),
+    )
+    counts = dict(
+        session.execute(
+            select(Case.subject_id, func.count())
+            .where(Case.subject_id.in_([s.id for s in held]))
+            .group_by(Case.subject_id)
+        ).tuples()
+    )
+    return [OwnRecord(s.id, s.status, s.created_at, counts.get(s.id, 0)) for s in held]
+
+
 def merge_own_records(
     session: Session,
     actor: Actor,
@@ -88,9 +128,8 @@ def merge_own_records(
         raise ValidationFailed("a record cannot be merged with itself", {"other": ["same record"]})
     keep = session.get(Subject, keep_subject_id, with_for_update=True)
     other = session.get(Subject, other_subject_id, with_for_update=True)
-    if any(s is None or s.org_id != actor.org_id for s in (keep, other)):
+    if keep is None or other is None or {keep.org_id, other.org_id} != {actor.org_id}:
         raise NotFound(access.NO_SUCH_PERSON)  # another org's record is not the asker's to know
-    assert keep is not None and other is not None  # noqa: S101 - checked above
     access.authorize_many(
         session,
         actor,

@@ -162,9 +162,7 @@ def intake(
                 )
         # One decision and one log entry per registration (identity and case together).
         resources.append(
-            access.Resource(
-                RecordType.INTAKE, identity_id or case_id, org_id, holding.person_id
-            )
+            access.Resource(RecordType.INTAKE, identity_id or case_id, org_id, holding.person_id)
         )
         results.append(
             IntakeResult(holding.person_id, identity_id, case_id, outcome, holding.subject_id)

@@ -1,4 +1,5 @@
-"""Builds the rows of subjects and the sealed rows of identities, cases, needs and encounters, and inserts them in order.
+"""Builds the rows of subjects and the sealed rows of identities, cases, needs and encounters,
+and inserts them in order.
 
 Single-record services and batch intake share these builders, so a field is sealed the same way
 whatever the path. Rows are inserted with Core statements: ids are made here, before insertion,

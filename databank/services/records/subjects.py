@@ -22,6 +22,7 @@ from databank.services import access
 from databank.services.actors import Actor
 from databank.services.linkage import clusters
 
+
 def own_subjects(session: Session, org_id: uuid.UUID, person_id: uuid.UUID) -> list[Subject]:
     """The org's subjects of the person (any status), active first, then oldest first."""
     person_id = clusters.current_person(session, person_id)

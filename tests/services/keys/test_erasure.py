@@ -194,23 +194,34 @@ def test_erasing_one_subject_empties_its_identity_keys_and_encodings_and_leaves_
     [a] = people.intake(session, worker_a, Purpose.OUTREACH, [intake_record()])
     [b] = people.intake(session, worker_b, Purpose.OUTREACH, [intake_record()])
     assert a.person_id == b.person_id
-    assert a.subject_id and b.subject_id and b.case_id
+    assert a.subject_id
+    assert b.subject_id
+    assert b.case_id
 
     erasure.erase_subject(
         session, actor_for(org_a, Role.ORG_ADMIN), Purpose.CASE_MANAGEMENT, a.subject_id
     )
     session.flush()
-    assert session.scalar(
-        select(func.count()).select_from(SubjectKey).where(SubjectKey.subject_id == a.subject_id)
-    ) == 0
-    assert session.scalar(
-        select(func.count())
-        .select_from(LinkageRecord)
-        .where(LinkageRecord.subject_id == a.subject_id)
-    ) == 0
-    assert session.scalar(
-        select(Identity.name_dob_bidx).where(Identity.subject_id == a.subject_id)
-    ) is None
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(SubjectKey)
+            .where(SubjectKey.subject_id == a.subject_id)
+        )
+        == 0
+    )
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(LinkageRecord)
+            .where(LinkageRecord.subject_id == a.subject_id)
+        )
+        == 0
+    )
+    assert (
+        session.scalar(select(Identity.name_dob_bidx).where(Identity.subject_id == a.subject_id))
+        is None
+    )
     assert clusters.members(session, a.person_id) == [b.subject_id]
     assert [h.reason for h in clusters.history(session, a.subject_id)][-1] is LinkReason.ERASED
     with pytest.raises(Erased):

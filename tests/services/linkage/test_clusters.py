@@ -139,9 +139,10 @@ def test_merge_and_split_leave_every_ciphertext_readable_and_rewrite_only_the_ma
         "asked for a doctor"
     )
 
-    reasons = [(h.from_person_id, h.to_person_id, h.reason) for h in clusters.history(
-        session, second.subject_id
-    )]
+    reasons = [
+        (h.from_person_id, h.to_person_id, h.reason)
+        for h in clusters.history(session, second.subject_id)
+    ]
     assert reasons == [
         (None, second.person_id, LinkReason.ENROLLED),
         (second.person_id, kept, LinkReason.CLUSTER_MERGE),

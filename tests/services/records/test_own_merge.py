@@ -13,7 +13,16 @@ from databank.domain.audit_vocab import AuditEvent
 from databank.domain.enums import LinkReason, Purpose, Role, SubjectStatus
 from databank.domain.errors import NotFound, ValidationFailed
 from databank.domain.vocab import NeedCategory
-from databank.models import AuditEntry, Case, Consent, Encounter, Need, Referral, Subject, SubjectKey
+from databank.models import (
+    AuditEntry,
+    Case,
+    Consent,
+    Encounter,
+    Need,
+    Referral,
+    Subject,
+    SubjectKey,
+)
 from databank.models.linkage import LinkageRecord
 from databank.services.inputs import ConsentIn
 from databank.services.keys.keyring import keyring_of
@@ -42,7 +51,9 @@ def test_own_merge_moves_cases_with_history_resealed_and_shreds_the_other_record
         Purpose.OUTREACH,
         [intake_record(identity(given_name="Mamadu"), encounters=2)],
     )
-    assert keep.subject_id and other.subject_id and other.case_id
+    assert keep.subject_id
+    assert other.subject_id
+    assert other.case_id
     consents.record_consent(
         session,
         worker,
@@ -86,9 +97,10 @@ def test_own_merge_moves_cases_with_history_resealed_and_shreds_the_other_record
     ]
     assert len(after.encounters) == 2
     assert [n.id for n in after.needs] == [n.id for n in before.needs]
-    assert session.scalar(
-        select(func.count()).select_from(Need).where(Need.case_id == other.case_id)
-    ) == needs_before
+    assert (
+        session.scalar(select(func.count()).select_from(Need).where(Need.case_id == other.case_id))
+        == needs_before
+    )
     key = keyring_of(session).subject_key_for(session, org.id, keep.subject_id)
     referral = session.get(Referral, referral_id)
     assert referral is not None
@@ -105,12 +117,20 @@ def test_own_merge_moves_cases_with_history_resealed_and_shreds_the_other_record
     assert gone is not None
     assert gone.status is SubjectStatus.MERGED
     assert keyring_of(session).subject_keys(session, org.id, [other.subject_id]) == {}
-    assert session.scalar(
-        select(func.count()).select_from(SubjectKey).where(SubjectKey.subject_id == gone.id)
-    ) == 0
-    assert session.scalar(
-        select(func.count()).select_from(LinkageRecord).where(LinkageRecord.subject_id == gone.id)
-    ) == 0
+    assert (
+        session.scalar(
+            select(func.count()).select_from(SubjectKey).where(SubjectKey.subject_id == gone.id)
+        )
+        == 0
+    )
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(LinkageRecord)
+            .where(LinkageRecord.subject_id == gone.id)
+        )
+        == 0
+    )
     assert clusters.members(session, person) == [keep.subject_id]
     assert clusters.history(session, gone.id)[-1].reason is LinkReason.OWN_RECORDS_MERGED
     entry = session.scalars(
@@ -136,7 +156,9 @@ def test_own_merge_needs_two_active_records_of_one_person_in_the_own_org(
         session, actor_for(org), Purpose.OUTREACH, [intake_record(identity(given_name="B"))]
     )
     [c] = people.intake(session, actor_for(elsewhere), Purpose.OUTREACH, [intake_record()])
-    assert a.subject_id and b.subject_id and c.subject_id
+    assert a.subject_id
+    assert b.subject_id
+    assert c.subject_id
     with pytest.raises(ValidationFailed):  # not pooled as one person
         merge_own_records(session, admin, Purpose.CASE_MANAGEMENT, a.subject_id, b.subject_id)
     with pytest.raises(NotFound):  # another org's record
