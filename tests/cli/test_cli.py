@@ -88,7 +88,7 @@ def test_operator_journey(app: Flask, tmp_path: Path) -> None:
     # its two records of the person and merges them.
     with runtime.transaction() as session:
         [twin] = people.intake(
-            session, actor, Purpose.OUTREACH, [intake_record(identity(given_name="Amelie"))]
+            session, actor, Purpose.OUTREACH, [intake_record(identity(given_name="Amy"))]
         )
         clusters.merge(session, result.person_id, twin.person_id)
     handle = str(handle_of(runtime, actor.org_id, result.person_id))

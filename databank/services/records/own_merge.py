@@ -101,13 +101,13 @@ def own_records(
         [access.Resource(RecordType.SUBJECT, s.id, actor.org_id, s.person_id) for s in held],
         result_count=len(held),
     )
-    counts = dict(
-        session.execute(
-            select(Case.subject_id, func.count())
-            .where(Case.subject_id.in_([s.id for s in held]))
-            .group_by(Case.subject_id)
-        ).tuples()
-    )
+    counts: dict[uuid.UUID, int] = {}
+    for subject_id, count in session.execute(
+        select(Case.subject_id, func.count())
+        .where(Case.subject_id.in_([s.id for s in held]))
+        .group_by(Case.subject_id)
+    ):
+        counts[subject_id] = count
     return [OwnRecord(s.id, s.status, s.created_at, counts.get(s.id, 0)) for s in held]
 
 
