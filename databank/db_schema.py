@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -19,18 +20,39 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def _migrate(engine: Engine, run: Callable[[Config, str], None], revision: str) -> None:
+    """Run Alembic in one transaction. On SQLite, foreign keys are off while it runs and checked
+    before commit: batch mode rebuilds a table by copy, drop and rename, and dropping a parent
+    (persons, cases) whose children hold rows fails while they are enforced."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        raw = (
+            connection.connection.dbapi_connection if connection.dialect.name == "sqlite" else None
+        )
+        if raw is not None:  # a PRAGMA that is a no-op inside a transaction: before BEGIN
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                run(config, revision)
+                if raw is not None:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if dangling:
+                        raise RuntimeError(
+                            f"the migration left {len(dangling)} rows whose foreign key "
+                            f"points at nothing (first in {dangling[0][0]})"
+                        )
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    _migrate(engine, command.downgrade, revision)
 
 
 def check(engine: Engine) -> None:

@@ -45,10 +45,10 @@ BUGS = (
     Bug(
         "identity",
         "the identity read falls back to another organisation's record",
-        "databank/services/records/people.py",
-        "select(Identity).where(Identity.person_id == person_id, Identity.org_id == actor.org_id)",
-        "select(Identity).where(Identity.person_id == person_id)"
-        ".order_by((Identity.org_id == actor.org_id).desc()).limit(1)",
+        "databank/services/records/subjects.py",
+        ".where(Subject.person_id == person_id, Subject.org_id == org_id)",
+        ".where(Subject.person_id == person_id)"
+        ".order_by((Subject.org_id == org_id).desc())",
         (
             "tests/services/records/test_people.py::"
             "test_finding13_the_identity_read_never_falls_back_to_another_orgs_record",

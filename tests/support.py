@@ -13,13 +13,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
-from sqlalchemy import Engine, delete, make_url, text
+from sqlalchemy import Engine, delete, make_url, select, text
 from sqlalchemy.orm import Session
 
 from databank import db_schema
 from databank.config import Settings
 from databank.crypto import KeyMaterial, LocalKeyProvider
 from databank.db import create_engine
+from databank.models import Subject
 from databank.services.actors import Actor
 from databank.services.runtime import Runtime, build_runtime
 
@@ -183,3 +184,14 @@ def logged_about(session: Session, person_id: uuid.UUID) -> Any:
     from databank.services.oversight.logged_people import LoggedPeople
 
     return AuditEntry.person_id.in_(LoggedPeople.of(session).forms(session, person_id))
+
+
+def subjects_of(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every subject (any org, any status) whose pooled person is `person_id`, oldest first."""
+    return list(
+        session.scalars(
+            select(Subject.id)
+            .where(Subject.person_id == person_id)
+            .order_by(Subject.created_at, Subject.id)
+        )
+    )

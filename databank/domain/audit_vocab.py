@@ -58,6 +58,8 @@ class AuditEvent(StrEnum):
     KEY_RETIRED = "key.retired"
     ERASURE = "erasure"
     ERASURE_REPLAY = "erasure.replay"
+    # An organisation merged its two records of one person (duplicate registrations).
+    RECORDS_MERGED = "records.merged"
     # Oversight: the auditor console, its alerts, the log's proofs.
     AUDIT_VIEW = "audit.view"
     AUDIT_VERIFY = "audit.verify"
@@ -79,6 +81,7 @@ class RecordType(StrEnum):
     """What an entry's record is: a row of the data model, or what a list or search covered."""
 
     PERSON = "person"
+    SUBJECT = "subject"  # one organisation's record of a person
     IDENTITY = "identity"
     CASE = "case"
     CONSENT = "consent"

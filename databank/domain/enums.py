@@ -26,6 +26,25 @@ class Role(StrEnum):
 class PersonStatus(StrEnum):
     ACTIVE = "active"
     ERASED = "erased"
+    MERGED = "merged"  # a pooled person whose subjects linkage moved to an older one
+
+
+class SubjectStatus(StrEnum):
+    ACTIVE = "active"
+    ERASED = "erased"
+    MERGED = "merged"  # an org merged this record into its other record of the same person
+
+
+class LinkReason(StrEnum):
+    """Why a subject's pooled person changed (link history): codes, never free text."""
+
+    ENROLLED = "enrolled"  # first linked, at registration
+    CLUSTER_MERGE = "cluster_merge"  # two pooled persons found to be one
+    CLUSTER_SPLIT = "cluster_split"  # a pooled person found to be two or more
+    MANUAL_LINK = "manual_link"
+    MANUAL_SPLIT = "manual_split"
+    OWN_RECORDS_MERGED = "own_records_merged"  # an org merged its two records of one person
+    ERASED = "erased"  # the subject left its cluster on erasure
 
 
 class CaseStatus(StrEnum):

@@ -7,7 +7,7 @@ from databank.models.audit import AuditAlert, AuditCheckpoint, AuditEntry, Audit
 from databank.models.case import BreakGlassGrant, Case, Consent, Encounter, Need, Referral
 from databank.models.keys import BlindIndexConfig, ErasureTombstone, OrgKey, SubjectKey
 from databank.models.org import Organisation, User, UserRole
-from databank.models.person import Identity, Person
+from databank.models.person import Identity, Person, Subject
 from databank.models.submissions import FormSubmission
 from databank.models.tokens import ApiToken
 
@@ -33,6 +33,7 @@ __all__ = [
     "RecoveryCode",
     "Referral",
     "SignInFailure",
+    "Subject",
     "SubjectKey",
     "User",
     "UserRole",

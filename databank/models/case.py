@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, SmallInteger, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, LargeBinary, SmallInteger, String, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from databank.db import Base, created_at, optional_ciphertext, str_enum, uuid_pk
 from databank.domain.enums import CaseStatus, NeedSeverity, NeedStatus, Purpose, ReferralStatus
 from databank.domain.vocab import EthosCategory, NeedCategory
+from databank.models.person import Subject
 
 district = String(12)
 
@@ -24,7 +25,9 @@ class Case(Base):
     __table_args__ = (Index("ix_cases_org_id_status", "org_id", "status"),)
 
     id: Mapped[uuid_pk]
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    # The org's record of the person the case is about; an org's merge of its own two records
+    # moves a case to the kept subject (re-sealed under its key and binding).
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"), index=True)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN)
     opened_at: Mapped[datetime]
@@ -39,6 +42,21 @@ class Case(Base):
     notes_ciphertext: Mapped[optional_ciphertext]
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
+
+    # Read through the subject, never stored here: the pooled person (linkage may change it)
+    # and the binding every ciphertext of the case, its encounters and referrals names.
+    person_id: Mapped[uuid.UUID] = column_property(
+        select(Subject.person_id)
+        .where(Subject.id == subject_id)
+        .correlate_except(Subject)
+        .scalar_subquery()
+    )
+    binding: Mapped[uuid.UUID] = column_property(
+        select(Subject.binding)
+        .where(Subject.id == subject_id)
+        .correlate_except(Subject)
+        .scalar_subquery()
+    )
 
     def __repr__(self) -> str:
         return f"<Case {self.id} org={self.org_id} {self.status}>"
@@ -63,8 +81,8 @@ class Encounter(Base):
     __tablename__ = "encounters"
 
     id: Mapped[uuid_pk]
+    # Its person is its case's subject: the sealed fields bind that subject's binding.
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     worker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     occurred_at: Mapped[datetime]
@@ -82,8 +100,8 @@ class Referral(Base):
     __tablename__ = "referrals"
 
     id: Mapped[uuid_pk]
+    # Its person is its case's subject: the sealed note binds that subject's binding.
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
     from_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     to_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
@@ -106,7 +124,9 @@ class Consent(Base):
     __tablename__ = "consents"
 
     id: Mapped[uuid_pk]
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    # Recorded on the org's record of the person; it covers that org's records of the pooled
+    # person (services/access/sharing.py).
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"), index=True)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     recipient_org_ids: Mapped[list[str]] = mapped_column(default=list)
@@ -117,8 +137,15 @@ class Consent(Base):
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[created_at]
 
+    person_id: Mapped[uuid.UUID] = column_property(
+        select(Subject.person_id)
+        .where(Subject.id == subject_id)
+        .correlate_except(Subject)
+        .scalar_subquery()
+    )
+
     def __repr__(self) -> str:
-        return f"<Consent {self.id} person={self.person_id}>"
+        return f"<Consent {self.id} subject={self.subject_id}>"
 
 
 class BreakGlassGrant(Base):
@@ -129,6 +156,9 @@ class BreakGlassGrant(Base):
     id: Mapped[uuid_pk]
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    # The pooled person the window was opened on: it opens every holder's records of that
+    # person (or of the person it was merged into). Written once; the justification's AAD
+    # names it, under the responder org's key, so a later merge or split changes nothing here.
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
     # Free text can name people: sealed under the responder org's key (AAD names the grant).
     justification_ciphertext: Mapped[bytes] = mapped_column(LargeBinary())

@@ -32,14 +32,15 @@ class OrgKey(Base):
 
 
 class SubjectKey(Base):
-    """A random key per (person, contributing org), wrapped by the org key. Deleting it erases."""
+    """A random key per subject (an org's record of someone), wrapped by the org key (AAD: the
+    org and the subject's binding). Deleting it erases."""
 
     __tablename__ = "subject_keys"
-    # The unique constraint's index (person first) also serves lookups by person.
-    __table_args__ = (UniqueConstraint("person_id", "org_id", "version"),)
+    # The unique constraint's index (subject first) also serves lookups by subject.
+    __table_args__ = (UniqueConstraint("subject_id", "version"),)
 
     id: Mapped[uuid_pk]
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id"))
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     version: Mapped[int] = mapped_column(default=1)
     # Which org key version wraps it (also in the blob's header); lets retirement check usage.
@@ -48,7 +49,7 @@ class SubjectKey(Base):
     created_at: Mapped[created_at]
 
     def __repr__(self) -> str:
-        return f"<SubjectKey person={self.person_id} org={self.org_id} v{self.version}>"
+        return f"<SubjectKey subject={self.subject_id} org={self.org_id} v{self.version}>"
 
 
 class BlindIndexConfig(Base):
@@ -67,12 +68,13 @@ class BlindIndexConfig(Base):
 
 
 class ErasureTombstone(Base):
-    """The erasure ledger: replayed on every restore so an erased person stays erased."""
+    """The erasure ledger, one row per erased subject: replayed on every restore so an erased
+    record stays erased."""
 
     __tablename__ = "erasure_tombstones"
 
     id: Mapped[uuid_pk]
-    person_id: Mapped[uuid.UUID] = mapped_column(index=True, unique=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(index=True, unique=True)
     requested_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     requested_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(String(32))

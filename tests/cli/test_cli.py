@@ -19,6 +19,7 @@ from databank.domain.errors import ConfigurationError
 from databank.extension import runtime_of
 from databank.models import Organisation
 from databank.services.actors import Actor
+from databank.services.linkage import clusters
 from databank.services.records import people
 from databank.services.runtime import build_runtime
 from tests.factories import identity, intake_record
@@ -82,6 +83,37 @@ def test_operator_journey(app: Flask, tmp_path: Path) -> None:
             session, actor, Purpose.OUTREACH, identity().family_name, date(1987, 3, 14)
         )
         assert [f.person_id for f in found] == [result.person_id]
+
+    # A duplicate registration (the name recorded otherwise), pooled by linkage: the org lists
+    # its two records of the person and merges them.
+    with runtime.transaction() as session:
+        [twin] = people.intake(
+            session, actor, Purpose.OUTREACH, [intake_record(identity(given_name="Amy"))]
+        )
+        clusters.merge(session, result.person_id, twin.person_id)
+    handle = str(handle_of(runtime, actor.org_id, result.person_id))
+    listed = run(app, "people", "records", "--org", "restos", "--person", handle)
+    assert [line.split()[0] for line in listed.splitlines()] == [
+        str(result.subject_id),
+        str(twin.subject_id),
+    ]
+    merged = run(
+        app,
+        "people",
+        "merge",
+        "--org",
+        "restos",
+        "--keep",
+        str(result.subject_id),
+        "--other",
+        str(twin.subject_id),
+        "--yes",
+    )
+    assert "1 cases moved" in merged
+    assert "1 keys destroyed" in merged
+    assert f"{twin.subject_id}  merged" in run(
+        app, "people", "records", "--org", "restos", "--person", handle
+    )
 
     output = run(
         app,

@@ -18,7 +18,16 @@ from databank.config import DEMO_AREAS_FILE
 from databank.domain import geo
 from databank.domain.areas_file import load_areas
 from databank.domain.enums import CaseStatus, Purpose, Role
-from databank.models import AuditEntry, Case, Consent, Encounter, Identity, Organisation, Referral
+from databank.models import (
+    AuditEntry,
+    Case,
+    Consent,
+    Encounter,
+    Identity,
+    Organisation,
+    Referral,
+    Subject,
+)
 from databank.services.actors import Actor
 from databank.services.records import submissions
 from databank.services.records.people import intake
@@ -495,10 +504,16 @@ def test_a_consent_stored_with_a_far_future_end_still_shows_and_can_be_withdrawn
     """A consent ending on 9999-12-31 (stored before such ends were refused) does not make the
     person's pages fail: they show it, and it can still be withdrawn (finding 9)."""
     with web_runtime.transaction() as session:
-        owner = session.scalar(select(Case.org_id).where(Case.person_id == people.own_person))
+        first = session.execute(
+            select(Case.org_id, Case.subject_id)
+            .join(Subject, Subject.id == Case.subject_id)
+            .where(Subject.person_id == people.own_person)
+        ).first()
+        assert first is not None
+        owner, subject = first
         stored = Consent(
             id=uuid.uuid4(),
-            person_id=people.own_person,
+            subject_id=subject,
             org_id=owner,
             recipient_org_ids=[str(people.council_id)],
             purposes=["food_aid"],

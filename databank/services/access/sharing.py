@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from databank.domain.enums import OrgKind, Purpose, ReferralStatus
-from databank.models import BreakGlassGrant, Case, Consent, Referral
+from databank.models import BreakGlassGrant, Case, Consent, Person, Referral, Subject
 
 OPEN_REFERRAL = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 
@@ -40,7 +40,7 @@ def consent_clause(
 ) -> ColumnElement[bool]:
     """An active consent covers the recipient (by id or by kind) for the purpose.
 
-    Correlated on `Consent.person_id` and `Consent.org_id`: used inside EXISTS with a case.
+    Used inside EXISTS with a case or a subject (the consent's own subject joined by the caller).
     """
     dialect = session.get_bind().dialect.name
     return and_(
@@ -63,12 +63,19 @@ def has_consent(
     recipient_kind: OrgKind,
     purpose: Purpose,
 ) -> bool:
-    """The person consented to the owner sharing with this recipient for this purpose, today."""
+    """The person consented to the owner sharing with this recipient for this purpose, today.
+
+    A consent recorded on any of the owner's records (subjects) of the pooled person counts: it
+    is the person's word to that organisation."""
     now = datetime.now(UTC)
-    query = select(Consent.id).where(
-        Consent.person_id == person_id,
-        Consent.org_id == owner_org_id,
-        consent_clause(session, recipient_org_id, recipient_kind, purpose, now),
+    query = (
+        select(Consent.id)
+        .join(Subject, Subject.id == Consent.subject_id)
+        .where(
+            Subject.person_id == person_id,
+            Consent.org_id == owner_org_id,
+            consent_clause(session, recipient_org_id, recipient_kind, purpose, now),
+        )
     )
     return session.execute(query.limit(1)).first() is not None
 
@@ -85,9 +92,14 @@ def visible_cases_clause(
     Lists and searches filter with this first; field decisions then apply per row.
     """
     now = datetime.now(UTC)
+    # The case's subject and the consent's (aliased: the caller's query may join subjects).
+    case_subject, consent_subject = aliased(Subject), aliased(Subject)
     consented = exists(
-        select(Consent.id).where(
-            Consent.person_id == Case.person_id,
+        select(Consent.id)
+        .join(consent_subject, consent_subject.id == Consent.subject_id)
+        .join(case_subject, case_subject.person_id == consent_subject.person_id)
+        .where(
+            case_subject.id == Case.subject_id,
             Consent.org_id == Case.org_id,
             consent_clause(session, org_id, org_kind, purpose, now),
         )
@@ -119,9 +131,9 @@ def consented_pairs(
     clause = consent_clause(session, recipient_org_id, recipient_kind, purpose, datetime.now(UTC))
     for start in range(0, len(ids), 500):
         rows = session.execute(
-            select(Consent.person_id, Consent.org_id).where(
-                Consent.person_id.in_(ids[start : start + 500]), clause
-            )
+            select(Subject.person_id, Consent.org_id)
+            .join(Subject, Subject.id == Consent.subject_id)
+            .where(Subject.person_id.in_(ids[start : start + 500]), clause)
         )
         found.update((person, owner) for person, owner in rows)
     return found
@@ -150,18 +162,20 @@ def referred_cases(
 def break_glass_people(
     session: Session, user_id: uuid.UUID | None, person_ids: Iterable[uuid.UUID]
 ) -> set[uuid.UUID]:
-    """The people this user holds an open break-glass window for."""
+    """The people this user holds an open break-glass window for (a window opened on a person
+    linkage has since merged into another opens that one)."""
     if user_id is None:
         return set()
     ids = list(set(person_ids))
     now = datetime.now(UTC)
-    return set(
-        session.scalars(
-            select(BreakGlassGrant.person_id).where(
-                BreakGlassGrant.user_id == user_id,
-                BreakGlassGrant.person_id.in_(ids),
-                BreakGlassGrant.ended_at.is_(None),
-                BreakGlassGrant.expires_at > now,
-            )
+    rows = session.execute(
+        select(BreakGlassGrant.person_id, Person.merged_into_id)
+        .join(Person, Person.id == BreakGlassGrant.person_id)
+        .where(
+            BreakGlassGrant.user_id == user_id,
+            or_(BreakGlassGrant.person_id.in_(ids), Person.merged_into_id.in_(ids)),
+            BreakGlassGrant.ended_at.is_(None),
+            BreakGlassGrant.expires_at > now,
         )
     )
+    return {merged or person for person, merged in rows} & set(ids)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Action, Decision, Purpose
 from databank.domain.errors import DatabankError, NotFound
-from databank.models import Identity
+from databank.models import Subject
 from databank.services import auditlog
 from databank.services.access.enforcement import AccessRefused, Resource
 from databank.services.actors import Actor
@@ -72,10 +72,10 @@ def refuse_unheld_person(
     """A person the actor's organisation has not registered: not found, whether or not another
     organisation holds them; if some do, the attempt is logged once per holding organisation."""
     holders = session.scalars(
-        select(Identity.org_id)
-        .where(Identity.person_id == person_id, Identity.org_id != actor.org_id)
+        select(Subject.org_id)
+        .where(Subject.person_id == person_id, Subject.org_id != actor.org_id)
         .distinct()
-        .order_by(Identity.org_id)
+        .order_by(Subject.org_id)
     ).all()
     if not holders:
         raise NotFound(NO_SUCH_PERSON)

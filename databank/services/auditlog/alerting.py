@@ -35,7 +35,7 @@ from databank.audit.alert_rules import (
     load_alert_rules,
 )
 from databank.domain.enums import AlertStatus, Decision
-from databank.models import AuditAlert, AuditEntry, Case
+from databank.models import AuditAlert, AuditEntry, Case, Subject
 from databank.services.context import policy_of
 
 MAX_SEQS = 100  # entry numbers kept on an alert: enough to start from, bounded in size
@@ -102,7 +102,10 @@ def _to_holders(session: Session, drafts: Sequence[Draft]) -> list[Draft]:
         if draft.rule != "break_glass" or draft.person_id is None:
             continue
         holders = session.scalars(
-            select(Case.org_id).where(Case.person_id == draft.person_id).distinct()
+            select(Case.org_id)
+            .join(Subject, Subject.id == Case.subject_id)
+            .where(Subject.person_id == draft.person_id)
+            .distinct()
         ).all()
         out += [replace(draft, owner_org_id=org) for org in holders if org != draft.owner_org_id]
     return out

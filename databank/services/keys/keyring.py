@@ -30,7 +30,7 @@ from databank.crypto import (
 )
 from databank.crypto.handles import PersonHandles
 from databank.domain.errors import ConfigurationError, DecryptionFailed, Erased
-from databank.models import BlindIndexConfig, OrgKey, SubjectKey
+from databank.models import BlindIndexConfig, OrgKey, Subject, SubjectKey
 from databank.services.context import carried
 
 # Every blind index the schema uses: (table, column). Each gets a config row with its bit length.
@@ -101,16 +101,17 @@ class Keyring:
     # -- subject keys ------------------------------------------------------------------------
 
     def new_subject_key(
-        self, org_key: SealingKey, org_id: uuid.UUID, person_id: uuid.UUID
+        self, org_key: SealingKey, org_id: uuid.UUID, subject_id: uuid.UUID, binding: uuid.UUID
     ) -> tuple[SealingKey, dict[str, object]]:
-        """A fresh random key for (person, org) and the row that stores it wrapped."""
+        """A fresh random key for a subject and the row that stores it wrapped (the wrapping's
+        AAD names the org and the subject's binding, never the pooled person)."""
         raw = new_key()
-        wrapped = wrap_subject_key(org_key, raw, org_id, person_id)
+        wrapped = wrap_subject_key(org_key, raw, org_id, binding)
         key = SealingKey(raw, 1)
         self._remember(wrapped, key)
         row = {
             "id": uuid.uuid4(),
-            "person_id": person_id,
+            "subject_id": subject_id,
             "org_id": org_id,
             "version": 1,
             "org_key_version": org_key.key_id,
@@ -124,39 +125,46 @@ class Keyring:
         session: Session,
         wrapped: bytes,
         org_id: uuid.UUID,
-        person_id: uuid.UUID,
+        binding: uuid.UUID,
         version: int,
     ) -> SealingKey:
         cached = self._subject_keys.get(wrapped)
         if cached is not None:
             return cached
         org_key = self.org_key(session, org_id, key_id_of(wrapped))
-        key = SealingKey(unwrap_subject_key(org_key, wrapped, org_id, person_id), version)
+        key = SealingKey(unwrap_subject_key(org_key, wrapped, org_id, binding), version)
         self._remember(wrapped, key)
         return key
 
     def subject_keys(
-        self, session: Session, org_id: uuid.UUID, person_ids: Iterable[uuid.UUID]
+        self, session: Session, org_id: uuid.UUID, subject_ids: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, SealingKey]:
-        """The current subject key of each person for this org; erased people are absent."""
-        ids = list(set(person_ids))
+        """The current key of each of the org's subjects; erased subjects are absent."""
+        ids = list(set(subject_ids))
         found: dict[uuid.UUID, SealingKey] = {}
         for start in range(0, len(ids), 500):
             rows = session.execute(
-                select(SubjectKey.person_id, SubjectKey.wrapped_key, SubjectKey.version)
+                select(
+                    SubjectKey.subject_id,
+                    Subject.binding,
+                    SubjectKey.wrapped_key,
+                    SubjectKey.version,
+                )
+                .join(Subject, Subject.id == SubjectKey.subject_id)
                 .where(
-                    SubjectKey.org_id == org_id, SubjectKey.person_id.in_(ids[start : start + 500])
+                    SubjectKey.org_id == org_id,
+                    SubjectKey.subject_id.in_(ids[start : start + 500]),
                 )
                 .order_by(SubjectKey.version)
             )
-            for person_id, wrapped, version in rows:
-                found[person_id] = self.subject_key(session, wrapped, org_id, person_id, version)
+            for subject_id, binding, wrapped, version in rows:
+                found[subject_id] = self.subject_key(session, wrapped, org_id, binding, version)
         return found
 
     def subject_key_for(
-        self, session: Session, org_id: uuid.UUID, person_id: uuid.UUID
+        self, session: Session, org_id: uuid.UUID, subject_id: uuid.UUID
     ) -> SealingKey:
-        key = self.subject_keys(session, org_id, [person_id]).get(person_id)
+        key = self.subject_keys(session, org_id, [subject_id]).get(subject_id)
         if key is None:
             raise Erased("this person's data was erased")
         return key
@@ -253,19 +261,19 @@ class Keyring:
         session.flush()  # the new version must exist before subject keys point at it
         count = 0
         rows = session.execute(
-            select(SubjectKey.id, SubjectKey.person_id, SubjectKey.wrapped_key).where(
-                SubjectKey.org_id == org_id, SubjectKey.org_key_version != new_row.version
-            )
+            select(SubjectKey.id, Subject.binding, SubjectKey.wrapped_key)
+            .join(Subject, Subject.id == SubjectKey.subject_id)
+            .where(SubjectKey.org_id == org_id, SubjectKey.org_key_version != new_row.version)
         ).all()
         for start in range(0, len(rows), 1000):
             params = []
-            for key_row_id, person_id, wrapped in rows[start : start + 1000]:
+            for key_row_id, binding, wrapped in rows[start : start + 1000]:
                 old = self.org_key(session, org_id, key_id_of(wrapped))
-                raw = unwrap_subject_key(old, wrapped, org_id, person_id)
+                raw = unwrap_subject_key(old, wrapped, org_id, binding)
                 params.append(
                     {
                         "id": key_row_id,
-                        "wrapped_key": wrap_subject_key(new_key_, raw, org_id, person_id),
+                        "wrapped_key": wrap_subject_key(new_key_, raw, org_id, binding),
                         "org_key_version": new_row.version,
                     }
                 )

@@ -1,13 +1,15 @@
 """The sealed-field registry: every `*_ciphertext` column declared once, and sealing by it.
 
-Each column says whose key seals it (the person's subject key, or the organisation's key), whether
-its associated data binds the row's person, and whether its value is padded to a length bucket.
+Each column says whose key seals it (the subject's key, or the organisation's key), whether
+its associated data binds the row's subject, and whether its value is padded to a length bucket.
 The associated data is always built the same way from the declaration:
-`aad(org, table, column, row[, person])`. Threat 2 (a database writer moving ciphertext between
-rows, columns, people or orgs): the context is rebuilt from where the ciphertext is read, so a
-moved one fails to open. Threat 1 (a stolen database): free text is padded, so a ciphertext's
-length does not reveal a name or a note. `tests/services/keys/test_sealing.py` fails when a
-`*_ciphertext` column of the models is missing here.
+`aad(org, table, column, row[, binding])`, where a subject's row names `Subject.binding` (never
+the pooled person, which linkage may change without touching a ciphertext). Threat 2 (a
+database writer moving ciphertext between rows, columns, people or orgs): the context is rebuilt
+from where the ciphertext is read, so a moved one fails to open. Threat 1 (a stolen database):
+free text is padded, so a ciphertext's length does not reveal a name or a note.
+`tests/services/keys/test_sealing.py` fails when a `*_ciphertext` column of the models is
+missing here.
 """
 
 from __future__ import annotations
@@ -32,16 +34,16 @@ class SealedColumn:
     table: str
     column: str
     key: KeyOf
-    binds_person: bool  # the associated data names the row's person
+    binds_person: bool  # the associated data names the row's subject binding (or grant's person)
     padded: bool  # padded to a power-of-two bucket (free text, names, dates, places)
     # A context this column was sealed with before the registry; read only, never written.
     legacy: tuple[str, ...] = ()
 
-    def context(self, org_id: uuid.UUID, row_id: uuid.UUID, person_id: uuid.UUID | None) -> bytes:
+    def context(self, org_id: uuid.UUID, row_id: uuid.UUID, binding: uuid.UUID | None) -> bytes:
         if self.binds_person:
-            if person_id is None:
-                raise ValueError(f"{self.table}.{self.column} is bound to a person: give one")
-            return field_context(org_id, self.table, self.column, row_id, person_id)
+            if binding is None:
+                raise ValueError(f"{self.table}.{self.column} is bound to a subject: give one")
+            return field_context(org_id, self.table, self.column, row_id, binding)
         return aad(org_id, self.table, self.column, row_id)
 
     def legacy_context(self, row_id: uuid.UUID) -> bytes | None:
@@ -141,8 +143,9 @@ def open_sealed(
 
 
 class RowSealer:
-    """Seals the fields of one person's row under their subject key: the AAD names the row, so a
-    moved ciphertext fails to open. Every column must be a registered subject column."""
+    """Seals the fields of one subject's row under its key: the AAD names the row and the
+    subject's binding, so a moved ciphertext fails to open. Every column must be a registered
+    subject column."""
 
     __slots__ = ("_context", "_key", "_table")
 
@@ -152,11 +155,11 @@ class RowSealer:
         org_id: uuid.UUID,
         table: str,
         row_id: uuid.UUID,
-        person_id: uuid.UUID,
+        binding: uuid.UUID,
     ) -> None:
         self._key = key
         self._table = table
-        self._context = RowContext(org_id, table, row_id, person_id).for_column
+        self._context = RowContext(org_id, table, row_id, binding).for_column
 
     def _check(self, column: str) -> None:
         spec = SEALED.get((self._table, column))

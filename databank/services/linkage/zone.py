@@ -11,17 +11,29 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
+from databank.domain.enums import SubjectStatus
 from databank.linkage import LinkageEncoder
+from databank.models import Subject
 from databank.models.linkage import LinkageRecord
 from databank.services.context import carried
 from databank.services.inputs import IdentityIn
 
 # The zone's table, for callers that insert a batch's rows in foreign-key order.
 LINKAGE_TABLE: Table = LinkageRecord.__table__  # type: ignore[assignment]
+
+
+class Holding(NamedTuple):
+    """A subject that carries a token: its pooled person, org, id and binding."""
+
+    person_id: uuid.UUID
+    org_id: uuid.UUID
+    subject_id: uuid.UUID
+    binding: uuid.UUID
 
 
 class LinkageZone:
@@ -40,39 +52,50 @@ class LinkageZone:
     def enrolment(
         self,
         token: bytes,
-        identity_id: uuid.UUID,
-        person_id: uuid.UUID,
+        subject_id: uuid.UUID,
         org_id: uuid.UUID,
         at: datetime,
     ) -> dict[str, object]:
-        """The zone's row for a new identity (a batch inserts it with the identity's rows)."""
+        """The zone's row for a new subject (a batch inserts it with the subject's rows)."""
         return {
             "id": uuid.uuid4(),
-            "identity_id": identity_id,
-            "person_id": person_id,
+            "subject_id": subject_id,
             "org_id": org_id,
             "exact_token": token,
             "created_at": at,
         }
 
-    def forget(self, session: Session, person_id: uuid.UUID) -> None:
-        """Erasure: the person's encodings leave the zone."""
-        session.execute(delete(LinkageRecord).where(LinkageRecord.person_id == person_id))
+    def forget(self, session: Session, subject_ids: Sequence[uuid.UUID]) -> None:
+        """Erasure: the subjects' encodings leave the zone."""
+        ids = list(subject_ids)
+        for start in range(0, len(ids), 500):
+            session.execute(
+                delete(LinkageRecord).where(LinkageRecord.subject_id.in_(ids[start : start + 500]))
+            )
 
-    def known(
-        self, session: Session, tokens: Sequence[bytes]
-    ) -> dict[bytes, list[tuple[uuid.UUID, uuid.UUID]]]:
-        """For each token already seen, the (person, org) pairs that carry it, oldest first."""
-        found: dict[bytes, list[tuple[uuid.UUID, uuid.UUID]]] = defaultdict(list)
+    def known(self, session: Session, tokens: Sequence[bytes]) -> dict[bytes, list[Holding]]:
+        """For each token already seen, the active subjects that carry it, oldest first."""
+        found: dict[bytes, list[Holding]] = defaultdict(list)
         unique = list(set(tokens))
         for start in range(0, len(unique), 500):
             rows = session.execute(
-                select(LinkageRecord.exact_token, LinkageRecord.person_id, LinkageRecord.org_id)
-                .where(LinkageRecord.exact_token.in_(unique[start : start + 500]))
+                select(
+                    LinkageRecord.exact_token,
+                    Subject.person_id,
+                    Subject.org_id,
+                    Subject.id,
+                    Subject.binding,
+                )
+                .join(Subject, Subject.id == LinkageRecord.subject_id)
+                .where(
+                    LinkageRecord.exact_token.in_(unique[start : start + 500]),
+                    Subject.status == SubjectStatus.ACTIVE,
+                    Subject.person_id.is_not(None),
+                )
                 .order_by(LinkageRecord.created_at)
             )
-            for token, person_id, org_id in rows:
-                found[token].append((person_id, org_id))
+            for token, person_id, org_id, subject_id, binding in rows:
+                found[token].append(Holding(person_id, org_id, subject_id, binding))
         return found
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from databank.audit.entries import NO_ORG, person_scope
 from databank.crypto.handles import PersonHandles
-from databank.models import AuditHead, Organisation
+from databank.models import AuditHead, Organisation, Person
 from databank.services.context import handles_of
 
 
@@ -45,6 +45,26 @@ class LoggedPeople:
 
     def forms(self, session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
         """Every value the log's person column may hold for this pooled person: its handle under
-        each organisation and under none, and the pooled id (entries from before the rule)."""
+        each organisation and under none, and the pooled id (entries from before the rule); the
+        same for every pseudonym linkage merged into it, as entries written before a merge name
+        the person it was then."""
         scopes = [NO_ORG, *session.scalars(select(Organisation.id))]
-        return [person_id, *(self.handles.handle(scope, person_id) for scope in scopes)]
+        people = _merged_into(session, person_id)
+        handles = (self.handles.handle(scope, p) for p in people for scope in scopes)
+        return [*people, *handles]
+
+
+_MAX_HOPS = 32  # merges chain at most this deep (services/linkage/clusters)
+
+
+def _merged_into(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
+    """The person and every pseudonym merged into it, directly or through others."""
+    found, frontier = [person_id], [person_id]
+    for _ in range(_MAX_HOPS):
+        frontier = list(
+            session.scalars(select(Person.id).where(Person.merged_into_id.in_(frontier)))
+        )
+        if not frontier:
+            break
+        found += frontier
+    return found

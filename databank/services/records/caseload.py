@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from databank import policy
 from databank.crypto import SealingKey
 from databank.domain.audit_vocab import RecordType
-from databank.domain.enums import Action, PersonStatus, Purpose, ReferralStatus
+from databank.domain.enums import Action, Purpose, ReferralStatus, SubjectStatus
 from databank.domain.vocab import NeedCategory
-from databank.models import Case, Consent, Identity, Person, Referral
+from databank.models import Case, Consent, Identity, Referral, Subject
 from databank.services import access
 from databank.services.access.directory import org_names, orgs_of
 from databank.services.actors import Actor
@@ -38,12 +38,13 @@ def own_identities(
     rows = (
         session.execute(
             select(Identity)
-            .join(Person, Person.id == Identity.person_id)
+            .join(Subject, Subject.id == Identity.subject_id)
             .where(
                 Identity.org_id == actor.org_id,
-                Identity.person_id.in_(list(set(person_ids))),
-                Person.status == PersonStatus.ACTIVE,
+                Subject.person_id.in_(list(set(person_ids))),
+                Subject.status == SubjectStatus.ACTIVE,
             )
+            .order_by(Subject.created_at, Subject.id)
         )
         .scalars()
         .all()
@@ -61,8 +62,8 @@ def own_identities(
         partial_ok=True,
     )
     released = [r for r, g in zip(rows, grants, strict=True) if g.has("identity")]
-    keys = keyring_of(session).subject_keys(session, actor.org_id, [r.person_id for r in released])
-    return [(row, keys[row.person_id]) for row in released if row.person_id in keys]
+    keys = keyring_of(session).subject_keys(session, actor.org_id, [r.subject_id for r in released])
+    return [(row, keys[row.subject_id]) for row in released if row.subject_id in keys]
 
 
 def display_names(
@@ -75,7 +76,9 @@ def display_names(
     """
     names: dict[uuid.UUID, str] = {}
     for row, key in own_identities(session, actor, purpose, person_ids):
-        unseal = RowSealer(key, row.org_id, "identities", row.id, row.person_id).open
+        if row.person_id in names:  # the org's second record of a person: its oldest's name
+            continue
+        unseal = RowSealer(key, row.org_id, "identities", row.id, row.binding).open
         given = unseal("given_name_ciphertext", row.given_name_ciphertext) or ""
         family = unseal("family_name_ciphertext", row.family_name_ciphertext) or ""
         names[row.person_id] = f"{given} {family}".strip()
@@ -241,7 +244,8 @@ def _consents(session: Session, person_id: uuid.UUID, org_id: uuid.UUID) -> tupl
     rows = list(
         session.execute(
             select(Consent)
-            .where(Consent.person_id == person_id, Consent.org_id == org_id)
+            .join(Subject, Subject.id == Consent.subject_id)
+            .where(Subject.person_id == person_id, Consent.org_id == org_id)
             .order_by(Consent.given_at)
         ).scalars()
     )

@@ -21,13 +21,13 @@ from databank.domain.enums import (
     LocationLevel,
     NeedSeverity,
     NeedStatus,
-    PersonStatus,
     Purpose,
     ReferralStatus,
+    SubjectStatus,
 )
 from databank.domain.errors import Conflict, Erased, NotFound, ValidationFailed
 from databank.domain.vocab import CloseReason, EthosCategory, NeedCategory
-from databank.models import Case, Encounter, Identity, Need, Person, Referral
+from databank.models import Case, Encounter, Need, Referral, Subject
 from databank.services import access
 from databank.services.access import sharing
 from databank.services.access.directory import orgs_of
@@ -35,7 +35,7 @@ from databank.services.actors import Actor
 from databank.services.inputs import CaseIn, EncounterIn, Point
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
-from databank.services.records import sealed_rows
+from databank.services.records import sealed_rows, subjects
 
 # The policy fields a case page asks for (the case's own: identity, contact and consents are the
 # person's, asked for apart); what is released decides what is decrypted and shown.
@@ -128,15 +128,19 @@ def place_of(level: int, area: str | None, sealed: str | None) -> Place | None:
 
 def person_of_case(session: Session, case_id: uuid.UUID) -> uuid.UUID:
     """The pooled pseudonym of a case (an id, not personal data): to open a break-glass on."""
-    person_id = session.execute(select(Case.person_id).where(Case.id == case_id)).scalar()
+    person_id = session.execute(
+        select(Subject.person_id)
+        .join(Case, Case.subject_id == Subject.id)
+        .where(Case.id == case_id)
+    ).scalar()
     if person_id is None:
         raise NotFound("no such case")
     return person_id
 
 
-def _load_case(session: Session, case_id: uuid.UUID) -> tuple[Case, Person]:
+def _load_case(session: Session, case_id: uuid.UUID) -> tuple[Case, Subject]:
     found = session.execute(
-        select(Case, Person).join(Person, Person.id == Case.person_id).where(Case.id == case_id)
+        select(Case, Subject).join(Subject, Subject.id == Case.subject_id).where(Case.id == case_id)
     ).one_or_none()
     if found is None:
         raise NotFound("no such case")
@@ -168,44 +172,37 @@ def _authorized_case(
     purpose: Purpose,
     case_id: uuid.UUID,
     fields: tuple[str, ...],
-) -> tuple[Case, Person]:
+) -> tuple[Case, Subject]:
     """Load a case and decide (and log) the actor's access to those of its fields."""
-    case, person = _load_case(session, case_id)
+    case, subject = _load_case(session, case_id)
     _authorize_case(session, actor, action, purpose, case, fields)
-    return case, person
+    return case, subject
 
 
-def _case_key(session: Session, case: Case, person: Person) -> SealingKey:
-    if person.status is PersonStatus.ERASED:
-        raise Erased("this person's data was erased")
-    return keyring_of(session).subject_key_for(session, case.org_id, case.person_id)
+def _case_key(session: Session, case: Case, subject: Subject) -> SealingKey:
+    subjects.require_active(subject)
+    return keyring_of(session).subject_key_for(session, case.org_id, subject.id)
 
 
 def open_case(
     session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID, case: CaseIn
 ) -> uuid.UUID:
     """Open a case for a person the actor's org has registered (another org's person is not
-    found, the attempt logged)."""
-    identity_id = session.execute(
-        select(Identity.id).where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
-    ).scalar_one_or_none()
-    if identity_id is None:
-        access.refuse_unheld_person(
-            session, actor, Action.CREATE, purpose, person_id, RecordType.CASE
-        )
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound(access.NO_SUCH_PERSON)
-    if person.status is PersonStatus.ERASED:
-        raise Erased("this person's data was erased")
-    key = keyring_of(session).subject_key_for(session, actor.org_id, person_id)
-    row = sealed_rows.case_row(key, actor.org_id, person_id, case, actor.user_id, datetime.now(UTC))
+    found, the attempt logged). The case goes to the org's main record of the person."""
+    subject = subjects.own_subject(
+        session, actor, Action.CREATE, purpose, person_id, RecordType.CASE
+    )
+    subjects.require_active(subject)
+    key = keyring_of(session).subject_key_for(session, actor.org_id, subject.id)
+    row = sealed_rows.case_row(
+        key, actor.org_id, subject.id, subject.binding, case, actor.user_id, datetime.now(UTC)
+    )
     access.authorize(
         session,
         actor,
         Action.CREATE,
         purpose,
-        access.Resource(RecordType.CASE, row["id"], actor.org_id, person_id),
+        access.Resource(RecordType.CASE, row["id"], actor.org_id, subject.person_id),
     )
     sealed_rows.insert_rows(session, {Case.__table__: [row]})  # type: ignore[dict-item]
     case_id: uuid.UUID = row["id"]
@@ -238,14 +235,14 @@ def record_encounter(
     encounter: EncounterIn,
 ) -> uuid.UUID:
     """An encounter in the street (or office), with the needs seen, on an open case."""
-    case, person = _authorized_case(
+    case, subject = _authorized_case(
         session, actor, Action.UPDATE, purpose, case_id, ("encounters",)
     )
     if case.status is CaseStatus.CLOSED:
         raise Conflict("the case is closed; open a new one to record an encounter")
-    key = _case_key(session, case, person)
+    key = _case_key(session, case, subject)
     row = sealed_rows.encounter_row(
-        key, case.org_id, case.person_id, case.id, encounter, actor.user_id, datetime.now(UTC)
+        key, case.org_id, subject.binding, case.id, encounter, actor.user_id, datetime.now(UTC)
     )
     sealed_rows.insert_rows(
         session,
@@ -286,7 +283,7 @@ def refer(
             "a consent override needs a justification",
             {"justification": ["say why the person's consent is not asked for"]},
         )
-    case, person = _load_case(session, case_id)
+    case, subject = _load_case(session, case_id)
     _authorize_case(session, actor, Action.REFER, purpose, case, ("referrals",))
     if to_org_id == case.org_id:
         raise ValidationFailed(
@@ -306,7 +303,7 @@ def refer(
         # (a referral "for enforcement" is refused and logged like any other forbidden use).
         _authorize_case(session, actor, Action.REFER, referral_purpose, case, ("referrals",))
     consented = sharing.has_consent(
-        session, case.person_id, case.org_id, partner.id, partner.kind, referral_purpose
+        session, subject.person_id, case.org_id, partner.id, partner.kind, referral_purpose
     )
     if not consented:
         if not override:
@@ -324,14 +321,13 @@ def refer(
         )
     if override:
         note = "\n\n".join(t for t in (note, f"{justification_prefix}{why}") if t)
-    key = _case_key(session, case, person)
+    key = _case_key(session, case, subject)
     referral_id = uuid.uuid4()
-    seal = RowSealer(key, case.org_id, "referrals", referral_id, case.person_id).seal
+    seal = RowSealer(key, case.org_id, "referrals", referral_id, subject.binding).seal
     session.add(
         Referral(
             id=referral_id,
             case_id=case.id,
-            person_id=case.person_id,
             from_org_id=case.org_id,
             to_org_id=to_org_id,
             purpose=referral_purpose,
@@ -350,37 +346,34 @@ def read_case(session: Session, actor: Actor, purpose: Purpose, case_id: uuid.UU
     Withheld fields are never decrypted; a location is coarsened to the released level here,
     so no finer value can reach a page, an export or an error message.
     """
-    case, person = _load_case(session, case_id)
+    case, subject = _load_case(session, case_id)
     # The sealed rows are fetched before the decision: fetching releases nothing, and the
     # decision's log entry locks the log's head until commit, so less happens while it is held.
-    rows = _case_rows(session, case, person)
+    rows = _case_rows(session, case, subject)
     grant = _authorize_case(session, actor, Action.READ, purpose, case, CASE_FIELDS)
-    return view_of(session, case, person, grant, rows)
+    return view_of(session, case, subject, grant, rows)
 
 
 @dataclass(frozen=True)
 class _CaseRows:
     """A case's sealed rows and key, fetched but not opened."""
 
-    key: SealingKey | None  # None: the person was erased
+    key: SealingKey | None  # None: the subject was erased
     needs: tuple[Need, ...]
     encounters: tuple[Encounter, ...]
 
 
 def case_rows_many(
-    session: Session, found: Sequence[tuple[Case, Person]]
+    session: Session, found: Sequence[tuple[Case, Subject]]
 ) -> dict[uuid.UUID, _CaseRows]:
     """The sealed rows and keys of several cases, in one query per table (and one key query per
     holding organisation), for pages that show several cases at once."""
-    live = [(case, person) for case, person in found if person.status is not PersonStatus.ERASED]
-    ids = [case.id for case, _person in live]
-    keys: dict[tuple[uuid.UUID, uuid.UUID], SealingKey] = {}
-    for org_id in {case.org_id for case, _person in live}:
-        people_of_org = [case.person_id for case, _person in live if case.org_id == org_id]
-        for person_id, key in (
-            keyring_of(session).subject_keys(session, org_id, people_of_org).items()
-        ):
-            keys[(org_id, person_id)] = key
+    live = [(case, subj) for case, subj in found if subj.status is SubjectStatus.ACTIVE]
+    ids = [case.id for case, _subject in live]
+    keys: dict[uuid.UUID, SealingKey] = {}
+    for org_id in {case.org_id for case, _subject in live}:
+        of_org = [case.subject_id for case, _subject in live if case.org_id == org_id]
+        keys.update(keyring_of(session).subject_keys(session, org_id, of_org))
     needs: dict[uuid.UUID, list[Need]] = {i: [] for i in ids}
     encounters: dict[uuid.UUID, list[Encounter]] = {i: [] for i in ids}
     if ids:
@@ -394,22 +387,22 @@ def case_rows_many(
             encounters[encounter.case_id].append(encounter)
     return {
         case.id: _CaseRows(
-            keys.get((case.org_id, case.person_id)),
+            keys.get(case.subject_id) if subject.status is SubjectStatus.ACTIVE else None,
             tuple(needs.get(case.id, ())),
             tuple(encounters.get(case.id, ())),
         )
-        for case, _person in found
+        for case, subject in found
     }
 
 
-def _case_rows(session: Session, case: Case, person: Person) -> _CaseRows:
-    return case_rows_many(session, [(case, person)])[case.id]
+def _case_rows(session: Session, case: Case, subject: Subject) -> _CaseRows:
+    return case_rows_many(session, [(case, subject)])[case.id]
 
 
 def view_of(
     session: Session,
     case: Case,
-    person: Person,
+    subject: Subject,
     grant: access.Grant,
     rows: _CaseRows | None = None,
 ) -> CaseView:
@@ -418,11 +411,11 @@ def view_of(
     Withheld fields are never decrypted; a location is coarsened to the released level here.
     """
     if rows is None:
-        rows = _case_rows(session, case, person)
+        rows = _case_rows(session, case, subject)
     if rows.key is None:
         raise Erased("this person's data was erased")
     key = rows.key
-    unseal = RowSealer(key, case.org_id, "cases", case.id, case.person_id).open
+    unseal = RowSealer(key, case.org_id, "cases", case.id, subject.binding).open
     level = grant.location_level
     wants_point = level >= LocationLevel.STREET
     needs: tuple[NeedView, ...] = ()
@@ -435,12 +428,13 @@ def view_of(
     encounters: tuple[EncounterView, ...] = ()
     if grant.has("encounters"):
         encounters = tuple(
-            _open_encounter(key, e, level, grant.has("notes")) for e in rows.encounters
+            _open_encounter(key, subject.binding, e, level, grant.has("notes"))
+            for e in rows.encounters
         )
     shows = grant.has
     return CaseView(
         id=case.id,
-        person_id=case.person_id,
+        person_id=subject.person_id,
         org_id=case.org_id,
         status=case.status if shows("status") else None,
         opened_at=case.opened_at if shows("status") else None,
@@ -464,8 +458,10 @@ def view_of(
     )
 
 
-def _open_encounter(key: SealingKey, row: Encounter, level: int, notes: bool) -> EncounterView:
-    unseal = RowSealer(key, row.org_id, "encounters", row.id, row.person_id).open
+def _open_encounter(
+    key: SealingKey, binding: uuid.UUID, row: Encounter, level: int, notes: bool
+) -> EncounterView:
+    unseal = RowSealer(key, row.org_id, "encounters", row.id, binding).open
     sealed = (
         unseal("location_ciphertext", row.location_ciphertext)
         if level >= LocationLevel.STREET

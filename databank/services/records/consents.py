@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from databank.domain.audit_vocab import RecordType
-from databank.domain.enums import Action, PersonStatus, Purpose
-from databank.domain.errors import Conflict, Erased, NotFound
-from databank.models import Consent, Identity, Person
+from databank.domain.enums import Action, Purpose
+from databank.domain.errors import Conflict, NotFound
+from databank.models import Consent, Subject
 from databank.services import access
 from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn
+from databank.services.records import subjects
 
 
 @dataclass(frozen=True)
@@ -36,38 +37,33 @@ class ConsentView:
 
 def _known_person(
     session: Session, actor: Actor, action: Action, purpose: Purpose, person_id: uuid.UUID
-) -> None:
-    """A person the actor's org registered; another org's is not found, the attempt logged."""
-    known = session.execute(
-        select(Identity.id, Person.status)
-        .join(Person, Person.id == Identity.person_id)
-        .where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
-    ).one_or_none()
-    if known is None:
-        access.refuse_unheld_person(
-            session, actor, action, purpose, person_id, RecordType.CONSENT_LIST
-        )
-    if known[1] is PersonStatus.ERASED:
-        raise Erased("this person's data was erased")
+) -> Subject:
+    """The org's main record of a person it registered; another org's is not found, the attempt
+    logged; an erased one is answered as erased."""
+    subject = subjects.own_subject(
+        session, actor, action, purpose, person_id, RecordType.CONSENT_LIST
+    )
+    subjects.require_active(subject)
+    return subject
 
 
 def record_consent(
     session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID, consent: ConsentIn
 ) -> uuid.UUID:
-    _known_person(session, actor, Action.CREATE, purpose, person_id)
+    subject = _known_person(session, actor, Action.CREATE, purpose, person_id)
     consent_id = uuid.uuid4()
     access.authorize(
         session,
         actor,
         Action.CREATE,
         purpose,
-        access.Resource(RecordType.CONSENT, consent_id, actor.org_id, person_id),
+        access.Resource(RecordType.CONSENT, consent_id, actor.org_id, subject.person_id),
         fields=("consents",),
     )
     session.add(
         Consent(
             id=consent_id,
-            person_id=person_id,
+            subject_id=subject.id,
             org_id=actor.org_id,
             recorded_by_id=actor.user_id,
             recipient_org_ids=[str(o) for o in consent.recipient_org_ids],
@@ -101,11 +97,13 @@ def revoke_consent(session: Session, actor: Actor, purpose: Purpose, consent_id:
 def consents_for(
     session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID
 ) -> list[ConsentView]:
-    _known_person(session, actor, Action.READ, purpose, person_id)
+    subject = _known_person(session, actor, Action.READ, purpose, person_id)
+    # Every record the org holds of the person (two subjects pooled by linkage show together).
+    held = [s.id for s in subjects.own_subjects(session, actor.org_id, subject.person_id)]
     found = (
         session.execute(
             select(Consent)
-            .where(Consent.person_id == person_id, Consent.org_id == actor.org_id)
+            .where(Consent.subject_id.in_(held), Consent.org_id == actor.org_id)
             .order_by(Consent.given_at)
         )
         .scalars()
@@ -116,7 +114,7 @@ def consents_for(
         actor,
         Action.READ,
         purpose,
-        access.Resource(RecordType.CONSENT_LIST, None, actor.org_id, person_id),
+        access.Resource(RecordType.CONSENT_LIST, None, actor.org_id, subject.person_id),
         fields=("consents",),
         result_count=len(found),
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, CaseStatus, Purpose
 from databank.domain.errors import NotFound
-from databank.models import Case, Encounter, Person
+from databank.models import Case, Encounter, Subject
 from databank.services import access
 from databank.services.actors import Actor
 from databank.services.records import caseload, cases, consents, people
@@ -59,21 +59,30 @@ def recent_contacts(
     )
     since = datetime.now(UTC) - timedelta(days=days)
     last_seen: dict[uuid.UUID, datetime] = {}
-    met = select(Encounter.person_id, func.max(Encounter.occurred_at)).where(
-        Encounter.org_id == actor.org_id, Encounter.occurred_at >= since
+    met = (
+        select(Subject.person_id, func.max(Encounter.occurred_at))
+        .join(Case, Case.id == Encounter.case_id)
+        .join(Subject, Subject.id == Case.subject_id)
+        .where(Encounter.org_id == actor.org_id, Encounter.occurred_at >= since)
     )
-    opened = select(Case.person_id, func.max(Case.opened_at)).where(
-        Case.org_id == actor.org_id, Case.opened_at >= since
+    opened = (
+        select(Subject.person_id, func.max(Case.opened_at))
+        .join(Subject, Subject.id == Case.subject_id)
+        .where(Case.org_id == actor.org_id, Case.opened_at >= since)
     )
-    for query, column in ((met, Encounter.person_id), (opened, Case.person_id)):
-        for person_id, at in session.execute(query.group_by(column)).all():
+    for query in (met, opened):
+        for person_id, at in session.execute(query.group_by(Subject.person_id)).all():
             if person_id not in last_seen or at > last_seen[person_id]:
                 last_seen[person_id] = at
     newest = sorted(last_seen, key=lambda p: last_seen[p], reverse=True)[:limit]
     if not newest:
         return []
     found = []
+    listed: set[uuid.UUID] = set()
     for row, key in caseload.own_identities(session, actor, purpose, newest):
+        if row.person_id in listed:  # the org's second record of a person: one line each
+            continue
+        listed.add(row.person_id)
         view = people.open_identity(row, key, contact=False)
         found.append(
             Contact(
@@ -112,12 +121,13 @@ def person_page(
     the attempt logged.
     """
     identity = people.read_identity(session, actor, purpose, person_id)
+    # The cases of every record the org holds of the person (two subjects pooled by linkage).
     found = [
         (row[0], row[1])
         for row in session.execute(
-            select(Case, Person)
-            .join(Person, Person.id == Case.person_id)
-            .where(Case.person_id == person_id, Case.org_id == actor.org_id)
+            select(Case, Subject)
+            .join(Subject, Subject.id == Case.subject_id)
+            .where(Subject.person_id == identity.person_id, Case.org_id == actor.org_id)
             .order_by(Case.opened_at.desc(), Case.id)
         )
     ]
@@ -128,7 +138,7 @@ def person_page(
             actor,
             Action.READ,
             purpose,
-            [access.Resource.of_case(case) for case, _person in found],
+            [access.Resource.of_case(case) for case, _subject in found],
             fields=cases.CASE_FIELDS,
         )
         if found
@@ -136,8 +146,8 @@ def person_page(
     )
     rows = cases.case_rows_many(session, found)
     views = tuple(
-        cases.view_of(session, case, person, grant, rows[case.id])
-        for (case, person), grant in zip(found, grants, strict=True)
+        cases.view_of(session, case, subject, grant, rows[case.id])
+        for (case, subject), grant in zip(found, grants, strict=True)
     )
     given = tuple(consents.consents_for(session, actor, purpose, person_id))
     return PersonPage(identity, views, given)

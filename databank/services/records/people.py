@@ -15,17 +15,19 @@ from sqlalchemy.orm import Session
 
 from databank.crypto import SealingKey
 from databank.domain.audit_vocab import RecordType
-from databank.domain.enums import Action, PersonStatus, Purpose, Sex
-from databank.domain.errors import Erased, NotFound
+from databank.domain.enums import Action, LinkReason, PersonStatus, Purpose, Sex, SubjectStatus
+from databank.domain.errors import NotFound
 from databank.domain.names import birth_date_key, name_key
-from databank.models import Case, Encounter, Identity, Need, Person, SubjectKey
+from databank.models import Case, Encounter, Identity, Need, Person, Subject, SubjectKey
 from databank.services import access
 from databank.services.actors import Actor
 from databank.services.inputs import IntakeRecord
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
-from databank.services.linkage.zone import LINKAGE_TABLE, linkage_of
-from databank.services.records import sealed_rows
+from databank.services.linkage import clusters
+from databank.services.linkage.clusters import LINK_HISTORY_TABLE
+from databank.services.linkage.zone import LINKAGE_TABLE, Holding, linkage_of
+from databank.services.records import sealed_rows, subjects
 
 IDENTITY_FIELDS = ("identity", "contact")
 
@@ -40,11 +42,13 @@ class IntakeResult:
     # new registered, case still added). `person_id` is the pooled id: it stays on the server,
     # the interfaces show the org's handle of it.
     outcome: str
+    subject_id: uuid.UUID | None = None  # the org's record of the person the intake went to
 
 
 @dataclass(frozen=True)
 class IdentityView:
     person_id: uuid.UUID
+    subject_id: uuid.UUID  # the org's record of the person (its reference for the org's merge)
     identity_id: uuid.UUID
     org_id: uuid.UUID
     given_name: str
@@ -66,7 +70,9 @@ def search_key(family_name: str, birth_date: date) -> str:
 def intake(
     session: Session, actor: Actor, purpose: Purpose, records: Sequence[IntakeRecord]
 ) -> list[IntakeResult]:
-    """Register people for the actor's org, pooling each with the same person known elsewhere."""
+    """Register people for the actor's org, each a new subject pooled with the same person known
+    elsewhere (the linkage zone's exact token for now); this org's own exact duplicate is the
+    subject it already has."""
     keyring = keyring_of(session)
     zone = linkage_of(session)
     org_id = actor.org_id
@@ -74,28 +80,32 @@ def intake(
     now = datetime.now(UTC)
     tokens = [zone.token(record.identity) for record in records]
     known = zone.known(session, tokens)
-    own = {t: p for t, pairs in known.items() for p, o in pairs if o == org_id}
-    own_keys = keyring.subject_keys(session, org_id, own.values())
+    own: dict[bytes, Holding] = {}
+    for token, holdings in known.items():
+        mine = [h for h in holdings if h.org_id == org_id]
+        if mine:
+            own[token] = mine[0]
+    own_keys = keyring.subject_keys(session, org_id, [h.subject_id for h in own.values()])
     org_key = keyring.active_org_key(session, org_id)
     bidx = keyring.blind_index(session, org_id, "identities", "name_dob_bidx")
 
     out: dict[Table, list[dict[str, Any]]] = defaultdict(list)
-    seen: dict[bytes, tuple[uuid.UUID, SealingKey]] = {}
+    seen: dict[bytes, tuple[Holding, SealingKey]] = {}
     results: list[IntakeResult] = []
     resources: list[access.Resource] = []
     for record, token in zip(records, tokens, strict=True):
         identity_id: uuid.UUID | None = None
         if token in seen:
-            person_id, key = seen[token]
+            holding, key = seen[token]
             outcome = "existing"
-        elif token in own and own[token] in own_keys:
-            person_id, key = own[token], own_keys[own[token]]
+        elif token in own and own[token].subject_id in own_keys:
+            holding, key = own[token], own_keys[own[token].subject_id]
             outcome = "existing"
         else:
             others = known.get(token)
             outcome = "created"
             if others:
-                person_id = others[0][0]
+                person_id = others[0].person_id
             else:
                 person_id = uuid.uuid4()
                 out[Person.__table__].append(  # type: ignore[index]
@@ -104,15 +114,22 @@ def intake(
                         "status": PersonStatus.ACTIVE,
                         "created_at": now,
                         "erased_at": None,
+                        "merged_into_id": None,
                     }
                 )
-            key, key_row = keyring.new_subject_key(org_key, org_id, person_id)
+            subject_id = uuid.uuid4()
+            holding = Holding(person_id, org_id, subject_id, subject_id)
+            out[Subject.__table__].append(  # type: ignore[index]
+                sealed_rows.subject_row(subject_id, org_id, person_id, now)
+            )
+            key, key_row = keyring.new_subject_key(org_key, org_id, subject_id, holding.binding)
             out[SubjectKey.__table__].append(key_row)  # type: ignore[index]
             ident = record.identity
             identity = sealed_rows.identity_row(
                 key,
                 org_id,
-                person_id,
+                subject_id,
+                holding.binding,
                 ident,
                 bidx.compute(search_key(ident.family_name, ident.birth_date)),
                 user_id,
@@ -120,11 +137,16 @@ def intake(
             )
             identity_id = identity["id"]
             out[Identity.__table__].append(identity)  # type: ignore[index]
-            out[LINKAGE_TABLE].append(zone.enrolment(token, identity_id, person_id, org_id, now))
-        seen[token] = (person_id, key)
+            out[LINKAGE_TABLE].append(zone.enrolment(token, subject_id, org_id, now))
+            out[LINK_HISTORY_TABLE].append(
+                clusters.history_row(subject_id, None, person_id, LinkReason.ENROLLED, user_id, now)
+            )
+        seen[token] = (holding, key)
         case_id = None
         if record.case is not None:
-            case = sealed_rows.case_row(key, org_id, person_id, record.case, user_id, now)
+            case = sealed_rows.case_row(
+                key, org_id, holding.subject_id, holding.binding, record.case, user_id, now
+            )
             case_id = case["id"]
             out[Case.__table__].append(case)  # type: ignore[index]
             needs = sealed_rows.need_rows(case_id, record.needs, case["opened_at"])
@@ -132,7 +154,7 @@ def intake(
             for encounter in record.encounters:
                 out[Encounter.__table__].append(  # type: ignore[index]
                     sealed_rows.encounter_row(
-                        key, org_id, person_id, case_id, encounter, user_id, now
+                        key, org_id, holding.binding, case_id, encounter, user_id, now
                     )
                 )
                 out[Need.__table__].extend(  # type: ignore[index]
@@ -140,9 +162,11 @@ def intake(
                 )
         # One decision and one log entry per registration (identity and case together).
         resources.append(
-            access.Resource(RecordType.INTAKE, identity_id or case_id, org_id, person_id)
+            access.Resource(RecordType.INTAKE, identity_id or case_id, org_id, holding.person_id)
         )
-        results.append(IntakeResult(person_id, identity_id, case_id, outcome))
+        results.append(
+            IntakeResult(holding.person_id, identity_id, case_id, outcome, holding.subject_id)
+        )
 
     access.authorize_many(session, actor, Action.CREATE, purpose, resources)
     sealed_rows.insert_rows(session, out)
@@ -151,11 +175,12 @@ def intake(
 
 def open_identity(row: Identity, key: SealingKey, contact: bool = True) -> IdentityView:
     """Decrypt an identity row; the caller has decided (and logged) the read."""
-    unseal = RowSealer(key, row.org_id, "identities", row.id, row.person_id).open
+    unseal = RowSealer(key, row.org_id, "identities", row.id, row.binding).open
     aliases = unseal("aliases_ciphertext", row.aliases_ciphertext)
     sex = unseal("sex_ciphertext", row.sex_ciphertext)
     return IdentityView(
         person_id=row.person_id,
+        subject_id=row.subject_id,
         identity_id=row.id,
         org_id=row.org_id,
         given_name=unseal("given_name_ciphertext", row.given_name_ciphertext) or "",
@@ -186,19 +211,21 @@ def find_people(
     candidates = (
         session.execute(
             select(Identity)
-            .join(Person, Person.id == Identity.person_id)
+            .join(Subject, Subject.id == Identity.subject_id)
             .where(
                 Identity.org_id == actor.org_id,
                 Identity.name_dob_bidx == bidx.compute(wanted),
-                Person.status == PersonStatus.ACTIVE,
+                Subject.status == SubjectStatus.ACTIVE,
             )
         )
         .scalars()
         .all()
     )
     # A truncated index value covers 16-64 people by design: the decrypted values confirm.
-    keys = keyring.subject_keys(session, actor.org_id, [row.person_id for row in candidates])
-    views = [open_identity(row, keys[row.person_id]) for row in candidates if row.person_id in keys]
+    keys = keyring.subject_keys(session, actor.org_id, [row.subject_id for row in candidates])
+    views = [
+        open_identity(row, keys[row.subject_id]) for row in candidates if row.subject_id in keys
+    ]
     matches = [v for v in views if search_key(v.family_name, v.birth_date) == wanted]
     if matches:
         access.authorize_many(
@@ -219,29 +246,26 @@ def find_people(
 def read_identity(
     session: Session, actor: Actor, purpose: Purpose, person_id: uuid.UUID
 ) -> IdentityView:
-    """The actor's own org's identifiers for a person; another org's person is not found, and
-    the attempt logged."""
+    """The actor's own org's identifiers for a person (its main record of them, see
+    records/subjects.py); another org's person is not found, and the attempt logged."""
+    subject = subjects.own_subject(
+        session, actor, Action.READ, purpose, person_id, RecordType.IDENTITY
+    )
     row = session.execute(
-        select(Identity).where(Identity.person_id == person_id, Identity.org_id == actor.org_id)
+        select(Identity).where(Identity.subject_id == subject.id)
     ).scalar_one_or_none()
     if row is None:
-        access.refuse_unheld_person(
-            session, actor, Action.READ, purpose, person_id, RecordType.IDENTITY
-        )
-    person = session.get(Person, person_id)
-    if person is None:
         raise NotFound(access.NO_SUCH_PERSON)
     grant = access.authorize(
         session,
         actor,
         Action.READ,
         purpose,
-        access.Resource(RecordType.IDENTITY, row.id, row.org_id, person_id),
+        access.Resource(RecordType.IDENTITY, row.id, row.org_id, subject.person_id),
         fields=IDENTITY_FIELDS,
     )
-    if person.status is PersonStatus.ERASED:
-        raise Erased("this person's data was erased")
+    subjects.require_active(subject)
     if not grant.has("identity"):
         raise access.AccessRefused([], actor)
-    key = keyring_of(session).subject_key_for(session, row.org_id, person_id)
+    key = keyring_of(session).subject_key_for(session, row.org_id, subject.id)
     return open_identity(row, key, contact=grant.has("contact"))

@@ -1,4 +1,5 @@
-"""Builds the sealed rows of identities, cases, needs and encounters, and inserts them in order.
+"""Builds the rows of subjects and the sealed rows of identities, cases, needs and encounters,
+and inserts them in order.
 
 Single-record services and batch intake share these builders, so a field is sealed the same way
 whatever the path. Rows are inserted with Core statements: ids are made here, before insertion,
@@ -19,23 +20,26 @@ from sqlalchemy.orm import Session
 from databank.crypto import SealingKey
 from databank.db import bulk_insert
 from databank.domain import geo
-from databank.domain.enums import CaseStatus, NeedStatus
+from databank.domain.enums import CaseStatus, NeedStatus, SubjectStatus
 from databank.models import (
     Case,
     Encounter,
     Identity,
     Need,
     Person,
+    Subject,
     SubjectKey,
 )
 from databank.services.inputs import CaseIn, EncounterIn, IdentityIn, NeedIn, Point
 from databank.services.keys.sealing import RowSealer
+from databank.services.linkage.clusters import LINK_HISTORY_TABLE
 from databank.services.linkage.zone import LINKAGE_TABLE
 
 # Foreign keys decide the order of insertion.
 INSERT_ORDER: tuple[Table, ...] = (
-    *(cast(Table, m.__table__) for m in (Person, SubjectKey, Identity)),
+    *(cast(Table, m.__table__) for m in (Person, Subject, SubjectKey, Identity)),
     LINKAGE_TABLE,
+    LINK_HISTORY_TABLE,
     *(cast(Table, m.__table__) for m in (Case, Need, Encounter)),
 )
 
@@ -47,20 +51,36 @@ def area_of(point: Point | None, district: str | None) -> str | None:
     return district
 
 
+def subject_row(
+    subject_id: uuid.UUID, org_id: uuid.UUID, person_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
+    """A new subject: its binding is its own id, fixed for good (every ciphertext names it)."""
+    return {
+        "id": subject_id,
+        "org_id": org_id,
+        "person_id": person_id,
+        "binding": subject_id,
+        "status": SubjectStatus.ACTIVE,
+        "created_at": now,
+        "erased_at": None,
+    }
+
+
 def identity_row(
     key: SealingKey,
     org_id: uuid.UUID,
-    person_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    binding: uuid.UUID,
     identity: IdentityIn,
     bidx: int,
     user_id: uuid.UUID | None,
     now: datetime,
 ) -> dict[str, Any]:
     row_id = uuid.uuid4()
-    seal = RowSealer(key, org_id, "identities", row_id, person_id).seal
+    seal = RowSealer(key, org_id, "identities", row_id, binding).seal
     return {
         "id": row_id,
-        "person_id": person_id,
+        "subject_id": subject_id,
         "org_id": org_id,
         "given_name_ciphertext": seal("given_name_ciphertext", identity.given_name.strip()),
         "family_name_ciphertext": seal("family_name_ciphertext", identity.family_name.strip()),
@@ -92,16 +112,17 @@ def _place(
 def case_row(
     key: SealingKey,
     org_id: uuid.UUID,
-    person_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    binding: uuid.UUID,
     case: CaseIn,
     user_id: uuid.UUID | None,
     now: datetime,
 ) -> dict[str, Any]:
     row_id = uuid.uuid4()
-    seal = RowSealer(key, org_id, "cases", row_id, person_id).seal
+    seal = RowSealer(key, org_id, "cases", row_id, binding).seal
     return {
         "id": row_id,
-        "person_id": person_id,
+        "subject_id": subject_id,
         "org_id": org_id,
         "status": CaseStatus.OPEN,
         "opened_at": case.opened_at or now,
@@ -136,18 +157,17 @@ def need_rows(case_id: uuid.UUID, needs: Sequence[NeedIn], at: datetime) -> list
 def encounter_row(
     key: SealingKey,
     org_id: uuid.UUID,
-    person_id: uuid.UUID,
+    binding: uuid.UUID,
     case_id: uuid.UUID,
     encounter: EncounterIn,
     user_id: uuid.UUID | None,
     now: datetime,
 ) -> dict[str, Any]:
     row_id = uuid.uuid4()
-    seal = RowSealer(key, org_id, "encounters", row_id, person_id).seal
+    seal = RowSealer(key, org_id, "encounters", row_id, binding).seal
     return {
         "id": row_id,
         "case_id": case_id,
-        "person_id": person_id,
         "org_id": org_id,
         "worker_id": user_id,
         "occurred_at": encounter.occurred_at,

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from databank.domain.enums import Action, PersonStatus, Purpose
-from databank.models import Case, Person
+from databank.domain.enums import Action, Purpose, SubjectStatus
+from databank.models import Case, Subject
 from databank.services import access
 from databank.services.access import sharing
 from databank.services.access.directory import org_names, orgs_of
@@ -70,12 +70,12 @@ def person_timeline(
     """
     visible = sharing.visible_cases_clause(session, actor.org_id, actor.org_kind, purpose)
     found = session.execute(
-        select(Case, Person)
-        .join(Person, Person.id == Case.person_id)
+        select(Case, Subject)
+        .join(Subject, Subject.id == Case.subject_id)
         .where(
-            Case.person_id == view.person_id,
+            Subject.person_id == view.person_id,
             Case.id != view.id,
-            Person.status == PersonStatus.ACTIVE,
+            Subject.status == SubjectStatus.ACTIVE,
             visible,
         )
         .order_by(Case.opened_at, Case.id)
@@ -87,7 +87,7 @@ def person_timeline(
         actor,
         Action.READ,
         purpose,
-        [access.Resource.of_case(case) for case, _person in found],
+        [access.Resource.of_case(case) for case, _subject in found],
         fields=TIMELINE_FIELDS,
         result_count=len(found),
         partial_ok=True,
@@ -95,13 +95,13 @@ def person_timeline(
     shown = [(pair, grant) for pair, grant in zip(found, grants, strict=True) if grant.fields]
     if not shown:
         return Timeline((), ())
-    names = org_names(session, (case.org_id for (case, _person), _grant in shown))
+    names = org_names(session, (case.org_id for (case, _subject), _grant in shown))
     orgs = orgs_of(session)
     items: list[TimelineItem] = []
     sources: list[TimelineCase] = []
     rows = cases.case_rows_many(session, [pair for pair, _grant in shown])
-    for (case, person), grant in shown:
-        other = cases.view_of(session, case, person, grant, rows[case.id])
+    for (case, subject), grant in shown:
+        other = cases.view_of(session, case, subject, grant, rows[case.id])
         source = TimelineCase(
             case.id,
             orgs.get(session, case.org_id).slug,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from databank.domain.enums import Purpose, Role
 from databank.models import AuditEntry, AuditHead
 from databank.services.auditlog import writer
+from databank.services.linkage import clusters
 from databank.services.oversight import access_log
 from databank.services.records import cases, people
 from databank.services.runtime import Runtime
@@ -73,3 +74,29 @@ def test_entries_written_before_the_rule_are_still_found_and_read(
     assert {entry.seq for entry in history} == accesses
     assert min(accesses) < upgrade_at <= max(accesses)
     assert {entry.person_id for entry in history} == {str(found.person_id)}
+
+
+def test_a_persons_history_includes_entries_written_before_linkage_merged_them(
+    session: Session, make_org: OrgMaker, actor_for: ActorMaker
+) -> None:
+    """Entries name the person a pseudonym was when they were written: after linkage merges two
+    pseudonyms, the kept person's history also holds the other's earlier entries."""
+    first_org, second_org = make_org(), make_org()
+    first, second = actor_for(first_org), actor_for(second_org)
+    auditor = actor_for(second_org, Role.AUDITOR)
+    [one] = people.intake(session, first, Purpose.OUTREACH, [intake_record(identity())])
+    [other] = people.intake(
+        session, second, Purpose.OUTREACH, [intake_record(identity(given_name="Other"))]
+    )
+    assert one.person_id != other.person_id
+    assert other.case_id is not None
+    cases.read_case(session, second, Purpose.OUTREACH, other.case_id)
+    before = {
+        e.seq
+        for person in (one.person_id, other.person_id)
+        for e in access_log.person_history(session, auditor, person)
+    }
+    assert before
+    kept = clusters.merge(session, one.person_id, other.person_id)
+    after = {e.seq for e in access_log.person_history(session, auditor, kept)}
+    assert before <= after

@@ -156,7 +156,7 @@ def test_linkage_records_hold_tokens_only(
     actor = actor_for(make_org())
     [result] = people.intake(session, actor, Purpose.OUTREACH, [intake_record()])
     token = session.scalars(
-        select(LinkageRecord.exact_token).where(LinkageRecord.person_id == result.person_id)
+        select(LinkageRecord.exact_token).where(LinkageRecord.subject_id == result.subject_id)
     ).one()
     assert len(token) == 32
     assert b"amelie" not in token.lower()
