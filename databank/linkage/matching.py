@@ -79,8 +79,8 @@ class Linker:
         mode: str = "hardened",
         *,
         fields: list[str] | None = None,
-        upper: float = 0.95,
-        lower: float = 0.50,
+        upper: float = 0.70,
+        lower: float = 0.20,
         backend: Any = None,
         seed: int = 1,
     ) -> None:

@@ -138,17 +138,21 @@ OPTIONAL_FIELDS = {
 }
 
 BLOCKING_RULES = [
-    "l.family_ph = r.family_ph AND l.dob_tok = r.dob_tok",
-    "l.given_ph = r.given_ph AND l.dob_tok = r.dob_tok",
-    "l.given_ph = r.given_ph AND l.family_ph = r.family_ph AND l.year_tok = r.year_tok",
-    "l.given_ph = r.given_ph AND l.family_ph = r.family_ph AND l.month_tok = r.month_tok "
-    "AND l.day_tok = r.day_tok",
-    "l.given_first_tok = r.given_first_tok AND l.family_first_tok = r.family_first_tok "
-    "AND l.year_tok = r.year_tok",
+    # Every rule is an equality of keyed tokens. The two broad ones (same phonetic names; same
+    # date) find pairs with errors in the other field; the rest rescue typos in both.
+    "l.given_ph = r.given_ph AND l.family_ph = r.family_ph",
+    "l.dob_tok = r.dob_tok",
+    "l.given_first_tok = r.given_first_tok AND l.family_first_tok = r.family_first_tok",
     "l.given_tok = r.family_tok AND l.family_tok = r.given_tok",
     "l.dob_swap_tok = r.dob_tok AND l.family_ph = r.family_ph",
-    "l.given_ph = r.given_ph AND l.family_ph = r.family_ph AND l.area_tok = r.area_tok",
-    "l.dob_tok = r.dob_tok AND l.area_tok = r.area_tok",
+    # Swapped names with a typo: one name's phonetic code against the other's, same year.
+    "l.given_ph = r.family_ph AND l.year_tok = r.year_tok",
+    "l.family_ph = r.given_ph AND l.year_tok = r.year_tok",
+    # Place of residence, where the data has one (FEBRL's suburb): rescues date errors.
+    "l.locality_tok = r.locality_tok AND l.given_ph = r.given_ph",
+    "l.locality_tok = r.locality_tok AND l.family_ph = r.family_ph",
+    "l.area_tok = r.area_tok AND l.given_tok = r.given_tok AND l.year_tok = r.year_tok",
+    "l.area_tok = r.area_tok AND l.family_tok = r.family_tok AND l.year_tok = r.year_tok",
 ]
 
 

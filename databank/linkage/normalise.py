@@ -116,7 +116,9 @@ def _join_particles(tokens: list[str], particles: Iterable[str]) -> list[str]:
 def _name(value: str, section: str) -> tuple[str, str, tuple[str, ...]]:
     """(canonical whole, canonical first token, canonical tokens) of one name."""
     titles, particles, given_map, family_map = _tables()
-    mapping = given_map if section == "given" else family_map
+    # A family name not in the family tables may be a given name written in the wrong box
+    # (swapped names): the given tables canonicalise it so the swap still compares.
+    mapping = given_map if section == "given" else {**given_map, **family_map}
     tokens = _words(value)
     while len(tokens) > 1 and tokens[0] in titles:
         tokens.pop(0)
