@@ -156,7 +156,7 @@ def _frame(
     token: Callable[[str, str | None], str | None],
     blooms: dict[str, BloomEncoder] | None,
 ) -> pd.DataFrame:
-    import pandas as pd  # noqa: PLC0415  (kept out of `import databank.linkage`)
+    import pandas as pd
 
     if len(records) != len(record_ids):
         raise ValueError("records and record_ids differ in length")

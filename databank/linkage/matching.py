@@ -38,10 +38,14 @@ if TYPE_CHECKING:
 __all__ = ["MODEL_FORMAT_VERSION", "LinkResult", "Linker", "Pool"]
 
 MODEL_FORMAT_VERSION = 1
-_DETERMINISTIC = ["l.given_tok = r.given_tok AND l.family_tok = r.family_tok AND l.dob_tok = r.dob_tok"]
+_DETERMINISTIC = [
+    "l.given_tok = r.given_tok AND l.family_tok = r.family_tok AND l.dob_tok = r.dob_tok"
+]
 _EM_RULES = [
     "l.dob_tok = r.dob_tok",
-    "l.given_tok = r.given_tok AND l.family_tok = r.family_tok",
+    # Names and area: area and place agree more often among people of one common name than
+    # among random pairs, so this session leaves area to the date session.
+    "l.given_tok = r.given_tok AND l.family_tok = r.family_tok AND l.area_tok = r.area_tok",
 ]
 
 
@@ -52,9 +56,9 @@ class LinkResult:
     ``clusters``: ``record_id``, ``cluster`` (a record id of the cluster: a run-local label, the
     app maps it to stable pooled pseudonyms). ``grey_pairs``: ``record_id_l``, ``record_id_r``,
     ``match_probability`` and one ``mw_<comparison>`` match weight per comparison (the
-    non-identifying evidence a reviewer sees: which fields agree, how strongly) for pairs between the two thresholds that the
-    clustering left in different clusters. ``pairs``: every scored candidate pair when asked
-    for (``keep_pairs=True``), for evaluation.
+    non-identifying evidence a reviewer sees: which fields agree, how strongly) for pairs
+    between the two thresholds that the clustering left in different clusters. ``pairs``:
+    every scored candidate pair when asked for (``keep_pairs=True``), for evaluation.
     """
 
     clusters: pd.DataFrame
@@ -100,7 +104,7 @@ class Linker:
     # ----- backend plumbing -------------------------------------------------------------
     def _db_api(self) -> Any:
         if self._backend is None:
-            from splink import DuckDBAPI  # noqa: PLC0415  (Splink is slow to import)
+            from splink import DuckDBAPI
 
             self._backend = DuckDBAPI()
         return self._backend
@@ -115,17 +119,18 @@ class Linker:
             return db_api.register(records, table_name=name)
         con.register(f"{name}_src", records)
         if self.mode == "plaintext":
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_src")
+            # Table names are our own counters, never input.
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_src")  # noqa: S608
         else:
             casts = ", ".join(f"{c}::BIT AS {c}" for c in BLOOM_COLUMNS if c in records.columns)
             con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT * REPLACE ({casts}) FROM {name}_src"
+                f"CREATE OR REPLACE TABLE {name} AS SELECT * REPLACE ({casts}) FROM {name}_src"  # noqa: S608
             )
         con.unregister(f"{name}_src")
         return db_api.register(name, table_name=f"{name}_t")
 
     def _splink(self, table: Any, model: dict[str, Any]) -> Any:
-        from splink import Linker as SplinkLinker  # noqa: PLC0415
+        from splink import Linker as SplinkLinker
 
         return SplinkLinker(table, dict(model), log_level=logging.WARNING)
 
@@ -145,7 +150,7 @@ class Linker:
         training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=self.seed)
         for rule in _EM_RULES:
             training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True
+                rule, estimate_without_term_frequencies=False
             )
         self._model = linker.misc.save_model_to_json()
 
@@ -204,8 +209,9 @@ class Linker:
         # Per-comparison evidence: Splink 5 names each comparison's match weight mw_<name>.
         wanted = {f"mw_{c['output_column_name']}" for c in self.model["comparisons"]}
         evidence = [c.name for c in predictions.columns if c.unquote().name in wanted]
+        columns = ", ".join(f"p.{c}" for c in evidence)
         sql = f"""
-            SELECT p.record_id_l, p.record_id_r, p.match_probability, {", ".join(f"p.{c}" for c in evidence)}
+            SELECT p.record_id_l, p.record_id_r, p.match_probability, {columns}
             FROM {pairs_table} p
             JOIN {clusters_table} cl ON cl.record_id = p.record_id_l
             JOIN {clusters_table} cr ON cr.record_id = p.record_id_r
@@ -223,7 +229,9 @@ class Linker:
                 f"SELECT record_id_l, record_id_r, match_probability FROM {pairs_table}",  # noqa: S608
                 output_type="pandas",
             )
-        linker.table_management.delete_tables_created_by_splink_from_db()
+        # The backend's table cache is shared by every Splink linker on it: clear it with
+        # the tables, or a later pool() would find a dropped term-frequency table cached.
+        linker.table_management.invalidate_cache()
         return LinkResult(clusters=clusters, grey_pairs=grey, pairs=pairs)
 
     # ----- incremental ------------------------------------------------------------------

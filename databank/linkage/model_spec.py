@@ -31,9 +31,7 @@ def similarity_sql(mode: str, left: str, right: str) -> str:
     if mode == "hardened":
         return f"(1 - 2.0 * bit_count(xor({left}, {right})) / {OUT_BITS})"
     if mode == "encoded":
-        return (
-            f"(2.0 * bit_count({left} & {right}) / (bit_count({left}) + bit_count({right})))"
-        )
+        return f"(2.0 * bit_count({left} & {right}) / (bit_count({left}) + bit_count({right})))"
     if mode == "plaintext":
         return f"jaro_winkler_similarity({left}, {right})"
     raise ValueError(f"unknown mode {mode!r}")
@@ -95,7 +93,11 @@ def _date_comparison() -> dict[str, Any]:
             _level("dob_tok_l = dob_tok_r", "same date, 1 January"),
             _level("dob_tok_l = dob_swap_tok_r", "day and month swapped"),
             _level(f"(dob_jan1_l OR dob_jan1_r) AND {same}", "same year, one is 1 January"),
-            _level(two_of_three, "two of year, month, day"),
+            # Two 1-January placeholders share month and day by convention, not by birth.
+            _level(
+                f"NOT (dob_jan1_l AND dob_jan1_r) AND ({two_of_three})",
+                "two of year, month, day",
+            ),
             _level(same, "same year"),
             _level("ELSE", "all other"),
         ],

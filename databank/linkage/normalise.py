@@ -173,7 +173,7 @@ _UK_POSTCODE = re.compile(r"^([a-z]{1,2}[0-9][a-z0-9]?)\s*([0-9][a-z]{2})$")
 
 
 def normalise_sex(value: str | None) -> str | None:
-    """"f", "m", "x" or None from the usual English and French codes and words."""
+    """ "f", "m", "x" or None from the usual English and French codes and words."""
     if value is None:
         return None
     return _SEX.get(str(value).strip().casefold())
