@@ -47,6 +47,7 @@ _EM_RULES = [
     # among random pairs, so this session leaves area to the date session.
     "l.given_tok = r.given_tok AND l.family_tok = r.family_tok AND l.area_tok = r.area_tok",
 ]
+_EM_NAMES_ONLY = "l.given_tok = r.given_tok AND l.family_tok = r.family_tok"  # data without area
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ class Linker:
         training = linker.training
         training.estimate_probability_two_random_records_match(_DETERMINISTIC, recall=0.7)
         training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=self.seed)
-        for rule in _EM_RULES:
+        rules = _EM_RULES if "area" in self.fields else [*_EM_RULES[:1], _EM_NAMES_ONLY]
+        for rule in rules:
             training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=False
             )
