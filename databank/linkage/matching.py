@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from databank.linkage import model_spec
+from databank.linkage.clustering import constrained_clusters
 from databank.linkage.encoding import BLOOM_COLUMNS, ENCODING_SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -37,17 +38,21 @@ if TYPE_CHECKING:
 
 __all__ = ["MODEL_FORMAT_VERSION", "LinkResult", "Linker", "Pool"]
 
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = 2
 _DETERMINISTIC = [
     "l.given_tok = r.given_tok AND l.family_tok = r.family_tok AND l.dob_tok = r.dob_tok"
 ]
+# EM sessions. On records of one birth date, pairs that are not matches are random people, so
+# the names' m are clean there. The birth date's m are trained on pairs with the same RARE full
+# name (at most RARE_NAME_RECORDS records carry it): on common names (Mamadou Diallo, Mohamed
+# Benali) most same-name pairs are different people who agree on area and birth place too, and
+# EM took their differing dates for errors of one person (m of "all other dates" came out 0.05).
+RARE_NAME_RECORDS = 5
 _EM_RULES = [
     "l.dob_tok = r.dob_tok",
-    # Names and area: area and place agree more often among people of one common name than
-    # among random pairs, so this session leaves area to the date session.
-    "l.given_tok = r.given_tok AND l.family_tok = r.family_tok AND l.area_tok = r.area_tok",
+    "l.given_tok = r.given_tok AND l.family_tok = r.family_tok "
+    f"AND l.name_records <= {RARE_NAME_RECORDS}",
 ]
-_EM_NAMES_ONLY = "l.given_tok = r.given_tok AND l.family_tok = r.family_tok"  # data without area
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class Linker:
         fields: list[str] | None = None,
         upper: float = 0.70,
         lower: float = 0.20,
+        cannot: float | None = 0.01,
         backend: Any = None,
         seed: int = 1,
     ) -> None:
@@ -97,6 +103,8 @@ class Linker:
         self.fields = fields
         self.upper = upper
         self.lower = lower
+        #: Pairs scored below ``cannot`` never end in one cluster (None: plain components).
+        self.cannot = cannot
         self.seed = seed
         self._backend = backend
         self._model: dict[str, Any] | None = None
@@ -145,12 +153,14 @@ class Linker:
                 if column in records.columns and records[column].notna().mean() >= 0.05
             ]
         spec = model_spec.settings(self.mode, self.fields)
-        linker = self._splink(self._register(records), spec)
+        # How many records carry each full name (a count of equal tokens, training only).
+        counts = records.groupby(["given_tok", "family_tok"], dropna=False)["record_id"]
+        training_records = records.assign(name_records=counts.transform("size"))
+        linker = self._splink(self._register(training_records), spec)
         training = linker.training
         training.estimate_probability_two_random_records_match(_DETERMINISTIC, recall=0.7)
         training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=self.seed)
-        rules = _EM_RULES if "area" in self.fields else [*_EM_RULES[:1], _EM_NAMES_ONLY]
-        for rule in rules:
+        for rule in _EM_RULES:
             training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=False
             )
@@ -170,6 +180,7 @@ class Linker:
             "fields": self.fields,
             "upper": self.upper,
             "lower": self.lower,
+            "cannot": self.cannot,
             "splink_model": self._require_model(),
         }
         Path(path).write_text(json.dumps(document, indent=1, sort_keys=True), "utf-8")
@@ -187,6 +198,7 @@ class Linker:
             fields=document["fields"],
             upper=document["upper"],
             lower=document["lower"],
+            cannot=document["cannot"],
             backend=backend,
         )
         linker._model = document["splink_model"]
@@ -199,15 +211,18 @@ class Linker:
 
     # ----- batch linkage ----------------------------------------------------------------
     def link(self, records: pd.DataFrame, *, keep_pairs: bool = False) -> LinkResult:
-        """Scores blocked pairs, clusters above ``upper``, and lists the grey pairs."""
+        """Scores blocked pairs, clusters above ``upper`` without joining contradictions, and
+        lists the grey pairs (``lower`` and up, left in different clusters)."""
         linker = self._splink(self._register(records), self._require_model())
-        floor = None if keep_pairs else self.lower
-        predictions = linker.inference.predict(threshold_match_probability=floor)
+        # Every blocked pair is kept in the backend: the ones below ``cannot`` are the
+        # contradictions the clustering respects.
+        predictions = linker.inference.predict()
         clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
             predictions, threshold_match_probability=self.upper
         )
         pairs_table = predictions.physical_name
-        clusters_table = clustered.physical_name
+        clusters = self._split_contradictions(linker, pairs_table, clustered.physical_name)
+        final = self._db_api().register(clusters, table_name=f"databank_clusters_{self._tables}")
         # Per-comparison evidence: Splink 5 names each comparison's match weight mw_<name>.
         wanted = {f"mw_{c['output_column_name']}" for c in self.model["comparisons"]}
         evidence = [c.name for c in predictions.columns if c.unquote().name in wanted]
@@ -215,16 +230,11 @@ class Linker:
         sql = f"""
             SELECT p.record_id_l, p.record_id_r, p.match_probability, {columns}
             FROM {pairs_table} p
-            JOIN {clusters_table} cl ON cl.record_id = p.record_id_l
-            JOIN {clusters_table} cr ON cr.record_id = p.record_id_r
-            WHERE p.match_probability >= {self.lower} AND p.match_probability < {self.upper}
-              AND cl.cluster_id <> cr.cluster_id
+            JOIN {final.physical_name} cl ON cl.record_id = p.record_id_l
+            JOIN {final.physical_name} cr ON cr.record_id = p.record_id_r
+            WHERE p.match_probability >= {self.lower} AND cl.cluster <> cr.cluster
         """  # noqa: S608  (table names and floats of our own, no input)
         grey = linker.misc.query_sql(sql, output_type="pandas")
-        clusters = linker.misc.query_sql(
-            f"SELECT record_id, cluster_id AS cluster FROM {clusters_table}",  # noqa: S608
-            output_type="pandas",
-        )
         pairs = None
         if keep_pairs:
             pairs = linker.misc.query_sql(
@@ -233,8 +243,45 @@ class Linker:
             )
         # The backend's table cache is shared by every Splink linker on it: clear it with
         # the tables, or a later pool() would find a dropped term-frequency table cached.
+        final.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         linker.table_management.invalidate_cache()
         return LinkResult(clusters=clusters, grey_pairs=grey, pairs=pairs)
+
+    def _split_contradictions(self, linker: Any, pairs: str, clusters: str) -> pd.DataFrame:
+        """Splink's components, with the few that hold a contradiction re-clustered."""
+        frame = linker.misc.query_sql(
+            f"SELECT record_id, cluster_id AS cluster FROM {clusters}",  # noqa: S608
+            output_type="pandas",
+        )
+        if self.cannot is None:
+            return frame
+        inside = f"""
+            FROM {pairs} p
+            JOIN {clusters} cl ON cl.record_id = p.record_id_l
+            JOIN {clusters} cr ON cr.record_id = p.record_id_r
+            WHERE cl.cluster_id = cr.cluster_id AND cl.cluster_id IN (
+                SELECT cl.cluster_id FROM {pairs} p
+                JOIN {clusters} cl ON cl.record_id = p.record_id_l
+                JOIN {clusters} cr ON cr.record_id = p.record_id_r
+                WHERE cl.cluster_id = cr.cluster_id AND p.match_probability < {self.cannot})
+        """  # noqa: S608  (table names and floats of our own)
+        found = linker.misc.query_sql(
+            f"SELECT p.record_id_l, p.record_id_r, p.match_probability {inside} "
+            f"AND (p.match_probability >= {self.upper} OR p.match_probability < {self.cannot})",
+            output_type="pandas",
+        )
+        if found.empty:
+            return frame
+        strong = found["match_probability"] >= self.upper
+        links = found[strong].itertuples(index=False, name=None)
+        conflicts = found.loc[~strong, ["record_id_l", "record_id_r"]].itertuples(
+            index=False, name=None
+        )
+        affected = set(frame["cluster"][frame["record_id"].isin(found["record_id_l"])])
+        involved = frame["cluster"].isin(affected)
+        labels = constrained_clusters(links, conflicts, frame.loc[involved, "record_id"])
+        frame.loc[involved, "cluster"] = frame.loc[involved, "record_id"].map(labels)
+        return frame
 
     # ----- incremental ------------------------------------------------------------------
     def pool(self, records: pd.DataFrame) -> Pool:

@@ -45,10 +45,19 @@ def _null(column: str) -> dict[str, Any]:
     return _level(f"{column}_l IS NULL OR {column}_r IS NULL", "null", is_null_level=True)
 
 
-def _name_comparison(mode: str, field: str, other: str) -> dict[str, Any]:
-    hi, mid, _lo = THRESHOLDS[mode]
+def _name_comparison(mode: str, field: str, other: str, *, carries_swap: bool) -> dict[str, Any]:
+    hi, mid, lo = THRESHOLDS[mode]
     sim = similarity_sql(mode, f"{field}_bf_l", f"{field}_bf_r")
-    cross = similarity_sql(mode, f"{field}_bf_l", f"{other}_bf_r")
+
+    def crossed(left: str, right: str) -> str:
+        # Loose on each side (a typo or a compound cut short often comes with a swap), but
+        # both sides must cross, which random pairs rarely do.
+        cross = similarity_sql(mode, f"{left}_bf_l", f"{right}_bf_r")
+        return (
+            f"({left}_tok_l = {right}_tok_r OR {left}_first_tok_l = {right}_first_tok_r "
+            f"OR {left}_ph_l = {right}_ph_r OR {cross} >= {lo})"
+        )
+
     return {
         "output_column_name": field,
         "comparison_levels": [
@@ -64,11 +73,21 @@ def _name_comparison(mode: str, field: str, other: str) -> dict[str, Any]:
                 f"{sim} >= {mid} OR {field}_ph_l = {field}_ph_r",
                 f"filter similarity >= {mid} or same phonetic code",
             ),
+            # Both names crossed: a swap. One name crossed alone is no swap ("Ivanov Nathalie"
+            # against "Nathalie Marchal" shares a given name written in the wrong box only).
+            # The given-name comparison carries the evidence, with the term frequency of the
+            # given names (a swapped Fatima Diallo is as common as Fatima); in the family
+            # comparison a swap is no further evidence (a null level), or it would count twice.
             _level(
-                f"{field}_first_tok_l = {field}_first_tok_r OR {field}_tok_l = {other}_tok_r "
-                f"OR {cross} >= {hi}",
-                "first token agrees, or names swapped",
+                f"{crossed(field, other)} AND {crossed(other, field)}",
+                "given and family names swapped",
+                **(
+                    {"tf_adjustment_column": f"{field}_tok", "tf_adjustment_weight": 1.0}
+                    if carries_swap
+                    else {"is_null_level": True}
+                ),
             ),
+            _level(f"{field}_first_tok_l = {field}_first_tok_r", "first token agrees"),
             _level("ELSE", "all other"),
         ],
     }
@@ -161,8 +180,8 @@ BLOCKING_RULES = [
 def settings(mode: str, fields: list[str], link_type: str = "dedupe_only") -> dict[str, Any]:
     """The Splink settings dictionary for ``mode`` with the optional ``fields`` present."""
     comparisons = [
-        _name_comparison(mode, "given", "family"),
-        _name_comparison(mode, "family", "given"),
+        _name_comparison(mode, "given", "family", carries_swap=True),
+        _name_comparison(mode, "family", "given", carries_swap=False),
         _date_comparison(),
     ]
     for field in fields:
