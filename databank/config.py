@@ -96,6 +96,11 @@ class Settings:
     # (werkzeug's ProxyFix): 0 trusts none, and the header, which any client can write, is
     # ignored. The sign-in throttle counts failures per client address.
     trusted_proxies: int = 0
+    # Background jobs (databank/jobs.py, huey): "sqlite" (a queue file in the instance folder),
+    # "redis://host:port/db" (production), "immediate" (run at once, in the caller: tests) or
+    # "off" (nothing queued: `databank linkage run` links what is waiting). Unset: sqlite, or off
+    # when testing.
+    jobs: str = ""
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Loaded and checked from the two above: a wrong file or zone stops the start.
     areas: Areas = field(init=False, repr=False, compare=False)
@@ -129,6 +134,7 @@ class Settings:
             time_zone=env.get("DATABANK_TIME_ZONE") or DEMO_TIME_ZONE,
             public_url=_public_url(env.get("DATABANK_PUBLIC_URL", "")),
             trusted_proxies=_int(env, "DATABANK_TRUSTED_PROXIES", 0),
+            jobs=env.get("DATABANK_JOBS", ""),
             environ=env,
         )
         settings = replace(settings, **overrides)
@@ -138,6 +144,14 @@ class Settings:
             settings = replace(settings, keys_dir=settings.instance_path / "keys")
         if settings.planned_population < 64:
             raise ConfigurationError("DATABANK_PLANNED_POPULATION must be at least 64")
+        if not settings.jobs:
+            settings = replace(settings, jobs="off" if settings.testing else "sqlite")
+        if settings.jobs not in ("off", "immediate", "sqlite") and not settings.jobs.startswith(
+            "redis://"
+        ):
+            raise ConfigurationError(
+                "DATABANK_JOBS must be off, immediate, sqlite or a redis:// address"
+            )
         if not 0 <= settings.trusted_proxies <= 10:
             raise ConfigurationError(
                 "DATABANK_TRUSTED_PROXIES must be the number of proxies in front of the app "

@@ -6,7 +6,18 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from databank.cli import audit, db, demo, keys, orgs, people, policies, serve, tokens
+    from databank.cli import (
+        audit,
+        db,
+        demo,
+        keys,
+        linkage,
+        orgs,
+        people,
+        policies,
+        serve,
+        tokens,
+    )
 
     for group in (
         audit.group,
@@ -18,6 +29,8 @@ def register_commands(app: Flask) -> None:
         policies.group,
         demo.demo,
         serve.serve,
+        serve.jobs,
+        linkage.group,
         tokens.group,
     ):
         app.cli.add_command(group)

@@ -60,6 +60,9 @@ class AuditEvent(StrEnum):
     ERASURE_REPLAY = "erasure.replay"
     # An organisation merged its two records of one person (duplicate registrations).
     RECORDS_MERGED = "records.merged"
+    LINKAGE_RUN = "linkage.run"  # a batch run: counts only
+    LINKAGE_REVIEW = "linkage.review"  # the review queue read
+    LINKAGE_DECISION = "linkage.decision"  # a reviewer linked or kept apart a pair
     # Oversight: the auditor console, its alerts, the log's proofs.
     AUDIT_VIEW = "audit.view"
     AUDIT_VERIFY = "audit.verify"
@@ -101,3 +104,5 @@ class RecordType(StrEnum):
     ORG_KEY = "org_key"
     AUDIT_LOG = "audit_log"
     ALERT = "alert"
+    LINKAGE_REVIEW = "linkage_review"  # a grey-zone pair of the review queue
+    LINKAGE_POOL = "linkage_pool"  # a batch run over every subject's encodings

@@ -21,6 +21,8 @@ class Role(StrEnum):
     BREAK_GLASS_RESPONDER = "break_glass_responder"
     # Reviews the whole platform's access log (an org's auditor sees its own org's part only).
     PLATFORM_AUDITOR = "platform_auditor"
+    # Decides the linkage review queue's grey-zone pairs (evidence only, never identities).
+    LINKAGE_REVIEWER = "linkage_reviewer"
 
 
 class PersonStatus(StrEnum):
@@ -45,6 +47,24 @@ class LinkReason(StrEnum):
     MANUAL_SPLIT = "manual_split"
     OWN_RECORDS_MERGED = "own_records_merged"  # an org merged its two records of one person
     ERASED = "erased"  # the subject left its cluster on erasure
+
+
+class ReviewStatus(StrEnum):
+    """A grey-zone pair of the linkage review queue."""
+
+    OPEN = "open"
+    LINKED = "linked"  # the reviewer said: one person
+    APART = "apart"  # the reviewer said: two people (never joined again automatically)
+    SETTLED = "settled"  # linkage joined or erasure removed a side before anyone decided
+
+
+class ReviewReason(StrEnum):
+    """Why a reviewer decided as they did: codes, never free text (it could name someone)."""
+
+    SAME_PERSON = "same_person"  # the evidence is enough
+    CONFIRMED_BY_ORG = "confirmed_by_org"  # a holder confirmed it from what it may see
+    DIFFERENT_PEOPLE = "different_people"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"  # kept apart until more is known
 
 
 class CaseStatus(StrEnum):

@@ -171,9 +171,9 @@ class Linker:
             raise RuntimeError("the linker has no model: train() or load() it first")
         return self._model
 
-    def save(self, path: str | Path) -> None:
-        """Writes the model, its thresholds and the versions it needs, as JSON."""
-        document = {
+    def document(self) -> dict[str, Any]:
+        """The model, its thresholds and the versions it needs (what ``save`` writes)."""
+        return {
             "format_version": MODEL_FORMAT_VERSION,
             "encoding_schema_version": ENCODING_SCHEMA_VERSION,
             "mode": self.mode,
@@ -183,12 +183,19 @@ class Linker:
             "cannot": self.cannot,
             "splink_model": self._require_model(),
         }
-        Path(path).write_text(json.dumps(document, indent=1, sort_keys=True), "utf-8")
+
+    def save(self, path: str | Path) -> None:
+        """Writes the model, its thresholds and the versions it needs, as JSON."""
+        Path(path).write_text(json.dumps(self.document(), indent=1, sort_keys=True), "utf-8")
 
     @classmethod
     def load(cls, path: str | Path, *, backend: Any = None) -> Linker:
         """A linker from ``save``'s JSON; ValueError if made for another version."""
-        document = json.loads(Path(path).read_text("utf-8"))
+        return cls.from_document(json.loads(Path(path).read_text("utf-8")), backend=backend)
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any], *, backend: Any = None) -> Linker:
+        """A linker from ``document()``'s data; ValueError if made for another version."""
         if document.get("format_version") != MODEL_FORMAT_VERSION:
             raise ValueError("model file format version not supported")
         if document.get("encoding_schema_version") != ENCODING_SCHEMA_VERSION:
@@ -302,7 +309,8 @@ class Linker:
         """The pool's best candidates for one new encoded record (a one-row frame).
 
         Returns ``record_id`` (of the pool), ``match_probability``, ``decision`` ("link" at or
-        above ``upper``, "review" from ``lower``), best first, at most ``limit`` rows.
+        above ``upper``, "review" from ``lower``) and the per-comparison match weights
+        (``mw_<comparison>``, the evidence a reviewer sees), best first, at most ``limit`` rows.
         """
         if not isinstance(pool, Pool):
             pool = self.pool(pool)
@@ -321,4 +329,6 @@ class Linker:
         found["decision"] = found["match_probability"].map(
             lambda p: "link" if p >= self.upper else "review"
         )
-        return found[["record_id", "match_probability", "decision"]].reset_index(drop=True)
+        evidence = [c for c in found.columns if c.startswith("mw_")]
+        columns = ["record_id", "match_probability", "decision", *evidence]
+        return found[columns].reset_index(drop=True)

@@ -16,7 +16,9 @@ AUDITORS = frozenset({Role.AUDITOR, Role.PLATFORM_AUDITOR})
 ACCOUNT_ADMINS = frozenset({Role.ORG_ADMIN})
 # Platform accounts: attached to an organisation, but outside its admins' control (an org admin
 # who could reset or deactivate the platform's auditors could blind them).
-PLATFORM_ROLES = frozenset({Role.PLATFORM_AUDITOR})
+PLATFORM_ROLES = frozenset({Role.PLATFORM_AUDITOR, Role.LINKAGE_REVIEWER})
+# They decide the linkage review queue's grey-zone pairs, from evidence only (no identities).
+LINKAGE_REVIEWERS = frozenset({Role.LINKAGE_REVIEWER})
 # Who may read an organisation's policy text and its effect on partners.
 POLICY_READERS = frozenset({Role.ORG_ADMIN, Role.AUDITOR})
 # Only they may open a break-glass window (and the policy still decides what it releases).
@@ -24,7 +26,13 @@ BREAK_GLASS_RESPONDERS = frozenset({Role.BREAK_GLASS_RESPONDER})
 
 # Roles whose holders must sign in with a second factor; outreach workers may opt in.
 TWO_FACTOR_REQUIRED = frozenset(
-    {Role.AUDITOR, Role.PLATFORM_AUDITOR, Role.HOUSING_OFFICER, Role.ORG_ADMIN}
+    {
+        Role.AUDITOR,
+        Role.PLATFORM_AUDITOR,
+        Role.HOUSING_OFFICER,
+        Role.ORG_ADMIN,
+        Role.LINKAGE_REVIEWER,
+    }
 )
 # Roles an org admin may give through an invitation. A platform auditor is a platform role,
 # created by an operator at the command line, never by an organisation.
@@ -45,6 +53,7 @@ DEFAULT_PURPOSE = {
     Role.AUDITOR: Purpose.AUDIT,
     Role.BREAK_GLASS_RESPONDER: Purpose.OUTREACH,
     Role.PLATFORM_AUDITOR: Purpose.AUDIT,
+    Role.LINKAGE_REVIEWER: Purpose.AUDIT,
 }
 # Purposes a session or a token may declare at all: forbidden ones never, vital interest only
 # through break-glass.
@@ -62,6 +71,8 @@ ROLE_PURPOSES: dict[Role, tuple[Purpose, ...]] = {
     Role.BREAK_GLASS_RESPONDER: (Purpose.OUTREACH, Purpose.CASE_MANAGEMENT),
     Role.AUDITOR: (Purpose.AUDIT,),
     Role.PLATFORM_AUDITOR: (Purpose.AUDIT,),
+    # Reviewing linkage is oversight of the pool: it releases no case content.
+    Role.LINKAGE_REVIEWER: (Purpose.AUDIT,),
 }
 
 

@@ -1,8 +1,10 @@
 """The narrow interface to the linkage zone: encode identifiers, find the same person elsewhere.
 
-The zone holds the only copy of the linkage secret in the process. Today it matches exact keyed
-tokens; the linkage issue puts probabilistic matching behind this same interface (and may move the
-zone to its own process, as ONS is a trusted third party for H-CLIC).
+The zone holds the only copy of the linkage secret in the process. A registration is pooled at
+once by the exact keyed token (the same normalised names and birth date), and its keyed per-field
+encodings are stored for probabilistic linkage (services/linkage/runs.py: Splink over the
+encodings), which links it against the pool right after and in batch runs. The zone could move to
+its own process, as ONS is a trusted third party for H-CLIC: callers see only this interface.
 """
 
 from __future__ import annotations
@@ -13,15 +15,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, or_, select
 from sqlalchemy.orm import Session
 
 from databank.domain.enums import SubjectStatus
 from databank.linkage import LinkageEncoder
+from databank.linkage.encoding import ENCODING_SCHEMA_VERSION, RecordEncoder
+from databank.linkage.normalise import normalise
 from databank.models import Subject
-from databank.models.linkage import LinkageRecord
+from databank.models.linkage import LinkageApart, LinkageRecord, LinkageReview
 from databank.services.context import carried
 from databank.services.inputs import IdentityIn
+from databank.services.linkage import store
+
+# session.info key: subjects enrolled in this transaction, to link once it commits.
+TO_LINK = "linkage_to_link"
 
 # The zone's table, for callers that insert a batch's rows in foreign-key order.
 LINKAGE_TABLE: Table = LinkageRecord.__table__  # type: ignore[assignment]
@@ -39,6 +47,7 @@ class Holding(NamedTuple):
 class LinkageZone:
     def __init__(self, secret: bytes) -> None:
         self._encoder = LinkageEncoder(secret)
+        self._records = RecordEncoder(secret)
 
     def __repr__(self) -> str:
         return "LinkageZone(<secret hidden>)"
@@ -49,12 +58,32 @@ class LinkageZone:
         )
         return encoding.exact_token
 
+    def encodings(
+        self, identities: Sequence[IdentityIn], areas: Sequence[str | None]
+    ) -> list[bytes]:
+        """The keyed per-field encodings of each identity (and the district it was met in), as
+        stored: what probabilistic linkage compares. The identifiers stop here."""
+        normalised = [
+            normalise(
+                i.given_name,
+                i.family_name,
+                i.birth_date,
+                None if i.sex is None else i.sex.value,
+                i.birth_place,
+                area,
+            )
+            for i, area in zip(identities, areas, strict=True)
+        ]
+        encoded = self._records.encode(normalised, list(range(len(normalised))))
+        return [store.serialise(row) for row in encoded.to_dict("records")]
+
     def enrolment(
         self,
         token: bytes,
         subject_id: uuid.UUID,
         org_id: uuid.UUID,
         at: datetime,
+        encoding: bytes | None = None,
     ) -> dict[str, object]:
         """The zone's row for a new subject (a batch inserts it with the subject's rows)."""
         return {
@@ -62,16 +91,32 @@ class LinkageZone:
             "subject_id": subject_id,
             "org_id": org_id,
             "exact_token": token,
+            "encoding": encoding,
+            "schema_version": None if encoding is None else ENCODING_SCHEMA_VERSION,
+            "linked_at": None,
             "created_at": at,
         }
 
+    def link_after_commit(self, session: Session, subject_ids: Sequence[uuid.UUID]) -> None:
+        """Ask for these new subjects to be linked against the pool once the transaction that
+        enrols them commits (in the background: the registration does not wait). Whoever runs
+        the jobs (databank/jobs.py) takes them from the session when it commits."""
+        if subject_ids:
+            session.info.setdefault(TO_LINK, []).extend(subject_ids)
+
     def forget(self, session: Session, subject_ids: Sequence[uuid.UUID]) -> None:
-        """Erasure: the subjects' encodings leave the zone."""
+        """Erasure: the subjects' encodings leave the zone, with every review pair and kept-apart
+        pair that names them (the decisions stay in the access log, as ids)."""
         ids = list(subject_ids)
         for start in range(0, len(ids), 500):
-            session.execute(
-                delete(LinkageRecord).where(LinkageRecord.subject_id.in_(ids[start : start + 500]))
-            )
+            chunk = ids[start : start + 500]
+            session.execute(delete(LinkageRecord).where(LinkageRecord.subject_id.in_(chunk)))
+            for table in (LinkageReview, LinkageApart):
+                session.execute(
+                    delete(table).where(
+                        or_(table.subject_a_id.in_(chunk), table.subject_b_id.in_(chunk))
+                    )
+                )
 
     def known(self, session: Session, tokens: Sequence[bytes]) -> dict[bytes, list[Holding]]:
         """For each token already seen, the active subjects that carry it, oldest first."""

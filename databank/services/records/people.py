@@ -79,6 +79,10 @@ def intake(
     user_id = actor.user_id
     now = datetime.now(UTC)
     tokens = [zone.token(record.identity) for record in records]
+    encodings = zone.encodings(
+        [record.identity for record in records],
+        [None if record.case is None else record.case.district for record in records],
+    )
     known = zone.known(session, tokens)
     own: dict[bytes, Holding] = {}
     for token, holdings in known.items():
@@ -93,7 +97,8 @@ def intake(
     seen: dict[bytes, tuple[Holding, SealingKey]] = {}
     results: list[IntakeResult] = []
     resources: list[access.Resource] = []
-    for record, token in zip(records, tokens, strict=True):
+    enrolled: list[uuid.UUID] = []
+    for record, token, encoding in zip(records, tokens, encodings, strict=True):
         identity_id: uuid.UUID | None = None
         if token in seen:
             holding, key = seen[token]
@@ -137,7 +142,8 @@ def intake(
             )
             identity_id = identity["id"]
             out[Identity.__table__].append(identity)  # type: ignore[index]
-            out[LINKAGE_TABLE].append(zone.enrolment(token, subject_id, org_id, now))
+            out[LINKAGE_TABLE].append(zone.enrolment(token, subject_id, org_id, now, encoding))
+            enrolled.append(subject_id)
             out[LINK_HISTORY_TABLE].append(
                 clusters.history_row(subject_id, None, person_id, LinkReason.ENROLLED, user_id, now)
             )
@@ -170,6 +176,7 @@ def intake(
 
     access.authorize_many(session, actor, Action.CREATE, purpose, resources)
     sealed_rows.insert_rows(session, out)
+    zone.link_after_commit(session, enrolled)
     return results
 
 

@@ -1,0 +1,466 @@
+"""Probabilistic linkage of the pool: a new subject at once, and batch runs over every subject.
+
+Splink (linkage/matching.py) scores pairs of subjects on their keyed encodings only; this module
+turns its answers into the pool's clusters through `clusters` (the only writer of
+`subjects.person_id`), so every change is in the link history and never touches a ciphertext:
+
+- a pair at or above the model's upper threshold links (two pooled persons merge; the older
+  pseudonym stays, so a cluster that only grows keeps its pseudonym);
+- a pair between the lower and upper thresholds goes to the review queue (`linkage_reviews`,
+  with the evidence a reviewer sees: which fields agree and how strongly, never the score);
+- pairs a reviewer kept apart never join again, and pairs a reviewer linked stay linked;
+- a batch run may also split a person whose subjects no longer cluster together: the part with
+  the person's oldest subject keeps the pseudonym, the rest get new ones.
+
+Scores and clusters stay here and in the zone's tables: nothing returned to callers outside the
+zone carries a score.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from databank.domain.audit_vocab import AuditEvent, RecordType
+from databank.domain.enums import (
+    LinkReason,
+    PersonStatus,
+    ReviewStatus,
+    SubjectStatus,
+)
+from databank.domain.errors import ValidationFailed
+from databank.linkage.clustering import constrained_clusters
+from databank.linkage.encoding import ENCODING_SCHEMA_VERSION
+from databank.models import Person, Subject
+from databank.models.linkage import LinkageApart, LinkageModel, LinkageRecord, LinkageReview
+from databank.services import auditlog
+from databank.services.actors import Actor
+from databank.services.linkage import clusters, store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from databank.linkage.matching import Linker
+
+# Trained on generated outreach data (scripts/train_linkage_model.py): m and u of each field
+# level do not depend on the key, so a deployment starts with it and retrains on its own pool.
+DEFAULT_MODEL = "model.json"
+MIN_TRAINING_SUBJECTS = 500
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a batch run did: counts only."""
+
+    subjects: int  # active subjects with encodings, compared
+    waiting: int  # active subjects enrolled before the encodings (not compared)
+    persons_before: int
+    persons_after: int
+    merged: int  # pooled persons merged into another
+    split: int  # new pooled persons split off
+    reviews_opened: int
+    reviews_open: int
+    model: str  # "stored", "default" or "trained"
+    seconds: float
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _default_document() -> dict[str, Any] | None:
+    path = resources.files("databank.linkage") / "data" / DEFAULT_MODEL
+    if not path.is_file():
+        return None
+    document: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return document
+
+
+def _linker_from(document: dict[str, Any]) -> Linker:
+    from databank.linkage.matching import Linker
+
+    return Linker.from_document(document)
+
+
+def linker_for(session: Session) -> tuple[Linker, str]:
+    """The matching model in force: the newest one trained on this pool, else the default."""
+    stored = session.scalars(
+        select(LinkageModel.document)
+        .where(LinkageModel.schema_version == ENCODING_SCHEMA_VERSION)
+        .order_by(LinkageModel.created_at.desc())
+        .limit(1)
+    ).first()
+    if stored is not None:
+        return _linker_from(json.loads(stored)), "stored"
+    document = _default_document()
+    if document is None:
+        raise ValidationFailed(
+            "no linkage model: train one on the pool",
+            {"model": ["run `databank linkage run --train` once the pool is large enough"]},
+        )
+    return _linker_from(document), "default"
+
+
+def train(session: Session, frame: pd.DataFrame) -> Linker:
+    """Train a model on the pool itself (EM, unsupervised) and keep it, with its versions."""
+    from databank.linkage.matching import Linker
+
+    if len(frame) < MIN_TRAINING_SUBJECTS:
+        raise ValidationFailed(
+            "too few subjects to train a linkage model",
+            {"train": [f"needs {MIN_TRAINING_SUBJECTS} subjects with encodings, has {len(frame)}"]},
+        )
+    linker = Linker()
+    linker.train(frame)
+    document = linker.document()
+    session.add(
+        LinkageModel(
+            id=uuid.uuid4(),
+            format_version=document["format_version"],
+            schema_version=ENCODING_SCHEMA_VERSION,
+            document=json.dumps(document, sort_keys=True),
+            trained_on=len(frame),
+            created_at=_now(),
+        )
+    )
+    return linker
+
+
+# --- evidence: what a reviewer is shown of a pair --------------------------------------------
+
+
+def evidence(row: dict[str, Any]) -> dict[str, str]:
+    """Per comparison, how its agreement weighs (words, not the score): from the match weights."""
+    out: dict[str, str] = {}
+    for column, value in row.items():
+        if not column.startswith("mw_"):
+            continue
+        name = column.removeprefix("mw_")
+        if value is None or value != value:  # NaN: a side has no value
+            out[name] = "missing"
+        elif value >= 3:
+            out[name] = "agrees_strongly"
+        elif value >= 0.5:
+            out[name] = "agrees"
+        elif value > -0.5:
+            out[name] = "neutral"
+        elif value > -3:
+            out[name] = "differs"
+        else:
+            out[name] = "contradicts"
+    return out
+
+
+# --- constraints from reviewers ---------------------------------------------------------------
+
+
+def _ordered(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
+    return (a, b) if str(a) < str(b) else (b, a)
+
+
+def apart_pairs(session: Session) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = session.execute(select(LinkageApart.subject_a_id, LinkageApart.subject_b_id))
+    return [(a, b) for a, b in rows]
+
+
+def linked_pairs(session: Session) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = session.execute(
+        select(LinkageReview.subject_a_id, LinkageReview.subject_b_id).where(
+            LinkageReview.status == ReviewStatus.LINKED
+        )
+    )
+    return [(a, b) for a, b in rows]
+
+
+def kept_apart(
+    session: Session, subjects: Iterable[uuid.UUID], others: Iterable[uuid.UUID]
+) -> bool:
+    """Whether a reviewer kept any of `subjects` apart from any of `others`."""
+    one, two = list(subjects), list(others)
+    found = session.scalars(
+        select(LinkageApart.id)
+        .where(
+            or_(
+                LinkageApart.subject_a_id.in_(one) & LinkageApart.subject_b_id.in_(two),
+                LinkageApart.subject_a_id.in_(two) & LinkageApart.subject_b_id.in_(one),
+            )
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def open_review(
+    session: Session, a: uuid.UUID, b: uuid.UUID, probability: float, shown: dict[str, str]
+) -> bool:
+    """A grey-zone pair for the queue, unless that pair was already queued or decided."""
+    first, second = _ordered(a, b)
+    exists = session.scalars(
+        select(LinkageReview.id).where(
+            LinkageReview.subject_a_id == first, LinkageReview.subject_b_id == second
+        )
+    ).first()
+    if exists is not None:
+        return False
+    session.add(
+        LinkageReview(
+            id=uuid.uuid4(),
+            subject_a_id=first,
+            subject_b_id=second,
+            match_probability=float(probability),
+            evidence=shown,
+            status=ReviewStatus.OPEN,
+            created_at=_now(),
+        )
+    )
+    return True
+
+
+def settle_reviews(session: Session) -> None:
+    """Open pairs whose two subjects are now one person (linked meanwhile) need no decision."""
+    a, b = Subject.__table__.alias("a"), Subject.__table__.alias("b")
+    same = (
+        select(LinkageReview.id)
+        .join(a, a.c.id == LinkageReview.subject_a_id)
+        .join(b, b.c.id == LinkageReview.subject_b_id)
+        .where(LinkageReview.status == ReviewStatus.OPEN, a.c.person_id == b.c.person_id)
+    )
+    session.execute(
+        update(LinkageReview)
+        .where(LinkageReview.id.in_(same))
+        .values(status=ReviewStatus.SETTLED, decided_at=_now())
+    )
+
+
+# --- incremental --------------------------------------------------------------------------
+
+
+def link_one(session: Session, subject_id: uuid.UUID) -> int:
+    """Link one subject against the pool: merge with the persons it matches, queue the grey
+    pairs. Returns how many persons it was merged with. Safe to run twice."""
+    rows = store.pool_rows(session)
+    mine = [row for row in rows if row[0] == subject_id]
+    subject = session.get(Subject, subject_id)
+    if not mine or subject is None or subject.status is not SubjectStatus.ACTIVE:
+        return 0
+    others = [row for row in rows if row[0] != subject_id]
+    merged = 0
+    if others:
+        linker, _source = linker_for(session)
+        found = linker.match_one(store.frame(mine), store.frame(others), limit=10)
+        for candidate in found.to_dict("records"):
+            other = uuid.UUID(candidate["record_id"])
+            other_person = session.scalar(select(Subject.person_id).where(Subject.id == other))
+            person = clusters.current_person(session, subject.person_id)
+            if other_person is None or other_person == person:
+                continue
+            members = clusters.members(session, other_person)
+            if candidate["decision"] == "link" and not kept_apart(
+                session, clusters.members(session, person), members
+            ):
+                clusters.merge(session, person, other_person, LinkReason.CLUSTER_MERGE)
+                merged += 1
+            elif not kept_apart(session, [subject_id], [other]):
+                open_review(
+                    session, subject_id, other, candidate["match_probability"], evidence(candidate)
+                )
+    session.execute(
+        update(LinkageRecord).where(LinkageRecord.subject_id == subject_id).values(linked_at=_now())
+    )
+    settle_reviews(session)
+    return merged
+
+
+# --- batch --------------------------------------------------------------------------------
+
+
+def _persons(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(Person).where(Person.status == PersonStatus.ACTIVE)
+        )
+        or 0
+    )
+
+
+def _final_clusters(
+    pairs: pd.DataFrame,
+    subjects: Sequence[str],
+    upper: float,
+    cannot: float | None,
+    linked: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    apart: Sequence[tuple[uuid.UUID, uuid.UUID]],
+) -> dict[Hashable, Hashable]:
+    """Links above the threshold and the reviewers' links, never joining a pair the model
+    contradicts or a reviewer kept apart (linkage/clustering.py)."""
+    known = set(subjects)
+    links = [
+        (left, right, p)
+        for left, right, p in pairs[["record_id_l", "record_id_r", "match_probability"]].itertuples(
+            index=False, name=None
+        )
+        if p >= upper
+    ]
+    links += [(str(a), str(b), 2.0) for a, b in linked if str(a) in known and str(b) in known]
+    conflicts = [(str(a), str(b)) for a, b in apart if str(a) in known and str(b) in known]
+    if cannot is not None:
+        low = pairs[pairs["match_probability"] < cannot]
+        conflicts += list(low[["record_id_l", "record_id_r"]].itertuples(index=False, name=None))
+    return constrained_clusters(links, conflicts, known)
+
+
+def _reconcile(
+    session: Session, labels: dict[Hashable, Hashable], actor_user_id: uuid.UUID | None
+) -> tuple[int, int]:
+    """Make the pool's persons match the clusters, with stable pseudonyms. Returns (merged,
+    split)."""
+    ids = [uuid.UUID(str(s)) for s in labels]
+    current: dict[uuid.UUID, uuid.UUID] = {}
+    order: dict[uuid.UUID, tuple[datetime, str]] = {}
+    for start in range(0, len(ids), 500):
+        for sid, person, created in session.execute(
+            select(Subject.id, Subject.person_id, Subject.created_at).where(
+                Subject.id.in_(ids[start : start + 500])
+            )
+        ):
+            current[sid] = person
+            order[sid] = (created, str(sid))
+    by_person: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for sid in sorted(current, key=lambda s: order[s]):
+        by_person[current[sid]].append(sid)
+    split = 0
+    for members in by_person.values():
+        groups: dict[Hashable, list[uuid.UUID]] = defaultdict(list)
+        for sid in members:
+            groups[labels[str(sid)]].append(sid)
+        if len(groups) < 2:
+            continue
+        keep = labels[str(members[0])]  # the part with the oldest subject keeps the pseudonym
+        for label, moving in groups.items():
+            if label != keep:
+                clusters.split(session, moving, LinkReason.CLUSTER_SPLIT, actor_user_id)
+                split += 1
+    merged = 0
+    by_label: dict[Hashable, list[uuid.UUID]] = defaultdict(list)
+    for sid in ids:
+        by_label[labels[str(sid)]].append(sid)
+    for members in by_label.values():
+        if len(members) < 2:
+            continue
+        persons = set(session.scalars(select(Subject.person_id).where(Subject.id.in_(members))))
+        if len(persons) < 2:
+            continue
+        found = list(persons)
+        kept = found[0]
+        for other in found[1:]:
+            kept = clusters.merge(session, kept, other, LinkReason.CLUSTER_MERGE, actor_user_id)
+            merged += 1
+    return merged, split
+
+
+def run_batch(session: Session, actor: Actor | None, *, retrain: bool = False) -> RunReport:
+    """Link the whole pool in one run (imports, a new model, the nightly run). Logged."""
+    started = time.perf_counter()
+    rows = store.pool_rows(session)
+    waiting = store.waiting(session)
+    before = _persons(session)
+    frame = store.frame(rows)
+    source = "trained"
+    if retrain:
+        linker = train(session, frame)
+    else:
+        linker, source = linker_for(session)
+    merged = split = opened = 0
+    if len(frame) >= 2:
+        result = linker.link(frame, keep_pairs=True)
+        assert result.pairs is not None  # asked for  # noqa: S101
+        labels = _final_clusters(
+            result.pairs,
+            frame["record_id"].tolist(),
+            linker.upper,
+            linker.cannot,
+            linked_pairs(session),
+            apart_pairs(session),
+        )
+        merged, split = _reconcile(session, labels, None if actor is None else actor.user_id)
+        session.flush()
+        for row in result.grey_pairs.to_dict("records"):
+            left, right = row["record_id_l"], row["record_id_r"]
+            if labels.get(left) == labels.get(right):
+                continue
+            a, b = uuid.UUID(left), uuid.UUID(right)
+            if kept_apart(session, [a], [b]):
+                continue
+            opened += open_review(session, a, b, row["match_probability"], evidence(row))
+        session.execute(
+            update(LinkageRecord)
+            .where(LinkageRecord.subject_id.in_([uuid.UUID(s) for s in frame["record_id"]]))
+            .values(linked_at=_now())
+        )
+        settle_reviews(session)
+    report = RunReport(
+        subjects=len(frame),
+        waiting=waiting,
+        persons_before=before,
+        persons_after=_persons(session),
+        merged=merged,
+        split=split,
+        reviews_opened=opened,
+        reviews_open=open_reviews(session),
+        model=source,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    auditlog.append(
+        session,
+        actor,
+        [
+            auditlog.EntryIn(
+                AuditEvent.LINKAGE_RUN,
+                RecordType.LINKAGE_POOL,
+                result_count=report.subjects,
+                extra={
+                    "merged": merged,
+                    "split": split,
+                    "reviews_opened": opened,
+                    "model": source,
+                },
+            )
+        ],
+    )
+    return report
+
+
+def open_reviews(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LinkageReview)
+            .where(LinkageReview.status == ReviewStatus.OPEN)
+        )
+        or 0
+    )
+
+
+def unlinked(session: Session) -> list[uuid.UUID]:
+    """Active subjects with encodings that no run has compared yet (a job lost, say)."""
+    return list(
+        session.scalars(
+            select(LinkageRecord.subject_id)
+            .join(Subject, Subject.id == LinkageRecord.subject_id)
+            .where(
+                Subject.status == SubjectStatus.ACTIVE,
+                LinkageRecord.linked_at.is_(None),
+                LinkageRecord.encoding.is_not(None),
+            )
+        )
+    )
