@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from databank.services.linkage import runs
-from databank.services.linkage.zone import TO_LINK
+from databank.services.linkage.zone import TO_LINK, TO_RELINK
 from databank.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,16 +42,18 @@ class Jobs:
         self._suspended = 0
         self._lock = threading.Lock()
 
-    def _link(self, subject: str) -> int:
+    def _link(self, subject: str, corrected: bool = False) -> int:
         with self.runtime.transaction() as session:
+            if corrected:
+                return runs.relink(session, uuid.UUID(subject))
             return runs.link_one(session, uuid.UUID(subject))
 
-    def enqueue(self, subjects: list[uuid.UUID]) -> None:
+    def enqueue(self, subjects: list[uuid.UUID], corrected: frozenset[uuid.UUID]) -> None:
         if self._suspended:
             return
         for subject in subjects:
             try:
-                self.link(str(subject))
+                self.link(str(subject), subject in corrected)
             except Exception:  # a failed link never fails the registration that queued it
                 log.exception("linking a new subject failed; `databank linkage run` will link it")
 
@@ -92,12 +94,14 @@ def attach(runtime: Runtime) -> Jobs | None:
     @event.listens_for(runtime.sessions, "after_commit")
     def _queue(session: Session) -> None:
         subjects = session.info.pop(TO_LINK, None)
+        corrected = frozenset(session.info.pop(TO_RELINK, ()))
         if subjects:
-            jobs.enqueue(subjects)
+            jobs.enqueue(subjects, corrected)
 
     @event.listens_for(runtime.sessions, "after_soft_rollback")
     def _drop(session: Session, previous: SessionTransaction) -> None:
         if previous.parent is None:
             session.info.pop(TO_LINK, None)
+            session.info.pop(TO_RELINK, None)
 
     return jobs

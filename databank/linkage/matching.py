@@ -303,6 +303,24 @@ class Linker:
                     linker.table_management.compute_tf_table(column)
         return Pool(splink_linker=linker, table=table, size=len(records))
 
+    def extend(self, pool: Pool, records: pd.DataFrame) -> None:
+        """Adds records to a pool in place (its term-frequency tables stay as built: rebuild the
+        pool from time to time). DuckDB only."""
+        con = getattr(self._db_api(), "duckdb_con", None)
+        if con is None:
+            raise NotImplementedError("extending a pool needs the DuckDB backend")
+        name = pool.table.physical_name
+        con.register(f"{name}_more", records)
+        if self.mode == "plaintext":
+            con.execute(f"INSERT INTO {name} SELECT * FROM {name}_more")  # noqa: S608
+        else:
+            casts = ", ".join(f"{c}::BIT AS {c}" for c in BLOOM_COLUMNS if c in records.columns)
+            con.execute(
+                f"INSERT INTO {name} SELECT * REPLACE ({casts}) FROM {name}_more"  # noqa: S608
+            )
+        con.unregister(f"{name}_more")
+        pool.size += len(records)
+
     def match_one(
         self, record: pd.DataFrame, pool: Pool | pd.DataFrame, *, limit: int = 5
     ) -> pd.DataFrame:

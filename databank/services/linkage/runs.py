@@ -19,6 +19,7 @@ zone carries a score.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -46,11 +47,12 @@ from databank.models.linkage import LinkageApart, LinkageModel, LinkageRecord, L
 from databank.services import auditlog
 from databank.services.actors import Actor
 from databank.services.linkage import clusters, store
+from databank.services.linkage.zone import linkage_of
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from databank.linkage.matching import Linker
+    from databank.linkage.matching import Linker, Pool
 
 # Trained on generated outreach data (scripts/train_linkage_model.py): m and u of each field
 # level do not depend on the key, so a deployment starts with it and retrains on its own pool.
@@ -245,6 +247,59 @@ def settle_reviews(session: Session) -> None:
 # --- incremental --------------------------------------------------------------------------
 
 
+class PoolCache:
+    """The pool as the matcher holds it (DuckDB tables and term frequencies), kept between jobs:
+    building it costs about a second per thousand subjects, matching one subject against it a
+    fraction of that. Subjects enrolled since it was built are added in place; it is built again
+    when the model changes, when many were added (term frequencies drift) or after a while."""
+
+    MAX_AGE = 900.0  # seconds
+    REBUILD_SHARE = 0.1  # of the pool added since it was built
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._key: str | None = None
+        self._linker: Linker | None = None
+        self._pool: Pool | None = None
+        self._members: set[str] = set()
+        self._added = 0
+        self._built = 0.0
+
+    def matcher(
+        self, session: Session, rows: Sequence[tuple[uuid.UUID, bytes]]
+    ) -> tuple[Linker, Pool]:
+        """The linker and its pool holding every row (call under `lock`)."""
+        linker, _source = linker_for(session)
+        key = json.dumps(linker.document(), sort_keys=True)
+        missing = [row for row in rows if str(row[0]) not in self._members]
+        stale = (
+            self._pool is None
+            or key != self._key
+            or time.monotonic() - self._built > self.MAX_AGE
+            or self._added + len(missing) > max(200, self.REBUILD_SHARE * len(self._members))
+        )
+        if stale:
+            self._pool = linker.pool(store.frame(rows))
+            self._linker, self._key = linker, key
+            self._members = {str(row[0]) for row in rows}
+            self._added, self._built = 0, time.monotonic()
+        elif missing:
+            assert self._linker is not None  # noqa: S101 - built with the pool
+            self._linker.extend(self._pool, store.frame(missing))  # type: ignore[arg-type]
+            self._members |= {str(row[0]) for row in missing}
+            self._added += len(missing)
+        assert self._linker is not None  # noqa: S101
+        assert self._pool is not None  # noqa: S101
+        return self._linker, self._pool
+
+
+def _cache(session: Session) -> PoolCache:
+    zone = linkage_of(session)
+    if not isinstance(zone.pool_cache, PoolCache):
+        zone.pool_cache = PoolCache()
+    return zone.pool_cache
+
+
 def link_one(session: Session, subject_id: uuid.UUID) -> int:
     """Link one subject against the pool: merge with the persons it matches, queue the grey
     pairs. Returns how many persons it was merged with. Safe to run twice."""
@@ -253,14 +308,21 @@ def link_one(session: Session, subject_id: uuid.UUID) -> int:
     subject = session.get(Subject, subject_id)
     if not mine or subject is None or subject.status is not SubjectStatus.ACTIVE:
         return 0
-    others = [row for row in rows if row[0] != subject_id]
     merged = 0
-    if others:
-        linker, _source = linker_for(session)
-        found = linker.match_one(store.frame(mine), store.frame(others), limit=10)
+    if len(rows) > 1:
+        cache = _cache(session)
+        with cache.lock:
+            linker, pool = cache.matcher(session, rows)
+            found = linker.match_one(store.frame(mine), pool, limit=10)
         for candidate in found.to_dict("records"):
             other = uuid.UUID(candidate["record_id"])
-            other_person = session.scalar(select(Subject.person_id).where(Subject.id == other))
+            if other == subject_id:
+                continue
+            other_person = session.scalar(
+                select(Subject.person_id).where(
+                    Subject.id == other, Subject.status == SubjectStatus.ACTIVE
+                )
+            )
             person = clusters.current_person(session, subject.person_id)
             if other_person is None or other_person == person:
                 continue
@@ -279,6 +341,18 @@ def link_one(session: Session, subject_id: uuid.UUID) -> int:
     )
     settle_reviews(session)
     return merged
+
+
+def relink(session: Session, subject_id: uuid.UUID) -> int:
+    """Link a corrected subject afresh: it leaves a cluster it shares with others (a link made on
+    the old identity may be wrong), then is linked like a new one. A subject that still matches
+    goes back to its cluster, whose older pseudonym stays."""
+    subject = session.get(Subject, subject_id)
+    if subject is None or subject.status is not SubjectStatus.ACTIVE:
+        return 0
+    if len(clusters.members(session, subject.person_id)) > 1:
+        clusters.split(session, [subject_id], LinkReason.CLUSTER_SPLIT)
+    return link_one(session, subject_id)
 
 
 # --- batch --------------------------------------------------------------------------------

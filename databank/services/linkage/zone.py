@@ -13,9 +13,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, delete, or_, select
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from databank.domain.enums import SubjectStatus
@@ -30,6 +30,8 @@ from databank.services.linkage import store
 
 # session.info key: subjects enrolled in this transaction, to link once it commits.
 TO_LINK = "linkage_to_link"
+# session.info key: corrected subjects, which leave their cluster before they are linked again.
+TO_RELINK = "linkage_to_relink"
 
 # The zone's table, for callers that insert a batch's rows in foreign-key order.
 LINKAGE_TABLE: Table = LinkageRecord.__table__  # type: ignore[assignment]
@@ -48,6 +50,8 @@ class LinkageZone:
     def __init__(self, secret: bytes) -> None:
         self._encoder = LinkageEncoder(secret)
         self._records = RecordEncoder(secret)
+        # The matcher's pool, kept between link jobs by services/linkage/runs.PoolCache.
+        self.pool_cache: Any = None
 
     def __repr__(self) -> str:
         return "LinkageZone(<secret hidden>)"
@@ -96,6 +100,25 @@ class LinkageZone:
             "linked_at": None,
             "created_at": at,
         }
+
+    def reencode(
+        self, session: Session, subject_id: uuid.UUID, identity: IdentityIn, area: str | None
+    ) -> None:
+        """A corrected identity (names, birth date): the subject's encodings and exact token are
+        made again, and it is linked afresh once the correction commits (`runs.relink`)."""
+        [encoding] = self.encodings([identity], [area])
+        session.execute(
+            update(LinkageRecord)
+            .where(LinkageRecord.subject_id == subject_id)
+            .values(
+                exact_token=self.token(identity),
+                encoding=encoding,
+                schema_version=ENCODING_SCHEMA_VERSION,
+                linked_at=None,
+            )
+        )
+        session.info.setdefault(TO_RELINK, []).append(subject_id)
+        self.link_after_commit(session, [subject_id])
 
     def link_after_commit(self, session: Session, subject_ids: Sequence[uuid.UUID]) -> None:
         """Ask for these new subjects to be linked against the pool once the transaction that

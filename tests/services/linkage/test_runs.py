@@ -194,3 +194,33 @@ def test_erasure_empties_the_subjects_encodings_and_reviews(
         select(LinkageReview.id).where(LinkageReview.subject_b_id.in_([one.subject_id]))
     ).all()
     assert reviews == []
+
+
+def test_a_corrected_identity_is_encoded_and_linked_afresh(
+    session: Session, orgs: tuple[Actor, Actor, Actor]
+) -> None:
+    """Correcting a name or birth date re-encodes the subject and links it again: a link made on
+    the mistyped identity is undone, a link the correction makes is made."""
+    from databank.services.linkage.zone import linkage_of
+
+    first, second, _third = orgs
+    one = _register(session, first, BENALI)
+    # Registered as someone else entirely, then corrected to the man the first org knows.
+    two = _register(
+        session,
+        second,
+        {"given_name": "Pierre", "family_name": "Durand", "birth_date": date(1990, 7, 2)},
+    )
+    assert two.subject_id is not None
+    runs.link_one(session, two.subject_id)
+    assert _person_of(session, two.subject_id) == two.person_id
+    before = session.scalar(
+        select(LinkageRecord.encoding).where(LinkageRecord.subject_id == two.subject_id)
+    )
+    linkage_of(session).reencode(session, two.subject_id, identity(sex=Sex.MALE, **BEN_ALI), None)
+    after = session.scalar(
+        select(LinkageRecord.encoding).where(LinkageRecord.subject_id == two.subject_id)
+    )
+    assert after != before
+    runs.relink(session, two.subject_id)
+    assert _person_of(session, two.subject_id) == one.person_id
