@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("subject_a_id", sa.Uuid(), nullable=False),
         sa.Column("subject_b_id", sa.Uuid(), nullable=False),
-        sa.Column("match_probability", sa.Float(), nullable=False),
+        sa.Column("match_probability", sa.Double(), nullable=False),
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column(
             "status",
@@ -99,7 +99,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_linkage_reviews")),
         sa.UniqueConstraint(
-            "subject_a_id", "subject_b_id", name=op.f("uq_linkage_reviews_subject_a_id")
+            "subject_a_id", "subject_b_id", name=op.f("uq_linkage_reviews_subject_a_id_subject_b_id")
         ),
     )
     op.create_index(
@@ -124,7 +124,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_linkage_apart")),
         sa.UniqueConstraint(
-            "subject_a_id", "subject_b_id", name=op.f("uq_linkage_apart_subject_a_id")
+            "subject_a_id", "subject_b_id", name=op.f("uq_linkage_apart_subject_a_id_subject_b_id")
         ),
     )
     op.create_index(op.f("ix_linkage_apart_subject_a_id"), "linkage_apart", ["subject_a_id"])

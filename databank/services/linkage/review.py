@@ -198,7 +198,7 @@ def decide(
 
 
 def _apart(session: Session, one: list[uuid.UUID], two: list[uuid.UUID]) -> bool:
-    from databank.services.linkage.runs import kept_apart
+    from databank.services.linkage.pairs import kept_apart
 
     return kept_apart(session, one, two)
 

@@ -23,13 +23,13 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from databank.domain.audit_vocab import AuditEvent, RecordType
@@ -43,10 +43,10 @@ from databank.domain.errors import ValidationFailed
 from databank.linkage.clustering import constrained_clusters
 from databank.linkage.encoding import ENCODING_SCHEMA_VERSION
 from databank.models import Person, Subject
-from databank.models.linkage import LinkageApart, LinkageModel, LinkageRecord, LinkageReview
+from databank.models.linkage import LinkageModel, LinkageRecord, LinkageReview
 from databank.services import auditlog
 from databank.services.actors import Actor
-from databank.services.linkage import clusters, store
+from databank.services.linkage import clusters, pairs, store
 from databank.services.linkage.zone import linkage_of
 
 if TYPE_CHECKING:
@@ -138,112 +138,6 @@ def train(session: Session, frame: pd.DataFrame) -> Linker:
     return linker
 
 
-# --- evidence: what a reviewer is shown of a pair --------------------------------------------
-
-
-def evidence(row: dict[str, Any]) -> dict[str, str]:
-    """Per comparison, how its agreement weighs (words, not the score): from the match weights."""
-    out: dict[str, str] = {}
-    for column, value in row.items():
-        if not column.startswith("mw_"):
-            continue
-        name = column.removeprefix("mw_")
-        if value is None or value != value:  # NaN: a side has no value
-            out[name] = "missing"
-        elif value >= 3:
-            out[name] = "agrees_strongly"
-        elif value >= 0.5:
-            out[name] = "agrees"
-        elif value > -0.5:
-            out[name] = "neutral"
-        elif value > -3:
-            out[name] = "differs"
-        else:
-            out[name] = "contradicts"
-    return out
-
-
-# --- constraints from reviewers ---------------------------------------------------------------
-
-
-def _ordered(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
-    return (a, b) if str(a) < str(b) else (b, a)
-
-
-def apart_pairs(session: Session) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    rows = session.execute(select(LinkageApart.subject_a_id, LinkageApart.subject_b_id))
-    return [(a, b) for a, b in rows]
-
-
-def linked_pairs(session: Session) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    rows = session.execute(
-        select(LinkageReview.subject_a_id, LinkageReview.subject_b_id).where(
-            LinkageReview.status == ReviewStatus.LINKED
-        )
-    )
-    return [(a, b) for a, b in rows]
-
-
-def kept_apart(
-    session: Session, subjects: Iterable[uuid.UUID], others: Iterable[uuid.UUID]
-) -> bool:
-    """Whether a reviewer kept any of `subjects` apart from any of `others`."""
-    one, two = list(subjects), list(others)
-    found = session.scalars(
-        select(LinkageApart.id)
-        .where(
-            or_(
-                LinkageApart.subject_a_id.in_(one) & LinkageApart.subject_b_id.in_(two),
-                LinkageApart.subject_a_id.in_(two) & LinkageApart.subject_b_id.in_(one),
-            )
-        )
-        .limit(1)
-    ).first()
-    return found is not None
-
-
-def open_review(
-    session: Session, a: uuid.UUID, b: uuid.UUID, probability: float, shown: dict[str, str]
-) -> bool:
-    """A grey-zone pair for the queue, unless that pair was already queued or decided."""
-    first, second = _ordered(a, b)
-    exists = session.scalars(
-        select(LinkageReview.id).where(
-            LinkageReview.subject_a_id == first, LinkageReview.subject_b_id == second
-        )
-    ).first()
-    if exists is not None:
-        return False
-    session.add(
-        LinkageReview(
-            id=uuid.uuid4(),
-            subject_a_id=first,
-            subject_b_id=second,
-            match_probability=float(probability),
-            evidence=shown,
-            status=ReviewStatus.OPEN,
-            created_at=_now(),
-        )
-    )
-    return True
-
-
-def settle_reviews(session: Session) -> None:
-    """Open pairs whose two subjects are now one person (linked meanwhile) need no decision."""
-    a, b = Subject.__table__.alias("a"), Subject.__table__.alias("b")
-    same = (
-        select(LinkageReview.id)
-        .join(a, a.c.id == LinkageReview.subject_a_id)
-        .join(b, b.c.id == LinkageReview.subject_b_id)
-        .where(LinkageReview.status == ReviewStatus.OPEN, a.c.person_id == b.c.person_id)
-    )
-    session.execute(
-        update(LinkageReview)
-        .where(LinkageReview.id.in_(same))
-        .values(status=ReviewStatus.SETTLED, decided_at=_now())
-    )
-
-
 # --- incremental --------------------------------------------------------------------------
 
 
@@ -327,19 +221,23 @@ def link_one(session: Session, subject_id: uuid.UUID) -> int:
             if other_person is None or other_person == person:
                 continue
             members = clusters.members(session, other_person)
-            if candidate["decision"] == "link" and not kept_apart(
+            if candidate["decision"] == "link" and not pairs.kept_apart(
                 session, clusters.members(session, person), members
             ):
                 clusters.merge(session, person, other_person, LinkReason.CLUSTER_MERGE)
                 merged += 1
-            elif not kept_apart(session, [subject_id], [other]):
-                open_review(
-                    session, subject_id, other, candidate["match_probability"], evidence(candidate)
+            elif not pairs.kept_apart(session, [subject_id], [other]):
+                pairs.open_review(
+                    session,
+                    subject_id,
+                    other,
+                    candidate["match_probability"],
+                    pairs.evidence(candidate),
                 )
     session.execute(
         update(LinkageRecord).where(LinkageRecord.subject_id == subject_id).values(linked_at=_now())
     )
-    settle_reviews(session)
+    pairs.settle_reviews(session)
     return merged
 
 
@@ -463,8 +361,8 @@ def run_batch(session: Session, actor: Actor | None, *, retrain: bool = False) -
             frame["record_id"].tolist(),
             linker.upper,
             linker.cannot,
-            linked_pairs(session),
-            apart_pairs(session),
+            pairs.linked_pairs(session),
+            pairs.apart_pairs(session),
         )
         merged, split = _reconcile(session, labels, None if actor is None else actor.user_id)
         session.flush()
@@ -473,15 +371,17 @@ def run_batch(session: Session, actor: Actor | None, *, retrain: bool = False) -
             if labels.get(left) == labels.get(right):
                 continue
             a, b = uuid.UUID(left), uuid.UUID(right)
-            if kept_apart(session, [a], [b]):
+            if pairs.kept_apart(session, [a], [b]):
                 continue
-            opened += open_review(session, a, b, row["match_probability"], evidence(row))
+            opened += pairs.open_review(
+                session, a, b, row["match_probability"], pairs.evidence(row)
+            )
         session.execute(
             update(LinkageRecord)
             .where(LinkageRecord.subject_id.in_([uuid.UUID(s) for s in frame["record_id"]]))
             .values(linked_at=_now())
         )
-        settle_reviews(session)
+        pairs.settle_reviews(session)
     report = RunReport(
         subjects=len(frame),
         waiting=waiting,

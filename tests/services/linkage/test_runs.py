@@ -18,7 +18,7 @@ from databank.models import AuditEntry, Subject
 from databank.models.linkage import LinkageRecord, LinkageReview
 from databank.services.actors import Actor
 from databank.services.keys import erasure
-from databank.services.linkage import review, runs
+from databank.services.linkage import pairs, review, runs
 from databank.services.records import people
 from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import identity, intake_record
@@ -149,7 +149,7 @@ def test_a_reviewer_links_or_keeps_apart_and_sees_no_score(
     other = _register(session, second, {**BENALI, "family_name": "Haddad"})
     assert one.subject_id is not None
     assert other.subject_id is not None
-    assert runs.open_review(session, one.subject_id, other.subject_id, 0.4, {"given": "agrees"})
+    assert pairs.open_review(session, one.subject_id, other.subject_id, 0.4, {"given": "agrees"})
     reviewer = Actor(None, first.org_id, first.org_kind, frozenset({Role.LINKAGE_REVIEWER}))
     views, more = review.queue(session, reviewer)
     [view] = [v for v in views if v.status is ReviewStatus.OPEN]
@@ -160,7 +160,7 @@ def test_a_reviewer_links_or_keeps_apart_and_sees_no_score(
     review.decide(session, reviewer, view.id, "apart", "different_people")
     with pytest.raises(Conflict):
         review.decide(session, reviewer, view.id, "link", "same_person")
-    assert runs.kept_apart(session, [one.subject_id], [other.subject_id])
+    assert pairs.kept_apart(session, [one.subject_id], [other.subject_id])
     decided = session.scalars(
         select(AuditEntry.body).where(AuditEntry.event == "linkage.decision")
     ).all()
@@ -180,7 +180,7 @@ def test_erasure_empties_the_subjects_encodings_and_reviews(
     other = _register(session, second, {**BENALI, "family_name": "Haddad"})
     assert one.subject_id is not None
     assert other.subject_id is not None
-    runs.open_review(session, one.subject_id, other.subject_id, 0.4, {})
+    pairs.open_review(session, one.subject_id, other.subject_id, 0.4, {})
     admin = Actor(None, first.org_id, first.org_kind, frozenset({Role.ORG_ADMIN}))
     erasure.erase_person(session, admin, Purpose.CASE_MANAGEMENT, one.person_id)
     left = session.scalars(
