@@ -32,6 +32,7 @@ from databank.services.records import cases, consents, outreach, people
 from databank.services.records.own_merge import merge_own_records
 from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import identity, intake_record
+from tests.support import logged_person
 
 
 def test_own_merge_moves_cases_with_history_resealed_and_shreds_the_other_record(
@@ -138,7 +139,7 @@ def test_own_merge_moves_cases_with_history_resealed_and_shreds_the_other_record
     ).one()
     body = json.loads(entry.body)
     assert body["record"]["id"] == str(keep.subject_id)
-    assert entry.person_id == person
+    assert logged_person(session, entry) == person  # named by the holder's handle
     # The person's page shows both cases under the one record left.
     page = outreach.person_page(session, worker, Purpose.OUTREACH, person)
     assert {c.id for c in page.cases} == {keep.case_id, other.case_id}
