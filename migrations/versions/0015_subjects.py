@@ -57,7 +57,12 @@ def _enum(name: str, values: tuple[str, ...]) -> sa.Enum:
 
 
 def _persons_status(values: tuple[str, ...]) -> None:
-    with op.batch_alter_table("persons", schema=None, recreate="always") as batch_op:
+    # SQLite cannot alter a CHECK in place: the table is rebuilt. PostgreSQL alters it in place
+    # (rebuilding would drop the primary key other tables' foreign keys depend on).
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with op.batch_alter_table(
+        "persons", schema=None, recreate="always" if sqlite else "auto"
+    ) as batch_op:
         batch_op.drop_constraint(op.f("ck_persons_personstatus"), type_="check")
         batch_op.create_check_constraint("personstatus", sa.column("status").in_(values))
 
