@@ -301,16 +301,20 @@ def test_person_history_lists_who_read_when_and_why(app: Flask, audit_world: Aud
     assert "enforcement" in page
     assert "case_management" in page
     assert not [t for t in CASE_TEXT if t in page]
-    # Entraide's auditor sees only what Entraide's own staff did about this person (Entraide
-    # holds no record of them, so no handle of its own leads there: asked by the pooled id).
+    # A person's history in an org auditor's console is about the org's own records of them:
+    # Entraide holds none of this person, so its auditor's history of them is empty (were it
+    # not, a linkage merge would tell Entraide who else knows a person it registered), while
+    # its staff's reads of Métropole's record stay in its view of the log.
     with w.runtime.transaction() as session:
         e_auditor = Actor(
             w.users["e-auditor"], w.entraide, OrgKind.CHARITY, frozenset({Role.AUDITOR}), "test"
         )
-        scoped = access_log.person_history(session, e_auditor, w.shared_person)
-    assert {e.actor_org_id for e in scoped} == {str(w.entraide)}
+        assert access_log.person_history(session, e_auditor, w.shared_person) == []
+    e_client = signed_in(app, "e-auditor")
+    reads = entries(e_client, actor_org_id=str(w.entraide), owner_org_id=str(w.metropole))
+    assert {(e["event"], e["purpose"]) for e in reads} >= {("access.read", "outreach")}
     # Métropole's handle, copied into Entraide's console, finds nothing of Métropole's.
-    copied = signed_in(app, "e-auditor").get(f"/api/v1/audit/people/{w.shared_handle}/history")
+    copied = e_client.get(f"/api/v1/audit/people/{w.shared_handle}/history")
     assert copied.status_code == 200
     assert copied.get_json()["entries"] == []
 

@@ -210,10 +210,23 @@ def _conditions(
 
 
 def _filtered(
-    session: Session, flt: EntryFilter, people: LoggedPeople
+    session: Session, flt: EntryFilter, people: LoggedPeople, actor: Actor
 ) -> list[ColumnElement[bool]]:
-    forms = people.forms(session, flt.person_id) if flt.person_id is not None else ()
-    return _conditions(flt, forms)
+    if flt.person_id is None:
+        return _conditions(flt)
+    return [*_conditions(flt, people.forms(session, flt.person_id)), _held(actor)]
+
+
+def _held(actor: Actor) -> ColumnElement[bool]:
+    """A person's entries, for an org's auditor: those about the org's own records of them.
+
+    Threat: linkage merges pooled persons across organisations; the person's pseudonyms then
+    include the other organisation's, and an org auditor's history of the person would start
+    listing its staff's reads of the other organisation's record, telling the org that someone
+    else knows the person (issue 16). Reads of other organisations' records stay in the log
+    and in the org's view of it, under that holder's handle, just not in the person's history."""
+    org = roles.audit_scope(actor)
+    return true() if org is None else _about(org)
 
 
 PersonShown = Callable[[str, str | None], str]
@@ -321,7 +334,7 @@ def search(session: Session, actor: Actor, flt: EntryFilter) -> EntryPage:
     people = LoggedPeople.of(session)
     rows = session.scalars(
         select(AuditEntry.body)
-        .where(_scope(actor), *_filtered(session, flt, people))
+        .where(_scope(actor), *_filtered(session, flt, people, actor))
         .order_by(AuditEntry.seq.desc())
         .limit(flt.limit + 1)
     ).all()
@@ -333,13 +346,15 @@ def search(session: Session, actor: Actor, flt: EntryFilter) -> EntryPage:
 
 def person_history(session: Session, actor: Actor, person_id: uuid.UUID) -> list[EntryView]:
     """Who reached (or tried to reach) this person's data, when and why: for a subject access
-    request. Oldest first, in the actor's scope. Logged, naming the person's pseudonym."""
+    request. Oldest first, in the actor's scope (for an org's auditor, its own records of the
+    person: `_held`). Logged, naming the person's pseudonym."""
     require_auditor(session, actor)
     people = LoggedPeople.of(session)
     bodies = session.scalars(
         select(AuditEntry.body)
         .where(
             _scope(actor),
+            _held(actor),
             AuditEntry.person_id.in_(people.forms(session, person_id)),
             or_(*(AuditEntry.event.startswith(p, autoescape=True) for p in HISTORY_PREFIXES)),
         )
@@ -449,7 +464,7 @@ def export(
     people = LoggedPeople.of(session)
     bodies = session.scalars(
         select(AuditEntry.body)
-        .where(_scope(actor), *_filtered(session, flt, people))
+        .where(_scope(actor), *_filtered(session, flt, people, actor))
         .order_by(AuditEntry.seq)
         .limit(EXPORT_LIMIT + 1)
     ).all()
