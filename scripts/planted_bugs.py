@@ -47,7 +47,8 @@ BUGS = (
         "the identity read falls back to another organisation's record",
         "databank/services/records/subjects.py",
         ".where(Subject.person_id == person_id, Subject.org_id == org_id)",
-        ".where(Subject.person_id == person_id).order_by((Subject.org_id == org_id).desc())",
+        ".where(Subject.person_id == person_id)"
+        ".order_by((Subject.org_id == org_id).desc())",
         (
             "tests/services/records/test_people.py::"
             "test_finding13_the_identity_read_never_falls_back_to_another_orgs_record",
