@@ -163,8 +163,33 @@ def register_and_read(session: Session, actor: Actor, count: int, *, sign: bool 
             auditlog.sign_now(session)
 
 
-def handle_of(runtime: Runtime, org_id: uuid.UUID, person_id: uuid.UUID) -> uuid.UUID:
-    """The handle `org_id`'s staff see for a pooled person (what its pages and API show)."""
+def handle_of(
+    where: Runtime | Session,
+    org_id: uuid.UUID,
+    person_id: uuid.UUID,
+    holder: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """The handle `org_id`'s staff see for a pooled person (what its pages and API show), on its
+    own records or on `holder`'s: the anchor looked up as a request does (in the session given,
+    else in a transaction of the runtime's)."""
+    from databank.services.records.anchors import ViewerHandles
+
+    if isinstance(where, Session):
+        return ViewerHandles(where, org_id).shown(person_id, holder)
+    with where.transaction() as session:
+        return ViewerHandles(session, org_id).shown(person_id, holder)
+
+
+def person_behind(session: Session, org_id: uuid.UUID, handle: uuid.UUID) -> uuid.UUID:
+    """The pooled person behind a handle `org_id`'s staff were shown (as its guard reads it)."""
+    from databank.services.records.anchors import ViewerHandles
+
+    return ViewerHandles(session, org_id).behind(handle)
+
+
+def logged_handle_of(runtime: Runtime, org_id: uuid.UUID, person_id: uuid.UUID) -> uuid.UUID:
+    """How the access log names a pooled person on `org_id`'s records (the holder's key over the
+    pooled id: services/auditlog/writer.logged_person)."""
     return runtime.keyring.person_handles.handle(org_id, person_id)
 
 

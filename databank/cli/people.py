@@ -12,8 +12,8 @@ from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import Purpose
 from databank.services.access.directory import get_organisation
 from databank.services.keys import erasure
-from databank.services.keys.keyring import keyring_of
 from databank.services.records import own_merge
+from databank.services.records.anchors import ViewerHandles
 
 
 @click.group("people", cls=AppGroup, help="People's records: erasure, duplicate records.")
@@ -36,7 +36,7 @@ def group() -> None:
 def erase(slug: str, handle: uuid.UUID, reason: str) -> None:
     with transaction() as session:
         org = get_organisation(session, slug)
-        person_id = keyring_of(session).person_handles.person(org.id, handle)
+        person_id = ViewerHandles(session, org.id).behind(handle)
         destroyed = erasure.erase_person(
             session, operator(org), Purpose.CASE_MANAGEMENT, person_id, reason
         )
@@ -60,7 +60,7 @@ def replay() -> None:
 def records(slug: str, handle: uuid.UUID) -> None:
     with transaction() as session:
         org = get_organisation(session, slug)
-        person_id = keyring_of(session).person_handles.person(org.id, handle)
+        person_id = ViewerHandles(session, org.id).behind(handle)
         found = own_merge.own_records(session, operator(org), Purpose.CASE_MANAGEMENT, person_id)
     for line in found:
         click.echo(

@@ -5,29 +5,38 @@ viewer once the caller is known (`viewing`), around the view and the writing of 
 every way a person reference leaves — a path (`web.paths`), a page (the `handle` filter), an API
 document (`PersonHandle`) — goes through `shown` here, and every handle that comes in goes back
 through `behind`. Outside a viewer both refuse: a person reference with no caller is a bug.
+
+A handle names a record (an anchor subject, services/records/anchors.py), not the pooled id, so
+linkage merging another organisation's record of a person changes none of the viewer's handles.
+Finding the anchor needs the database: the guard hands in a `Naming` bound to the request's
+session (this layer reads no database itself); `expect` lets a page name its people in one go.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from marshmallow import fields
-
-from databank.crypto.handles import PersonHandles
+from marshmallow import Schema, fields, missing
 
 
-@dataclass(frozen=True)
-class Viewer:
-    handles: PersonHandles
-    org_id: uuid.UUID
+class Naming(Protocol):
+    """How one organisation names people (services.records.anchors.ViewerHandles)."""
+
+    @property
+    def org_id(self) -> uuid.UUID: ...
+
+    def shown(self, person_id: uuid.UUID, holder: uuid.UUID | None = None) -> uuid.UUID: ...
+
+    def behind(self, handle: uuid.UUID) -> uuid.UUID: ...
+
+    def expect(self, pairs: Iterable[tuple[uuid.UUID | None, uuid.UUID]]) -> None: ...
 
 
-_viewer: ContextVar[Viewer | None] = ContextVar("databank_viewer", default=None)
+_viewer: ContextVar[Naming | None] = ContextVar("databank_viewer", default=None)
 
 
 class Handle(uuid.UUID):
@@ -37,15 +46,15 @@ class Handle(uuid.UUID):
 
 
 @contextmanager
-def viewing(handles: PersonHandles, org_id: uuid.UUID) -> Iterator[None]:
-    token = _viewer.set(Viewer(handles, org_id))
+def viewing(naming: Naming) -> Iterator[None]:
+    token = _viewer.set(naming)
     try:
         yield
     finally:
         _viewer.reset(token)
 
 
-def _current() -> Viewer:
+def _current() -> Naming:
     viewer = _viewer.get()
     if viewer is None:
         raise RuntimeError("a person reference crossed the interface outside a caller's request")
@@ -62,11 +71,20 @@ def shown(person_id: uuid.UUID | str, holder: uuid.UUID | str | None = None) -> 
     `holder`, another organisation (a handle that joins nothing the viewer registered)."""
     if isinstance(person_id, Handle):
         return person_id
-    viewer = _current()
-    found = viewer.handles.handle(
-        viewer.org_id, _uuid(person_id), None if holder is None else _uuid(holder)
-    )
+    found = _current().shown(_uuid(person_id), None if holder is None else _uuid(holder))
     return Handle(bytes=found.bytes)
+
+
+def expect(people: Iterable[tuple[uuid.UUID | str | None, uuid.UUID | str | None]]) -> None:
+    """A page or document is about to show these (holder, person) pairs: name them in one go
+    (the same handles `shown` would give one by one, with fewer queries)."""
+    pairs = [
+        (None if holder is None else _uuid(holder), _uuid(person))
+        for holder, person in people
+        if person is not None
+    ]
+    if pairs:
+        _current().expect(pairs)
 
 
 def is_own(holder: uuid.UUID | str | None) -> bool:
@@ -88,8 +106,7 @@ def _holder(obj: Any) -> Any:
 
 def behind(handle: uuid.UUID) -> uuid.UUID:
     """The pooled person behind a handle the current viewer gave (nobody, for another org's)."""
-    viewer = _current()
-    return viewer.handles.person(viewer.org_id, handle)
+    return _current().behind(handle)
 
 
 class PersonHandle(fields.UUID):
@@ -112,3 +129,26 @@ class PersonHandle(fields.UUID):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> uuid.UUID:
         return behind(super()._deserialize(value, attr, data, **kwargs))
+
+
+def expect_document(schema: Schema, document: Any) -> None:
+    """An API document is about to be dumped by `schema`: name every person it shows (its
+    `PersonHandle` fields, nested documents and lists of them included) in one go."""
+    expect(_people_in(schema, document, many=bool(schema.many)))
+
+
+def _people_in(schema: Schema, document: Any, *, many: bool = False) -> Iterator[tuple[Any, Any]]:
+    if document is None:
+        return
+    for item in document if many else (document,):
+        for name, field in schema.dump_fields.items():
+            value = field.get_value(item, field.attribute or name)
+            if value is None or value is missing:
+                continue
+            if isinstance(field, PersonHandle):
+                yield _holder(item), value
+            elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+                yield from _people_in(field.schema, value, many=bool(field.many))
+            elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+                for element in value:
+                    yield from _people_in(field.inner.schema, element)

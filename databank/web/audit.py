@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from databank.domain.enums import AlertStatus, Purpose
 from databank.domain.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from databank.models import AuditAlert
+from databank.schemas import handles
 from databank.schemas.audit import (
     DECISIONS,
     AlertListOut,
@@ -144,6 +145,7 @@ def index() -> str | tuple[str, int]:
         errors = plain(_messages(error))
         return render_template("audit/entries.html", errors=errors, **context), 400
     page = access_log.search(session, actor, EntryFilter(**data))
+    handles.expect((e.record_owner, e.person_id) for e in page.entries)
     filters = {k: v for k, v in args.items() if k not in PAGING}
     next_url = None
     if page.next_before_seq is not None:
@@ -184,6 +186,7 @@ def find_person() -> Response | tuple[str, int]:
 def person(person_id: uuid.UUID) -> str:
     session = db()
     history = access_log.person_history(session, current_actor(), person_id)
+    handles.expect((e.record_owner, e.person_id) for e in history)
     orgs = access_log.org_labels(session, history)
     return render_template("audit/person.html", person_id=person_id, history=history, orgs=orgs)
 
@@ -195,6 +198,7 @@ def alerts_page() -> str:
     query = _load(api_io.schema(AlertQueryIn), _args(), actor)
     chosen = AlertStatus(query["status"]) if "status" in query else None
     rows = alerts.list_alerts(session, actor, status=chosen)
+    handles.expect((a.owner_org_id, a.person_id) for a in rows)
     return render_template(
         "audit/alerts.html",
         alerts=rows,

@@ -24,6 +24,7 @@ from databank.domain.errors import ValidationFailed
 from databank.domain.vocab import (
     NeedCategory,
 )
+from databank.schemas import handles
 from databank.services import access
 from databank.services.access import directory
 from databank.services.inputs import MAX_NOTE_LENGTH, CaseIn, EncounterIn, IntakeRecord
@@ -113,12 +114,14 @@ def index() -> str | tuple[Response | str, int]:
         if errors or birth_date is None:
             return _invalid(errors, "outreach/index.html", contacts=None, results=None)
         results = people.find_people(session, actor, purpose, family_name, birth_date)
+        handles.expect((None, r.person_id) for r in results)
         return _page("outreach/index.html", request.form, {}, contacts=None, results=results)
     try:
         contacts = outreach.recent_contacts(session, actor, purpose)
     except access.AccessRefused as refusal:
         log_refusal(refusal)
         contacts = None
+    handles.expect((None, c.person_id) for c in contacts or ())
     return _page("outreach/index.html", {}, {}, contacts=contacts, results=None)
 
 

@@ -19,8 +19,9 @@ from typing import Any, TypeVar, cast
 from flask import Flask, abort
 from werkzeug.routing import BaseConverter
 
-from databank.extension import runtime_of
 from databank.schemas import handles
+from databank.services.records.anchors import ViewerHandles
+from databank.web.unit_of_work import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,8 +65,9 @@ class PersonConverter(UUIDConverter):
 
 def as_viewer(org_id: uuid.UUID, view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     """Run a view (and write its response) as seen by `org_id`: the path's person handles turn
-    into the people behind them, and every person shown becomes that organisation's handle."""
-    with handles.viewing(runtime_of().keyring.person_handles, org_id):
+    into the people behind them, and every person shown becomes that organisation's handle (its
+    anchors looked up in the request's session, and cached for the request)."""
+    with handles.viewing(ViewerHandles(db(), org_id)):
         resolved = {
             name: handles.behind(value) if isinstance(value, handles.Handle) else value
             for name, value in kwargs.items()

@@ -21,7 +21,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from databank.crypto.handles import PersonHandles
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.models import AuditEntry
 from databank.services import access
@@ -33,14 +32,10 @@ from databank.services.oversight import access_log, integrity
 from databank.services.records import cases, consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import INDEX_ROOT, app_on, handle_of, scratch_runtime
+from tests.support import app_on, handle_of, logged_handle_of, scratch_runtime
 from tests.web.conftest import PASSWORD, csrf, login
 
 CASE_TEXT = ("Sleeps rough near Part-Dieu", "Lefèvre", "Camille", "Dominique", "Sacha")
-
-
-# The handles the suite's fixed keys give (the runtimes here all use them).
-HANDLES = PersonHandles(INDEX_ROOT)
 
 
 @dataclass(frozen=True)
@@ -50,11 +45,11 @@ class AuditWorld:
     users: dict[str, uuid.UUID]
     shared_person: uuid.UUID  # a Métropole person who agreed to share with Entraide (pooled id)
     shared_handle: uuid.UUID  # that person as Métropole's staff and auditors see them
-    entraide_handle: uuid.UUID  # and as Entraide's would, on its own records
     shared_case: uuid.UUID
     private_case: uuid.UUID  # a Métropole case Entraide may not read
     entraide_case: uuid.UUID
     reads_from: datetime  # after the set-up entries, before the reads
+    runtime: Runtime
 
 
 @pytest.fixture(scope="module")
@@ -136,11 +131,11 @@ def audit_world(audit_runtime: Runtime) -> AuditWorld:
         users,
         shared.person_id,
         handle_of(audit_runtime, ids[0], shared.person_id),
-        handle_of(audit_runtime, ids[1], shared.person_id),
         shared.case_id,
         private.case_id,
         own.case_id,
         reads_from,
+        audit_runtime,
     )
 
 
@@ -275,7 +270,7 @@ def _seen_by_metropole(w: AuditWorld, holder: str | None) -> str:
     """The person as Métropole's auditors see them on an entry about `holder`'s records."""
     if holder is None or holder == str(w.metropole):
         return str(w.shared_handle)
-    return str(HANDLES.handle(w.metropole, w.shared_person, uuid.UUID(holder)))
+    return str(handle_of(w.runtime, w.metropole, w.shared_person, uuid.UUID(holder)))
 
 
 def test_person_history_lists_who_read_when_and_why(app: Flask, audit_world: AuditWorld) -> None:
@@ -306,9 +301,22 @@ def test_person_history_lists_who_read_when_and_why(app: Flask, audit_world: Aud
     assert "enforcement" in page
     assert "case_management" in page
     assert not [t for t in CASE_TEXT if t in page]
-    # Entraide's auditor sees only what Entraide's own staff did about this person.
-    scoped = signed_in(app, "e-auditor").get(f"/api/v1/audit/people/{w.entraide_handle}/history")
-    assert {e["actor_org_id"] for e in scoped.get_json()["entries"]} == {str(w.entraide)}
+    # A person's history in an org auditor's console is about the org's own records of them:
+    # Entraide holds none of this person, so its auditor's history of them is empty (were it
+    # not, a linkage merge would tell Entraide who else knows a person it registered), while
+    # its staff's reads of Métropole's record stay in its view of the log.
+    with w.runtime.transaction() as session:
+        e_auditor = Actor(
+            w.users["e-auditor"], w.entraide, OrgKind.CHARITY, frozenset({Role.AUDITOR}), "test"
+        )
+        assert access_log.person_history(session, e_auditor, w.shared_person) == []
+    e_client = signed_in(app, "e-auditor")
+    reads = entries(e_client, actor_org_id=str(w.entraide), owner_org_id=str(w.metropole))
+    assert {(e["event"], e["purpose"]) for e in reads} >= {("access.read", "outreach")}
+    # Métropole's handle, copied into Entraide's console, finds nothing of Métropole's.
+    copied = e_client.get(f"/api/v1/audit/people/{w.shared_handle}/history")
+    assert copied.status_code == 200
+    assert copied.get_json()["entries"] == []
 
 
 def test_filters(app: Flask, audit_world: AuditWorld) -> None:
@@ -432,8 +440,10 @@ def test_exports_are_scoped_and_logged(
         ("csv", len(rows)),
         ("jsonl", len(bodies)),
     ]
-    # The auditor's own trace names the person as its org does (the log never holds pooled ids).
-    assert exports[-1]["person"] == str(w.shared_handle)
+    # The auditor's own trace names the person under its org's key (never the pooled id).
+    assert exports[-1]["person"] == str(
+        logged_handle_of(audit_runtime, w.metropole, w.shared_person)
+    )
 
 
 def test_viewing_the_log_is_logged(

@@ -38,7 +38,7 @@ def encounter_page(
     with web_runtime.transaction() as session:
         case = session.get(Case, world.own_case)
         assert case is not None
-        person = handle_of(web_runtime, case.org_id, case.person_id)
+        person = handle_of(session, case.org_id, case.person_id)
     return f"/outreach/people/{person}"
 
 

@@ -104,7 +104,7 @@ def test_a_time_typed_is_read_in_the_configured_zone(
         ).all()
         case = session.get(Case, world.own_case)
         assert case is not None
-        person = handle_of(web_runtime, case.org_id, case.person_id)
+        person = handle_of(session, case.org_id, case.person_id)
     assert [t.astimezone(UTC) for t in times] == [datetime(2025, 7, 15, 9, 0, tzinfo=UTC)]
     # Shown back in London time, with the ward's name.
     page = wards.get(f"/outreach/people/{person}").get_data(as_text=True)

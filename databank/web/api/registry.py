@@ -16,6 +16,7 @@ from flask import Blueprint, g, jsonify
 from marshmallow import Schema
 
 from databank.domain.errors import BadRequest
+from databank.schemas import handles
 from databank.web import paths
 from databank.web.api import io
 from databank.web.api.auth import Caller, requires
@@ -101,6 +102,7 @@ def _respond(op: Operation, result: Any) -> Any:
     if isinstance(result, tuple):
         result, status = result
     if op.response is not None:
+        handles.expect_document(op.response, result)  # its people named in one go
         return jsonify(op.response.dump(result)), status
     if result is None:
         return "", status

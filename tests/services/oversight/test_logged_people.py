@@ -16,7 +16,7 @@ from databank.services.records import cases, people
 from databank.services.runtime import Runtime
 from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import identity, intake_record
-from tests.support import handle_of, logged_about
+from tests.support import logged_about, logged_handle_of
 
 
 def test_entries_name_the_holders_handle_and_the_console_turns_it_back(
@@ -31,9 +31,9 @@ def test_entries_name_the_holders_handle_and_the_console_turns_it_back(
         select(AuditEntry.person_id, AuditEntry.body).where(logged_about(session, found.person_id))
     ).all()
     assert len(rows) >= 2  # the intake's and the read's
-    own = handle_of(runtime, org.id, found.person_id)
+    own = logged_handle_of(runtime, org.id, found.person_id)
     for column, body in rows:
-        assert column == own  # as the holder's own screens name the person
+        assert column == own  # under the holder's key
         assert str(found.person_id).encode() not in bytes(body)
     history = access_log.person_history(session, auditor, found.person_id)
     assert len(history) >= 2
@@ -68,7 +68,7 @@ def test_entries_written_before_the_rule_are_still_found_and_read(
     old = {person for seq, person, _ in stored if seq < upgrade_at}
     new = {person for seq, person, _ in stored if seq >= upgrade_at}
     assert old == {found.person_id}
-    assert new == {handle_of(runtime, org.id, found.person_id)}
+    assert new == {logged_handle_of(runtime, org.id, found.person_id)}
     history = access_log.person_history(session, auditor, found.person_id)
     accesses = {seq for seq, _, event in stored if event.startswith(access_log.HISTORY_PREFIXES)}
     assert {entry.seq for entry in history} == accesses
