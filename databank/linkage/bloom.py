@@ -115,8 +115,9 @@ class BloomEncoder:
             packed = np.packbits(dense, axis=1)
             present = np.zeros(len(chunk), dtype=bool)
             present[row_index] = True
-            for offset in np.flatnonzero(present):
-                out[start + offset] = packed[offset].tobytes()
+            for index in np.flatnonzero(present).tolist():
+                out[start + index] = packed[index].tobytes()
+
         return out
 
     def _table(self, gram_ids: dict[str, int]) -> npt.NDArray[np.int64]:
