@@ -22,6 +22,8 @@ import numpy.typing as npt
 
 __all__ = ["BloomEncoder", "bigrams"]
 
+CHUNK = 20_000  # records per numpy block: 20k x 1024 bytes dense, x3 while diffusing
+
 
 def bigrams(text: str) -> list[str]:
     """Padded bigrams of one token ("_a", "ab", "b_"); none for an empty token."""
@@ -34,7 +36,16 @@ def bigrams(text: str) -> list[str]:
 class BloomEncoder:
     """Builds the filters of one key: plain (``diffuse=False``) or diffused."""
 
-    __slots__ = ("_cache", "_key", "_taps_index", "bits", "hashes", "out_bits")
+    __slots__ = (
+        "_cache",
+        "_gram_ids",
+        "_key",
+        "_position_table",
+        "_taps_index",
+        "bits",
+        "hashes",
+        "out_bits",
+    )
 
     def __init__(
         self,
@@ -52,6 +63,9 @@ class BloomEncoder:
         self.out_bits = out_bits if diffuse else bits
         self._cache: dict[str, npt.NDArray[np.int64]] = {}
         self._taps_index: npt.NDArray[np.int64] | None = None
+        # Every bigram seen gets a number, the row of its positions in ``_position_table``.
+        self._gram_ids: dict[str, int] = {}
+        self._position_table = np.zeros((0, hashes), dtype=np.int64)
         if diffuse:
             # The keyed choice of which plain bits feed each stored bit: a PRNG seeded from the
             # key, so it is secret and the same for every record (distances must compare).
@@ -72,34 +86,43 @@ class BloomEncoder:
         return found
 
     def encode_many(self, token_lists: Sequence[Sequence[str]]) -> list[bytes | None]:
-        """One filter (bytes, big-endian bit order) per list of tokens; None when it is empty."""
-        rows: list[npt.NDArray[np.int64]] = []
-        cols: list[npt.NDArray[np.int64]] = []
-        empty = np.zeros(0, dtype=np.int64)
-        present = np.zeros(len(token_lists), dtype=bool)
-        for i, tokens in enumerate(token_lists):
-            grams = {g for t in tokens for g in bigrams(t)}
-            if not grams:
-                continue
-            present[i] = True
-            pos = np.concatenate([self._positions(g) for g in grams]) if grams else empty
-            cols.append(pos)
-            rows.append(np.full(pos.shape[0], i, dtype=np.int64))
+        """One filter (bytes, big-endian bit order) per list of tokens; None when it is empty.
+
+        Per record, Python only lists the distinct bigrams' numbers; setting the bits, the
+        diffusion and the packing run in numpy on chunks of ``CHUNK`` records, so memory
+        stays bounded (chunk x bits bytes) at any number of records.
+        """
         out: list[bytes | None] = [None] * len(token_lists)
-        if not rows:
-            return out
-        chunk = 50_000  # bounds the dense bit matrix (chunk x bits bytes)
-        all_rows = np.concatenate(rows)
-        all_cols = np.concatenate(cols)
-        for start in range(0, len(token_lists), chunk):
-            stop = min(start + chunk, len(token_lists))
-            sel = (all_rows >= start) & (all_rows < stop)
-            dense = np.zeros((stop - start, self.bits), dtype=np.uint8)
-            dense[all_rows[sel] - start, all_cols[sel]] = 1
+        gram_ids = self._gram_ids
+        for start in range(0, len(token_lists), CHUNK):
+            chunk = token_lists[start : start + CHUNK]
+            rows: list[int] = []
+            ids: list[int] = []
+            for offset, tokens in enumerate(chunk):
+                grams = {g for t in tokens for g in bigrams(t)}
+                for gram in grams:
+                    ids.append(gram_ids.setdefault(gram, len(gram_ids)))
+                rows.extend([offset] * len(grams))
+            if not rows:
+                continue
+            table = self._table(gram_ids)
+            row_index = np.asarray(rows, dtype=np.int64)
+            positions = table[np.asarray(ids, dtype=np.int64)]  # (grams, hashes)
+            dense = np.zeros((len(chunk), self.bits), dtype=np.uint8)
+            dense[np.repeat(row_index, self.hashes), positions.ravel()] = 1
             if self._taps_index is not None:
                 dense = np.bitwise_xor.reduce(dense[:, self._taps_index], axis=2)
             packed = np.packbits(dense, axis=1)
-            for offset, row in enumerate(packed):
-                if present[start + offset]:
-                    out[start + offset] = row.tobytes()
+            present = np.zeros(len(chunk), dtype=bool)
+            present[row_index] = True
+            for index in np.flatnonzero(present).tolist():
+                out[start + index] = packed[index].tobytes()
+
         return out
+
+    def _table(self, gram_ids: dict[str, int]) -> npt.NDArray[np.int64]:
+        """The positions of every bigram numbered so far, one row per number."""
+        if self._position_table.shape[0] < len(gram_ids):
+            grams = sorted(gram_ids, key=gram_ids.__getitem__)
+            self._position_table = np.stack([self._positions(g) for g in grams])
+        return self._position_table

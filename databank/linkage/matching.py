@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,7 @@ _DETERMINISTIC = [
 # Benali) most same-name pairs are different people who agree on area and birth place too, and
 # EM took their differing dates for errors of one person (m of "all other dates" came out 0.05).
 RARE_NAME_RECORDS = 5
+EM_SAMPLE_ABOVE = 200_000
 _EM_RULES = [
     "l.dob_tok = r.dob_tok",
     "l.given_tok = r.given_tok AND l.family_tok = r.family_tok "
@@ -160,9 +163,11 @@ class Linker:
         training = linker.training
         training.estimate_probability_two_random_records_match(_DETERMINISTIC, recall=0.7)
         training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=self.seed)
+        # Splink samples EM's pairs only on big data (a sample of a small set loses levels).
+        em_pairs = max_pairs if len(records) > EM_SAMPLE_ABOVE else None
         for rule in _EM_RULES:
             training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=False
+                rule, estimate_without_term_frequencies=False, max_pairs=em_pairs
             )
         self._model = linker.misc.save_model_to_json()
 
@@ -220,7 +225,12 @@ class Linker:
     def link(self, records: pd.DataFrame, *, keep_pairs: bool = False) -> LinkResult:
         """Scores blocked pairs, clusters above ``upper`` without joining contradictions, and
         lists the grey pairs (``lower`` and up, left in different clusters)."""
-        linker = self._splink(self._register(records), self._require_model())
+        table = self._register(records)
+        model = dict(self._require_model())
+        model["blocking_rules_to_generate_predictions"] = model_spec.blocking_rules(
+            self._pair_counter(table), len(records)
+        )
+        linker = self._splink(table, model)
         # Every blocked pair is kept in the backend: the ones below ``cannot`` are the
         # contradictions the clustering respects.
         predictions = linker.inference.predict()
@@ -253,6 +263,33 @@ class Linker:
         final.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         linker.table_management.invalidate_cache()
         return LinkResult(clusters=clusters, grey_pairs=grey, pairs=pairs)
+
+    def _pair_counter(self, table: Any) -> Callable[[str], float]:
+        """Estimates a blocking rule's pairs from the sizes of its blocks (no join of records)."""
+        db_api = self._db_api()
+
+        def pairs_of(rule: str) -> float:
+            sides = re.findall(r"l\.(\w+) = r\.(\w+)", rule)
+            if not sides:
+                return float("inf")
+
+            def blocks(columns: list[str]) -> str:
+                keys = ", ".join(f"{c} AS k{i}" for i, c in enumerate(columns))
+                known = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+                group = ", ".join(f"k{i}" for i in range(len(columns)))
+                return (
+                    f"SELECT {keys}, count(*) AS n FROM {table.physical_name} "  # noqa: S608
+                    f"WHERE {known} GROUP BY {group}"
+                )
+
+            on = " AND ".join(f"a.k{i} = b.k{i}" for i in range(len(sides)))
+            left, right = blocks([x for x, _ in sides]), blocks([y for _, y in sides])
+            # Column names from our own rules, table names our own: no input in the SQL.
+            sql = f"SELECT sum(a.n * b.n) AS pairs FROM ({left}) a JOIN ({right}) b ON {on}"  # noqa: S608
+            value = db_api.query_sql(sql, output_type="pandas")["pairs"].iloc[0]
+            return 0.0 if value is None or value != value else float(value) / 2
+
+        return pairs_of
 
     def _split_contradictions(self, linker: Any, pairs: str, clusters: str) -> pd.DataFrame:
         """Splink's components, with the few that hold a contradiction re-clustered."""

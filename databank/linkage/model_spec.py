@@ -12,6 +12,7 @@ national deployment swaps :func:`similarity_sql` and keeps every level and param
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 MODES = ("hardened", "encoded", "plaintext")
@@ -158,31 +159,73 @@ OPTIONAL_FIELDS = {
     "address": "address_bf",
 }
 
-BLOCKING_RULES = [
-    # Every rule is an equality of keyed tokens. The two broad ones (same phonetic names; same
-    # date) find pairs with errors in the other field; the rest rescue typos in both.
-    "l.given_ph = r.given_ph AND l.family_ph = r.family_ph",
-    "l.dob_tok = r.dob_tok",
-    "l.given_first_tok = r.given_first_tok AND l.family_first_tok = r.family_first_tok",
-    "l.given_tok = r.family_tok AND l.family_tok = r.given_tok",
-    "l.dob_swap_tok = r.dob_tok AND l.family_ph = r.family_ph",
+YEAR = "l.year_tok = r.year_tok"
+AREA = "l.area_tok = r.area_tok"
+
+#: Each blocking rule (equalities of keyed tokens) with its strict forms, used in its place
+#: when the rule's blocks would give more than ``PAIRS_PER_RECORD`` pairs per record (common
+#: names and 1-January dates at a million records): the strict forms add the birth year or the
+#: area, so every block stays bounded while a pair that agrees on the name keeps one way in.
+BLOCKING_RULES: list[tuple[str, list[str]]] = [
+    # The two broad ones (same phonetic names; same date) find pairs with errors in the other
+    # field; the rest rescue typos in both.
+    (
+        "l.given_ph = r.given_ph AND l.family_ph = r.family_ph",
+        [f"l.given_ph = r.given_ph AND l.family_ph = r.family_ph AND {YEAR}",
+         f"l.given_ph = r.given_ph AND l.family_ph = r.family_ph AND {AREA}"],
+    ),
+    (
+        "l.dob_tok = r.dob_tok",
+        ["l.dob_tok = r.dob_tok AND l.given_ph = r.given_ph",
+         "l.dob_tok = r.dob_tok AND l.family_ph = r.family_ph",
+         f"l.dob_tok = r.dob_tok AND {AREA}"],
+    ),
+    (
+        "l.given_first_tok = r.given_first_tok AND l.family_first_tok = r.family_first_tok",
+        [f"l.given_first_tok = r.given_first_tok AND l.family_first_tok = r.family_first_tok "
+         f"AND {YEAR}"],
+    ),
+    (
+        "l.given_tok = r.family_tok AND l.family_tok = r.given_tok",
+        [f"l.given_tok = r.family_tok AND l.family_tok = r.given_tok AND {YEAR}",
+         f"l.given_tok = r.family_tok AND l.family_tok = r.given_tok AND {AREA}"],
+    ),
+    ("l.dob_swap_tok = r.dob_tok AND l.family_ph = r.family_ph", []),
     # Swapped names with a typo: one name's phonetic code against the other's, same year.
-    "l.given_ph = r.family_ph AND l.year_tok = r.year_tok",
-    "l.family_ph = r.given_ph AND l.year_tok = r.year_tok",
+    (f"l.given_ph = r.family_ph AND {YEAR}", [f"l.given_ph = r.family_ph AND {YEAR} AND {AREA}"]),
+    (f"l.family_ph = r.given_ph AND {YEAR}", [f"l.family_ph = r.given_ph AND {YEAR} AND {AREA}"]),
     # Place of residence, where the data has one (FEBRL's suburb): rescues date errors.
-    "l.locality_tok = r.locality_tok AND l.given_ph = r.given_ph",
-    "l.locality_tok = r.locality_tok AND l.family_ph = r.family_ph",
-    "l.area_tok = r.area_tok AND l.given_tok = r.given_tok AND l.year_tok = r.year_tok",
-    "l.area_tok = r.area_tok AND l.family_tok = r.family_tok AND l.year_tok = r.year_tok",
+    ("l.locality_tok = r.locality_tok AND l.given_ph = r.given_ph",
+     [f"l.locality_tok = r.locality_tok AND l.given_ph = r.given_ph AND {YEAR}"]),
+    ("l.locality_tok = r.locality_tok AND l.family_ph = r.family_ph",
+     [f"l.locality_tok = r.locality_tok AND l.family_ph = r.family_ph AND {YEAR}"]),
+    (f"{AREA} AND l.given_tok = r.given_tok AND {YEAR}", []),
+    (f"{AREA} AND l.family_tok = r.family_tok AND {YEAR}", []),
     # Heavily corrupted pairs (a different given name and date) that still share where they
     # live: FEBRL4's last 1.4 % of true pairs. Area and one phonetic name, or area and locality.
-    "l.area_tok = r.area_tok AND l.given_ph = r.given_ph",
-    "l.area_tok = r.area_tok AND l.family_ph = r.family_ph",
-    "l.area_tok = r.area_tok AND l.locality_tok = r.locality_tok",
-]
+    (f"{AREA} AND l.given_ph = r.given_ph", []),  # at scale: the year rule above
+    (f"{AREA} AND l.family_ph = r.family_ph", []),
+    (f"{AREA} AND l.locality_tok = r.locality_tok",
+     [f"{AREA} AND l.locality_tok = r.locality_tok AND {YEAR}"]),
+]  # fmt: skip
+PAIRS_PER_RECORD = 25
 
 
-def settings(mode: str, fields: list[str], link_type: str = "dedupe_only") -> dict[str, Any]:
+def blocking_rules(pairs_of: Callable[[str], float], records: int) -> list[str]:
+    """The rules for ``records`` records; ``pairs_of(rule)`` estimates a rule's pair count."""
+    budget = PAIRS_PER_RECORD * max(records, 1)
+    chosen: list[str] = []
+    for rule, strict in BLOCKING_RULES:
+        chosen.extend([rule] if pairs_of(rule) <= budget else strict)
+    return chosen
+
+
+def settings(
+    mode: str,
+    fields: list[str],
+    link_type: str = "dedupe_only",
+    rules: list[str] | None = None,
+) -> dict[str, Any]:
     """The Splink settings dictionary for ``mode`` with the optional ``fields`` present."""
     comparisons = [
         _name_comparison(mode, "given", "family", carries_swap=True),
@@ -200,7 +243,9 @@ def settings(mode: str, fields: list[str], link_type: str = "dedupe_only") -> di
         "unique_id_column_name": "record_id",
         "probability_two_random_records_match": 1e-4,
         "comparisons": comparisons,
-        "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
+        "blocking_rules_to_generate_predictions": (
+            [rule for rule, _strict in BLOCKING_RULES] if rules is None else list(rules)
+        ),
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": True,
     }
