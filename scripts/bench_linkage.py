@@ -25,6 +25,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from databank.linkage.encoding import RecordEncoder, plaintext_frame
+from databank.linkage.evaluation import bcubed, f1, pair_counts
 from databank.linkage.matching import Linker
 from databank.linkage.normalise import normalise
 
@@ -86,32 +87,6 @@ def normalise_all(frame: pd.DataFrame) -> list:
         )
         for r in frame.itertuples(index=False)
     ]  # fmt: skip
-
-
-def pair_counts(labels: pd.Series, truth: pd.Series) -> tuple[int, int, int]:
-    """(true positives, predicted pairs, true pairs) of the clustering."""
-
-    def pairs(sizes: pd.Series) -> int:
-        return int((sizes * (sizes - 1) // 2).sum())
-
-    both = pd.DataFrame({"p": labels.to_numpy(), "t": truth.to_numpy()})
-    return (
-        pairs(both.groupby(["p", "t"]).size()),
-        pairs(both.groupby("p").size()),
-        pairs(both.groupby("t").size()),
-    )
-
-
-def bcubed(labels: pd.Series, truth: pd.Series) -> tuple[float, float]:
-    both = pd.DataFrame({"p": labels.to_numpy(), "t": truth.to_numpy()})
-    inter = both.groupby(["p", "t"])["p"].transform("size")
-    precision = (inter / both.groupby("p")["p"].transform("size")).mean()
-    recall = (inter / both.groupby("t")["t"].transform("size")).mean()
-    return float(precision), float(recall)
-
-
-def f1(p: float, r: float) -> float:
-    return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def completeness(pairs: pd.DataFrame | None, truth: pd.Series, total_true: int) -> float | None:
