@@ -196,7 +196,13 @@ def _cache(session: Session) -> PoolCache:
 
 def link_one(session: Session, subject_id: uuid.UUID) -> int:
     """Link one subject against the pool: merge with the persons it matches, queue the grey
-    pairs. Returns how many persons it was merged with. Safe to run twice."""
+    pairs. Returns how many persons it was merged with. A subject already linked (by a batch run
+    since its job was queued, say) is left as it is: running a job twice changes nothing."""
+    linked = session.scalar(
+        select(LinkageRecord.linked_at).where(LinkageRecord.subject_id == subject_id)
+    )
+    if linked is not None:
+        return 0
     rows = store.pool_rows(session)
     mine = [row for row in rows if row[0] == subject_id]
     subject = session.get(Subject, subject_id)
@@ -250,6 +256,9 @@ def relink(session: Session, subject_id: uuid.UUID) -> int:
         return 0
     if len(clusters.members(session, subject.person_id)) > 1:
         clusters.split(session, [subject_id], LinkReason.CLUSTER_SPLIT)
+    session.execute(
+        update(LinkageRecord).where(LinkageRecord.subject_id == subject_id).values(linked_at=None)
+    )
     return link_one(session, subject_id)
 
 

@@ -1,15 +1,13 @@
 """A subject's encodings as the zone stores them, and the pool as the matcher reads it.
 
 One row of `linkage_records` per subject holds its keyed encodings (linkage/encoding.py: keyed
-tokens as hex, Bloom filters as bytes) serialised as compact JSON with the encoding schema's
-version. Nothing here is a clear identifier: the zone encodes from the identifiers a service hands
-it (registration, a correction) and keeps only the result.
+tokens, Bloom filters) serialised as compact binary, with the encoding schema's version beside.
+Nothing here is a clear identifier: the zone encodes from the identifiers a service hands it
+(registration, a correction) and keeps only the result.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -19,35 +17,69 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from databank.domain.enums import SubjectStatus
-from databank.linkage.encoding import BLOOM_COLUMNS, ENCODING_SCHEMA_VERSION, TOKEN_COLUMNS
+from databank.linkage.encoding import (
+    BLOOM_COLUMNS,
+    ENCODING_SCHEMA_VERSION,
+    TOKEN_COLUMNS,
+    TOKEN_HEX,
+)
 from databank.models import Subject
 from databank.models.linkage import LinkageRecord
 
 if TYPE_CHECKING:
     import pandas as pd
 
+TOKEN_BYTES = TOKEN_HEX // 2
+# One presence bit per token and filter column, in 4 bytes.
+assert len(TOKEN_COLUMNS) + len(BLOOM_COLUMNS) <= 32  # noqa: S101
 FLAG_COLUMNS = ("dob_jan1",)
+_FORMAT = 1  # the stored layout below (not the encoding schema, which is stored beside it)
 
 
 def serialise(row: dict[str, Any]) -> bytes:
-    """One encoded record (a row of the encoder's frame) as the bytes the zone stores."""
-    document = {
-        "t": {c: row.get(c) for c in TOKEN_COLUMNS},
-        "b": {
-            c: None if row.get(c) is None else base64.b64encode(row[c]).decode("ascii")
-            for c in BLOOM_COLUMNS
-        },
-        "f": {c: bool(row.get(c)) for c in FLAG_COLUMNS},
-    }
-    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode("ascii")
+    """One encoded record (a row of the encoder's frame) as the bytes the zone stores: binary,
+    not text (keyed tokens and filters written as base64 or hex text would make runs of letters
+    in which a name can turn up by chance, and a scan of the raw database for clear names could
+    not tell them apart). Layout: format, a presence bit per token and filter, the flags, then
+    each present token (8 bytes) and filter (2-byte length, bytes)."""
+    present = 0
+    body = bytearray()
+    for i, column in enumerate(TOKEN_COLUMNS):
+        value = row.get(column)
+        if value is not None:
+            present |= 1 << i
+            body += bytes.fromhex(value)
+    for i, column in enumerate(BLOOM_COLUMNS, start=len(TOKEN_COLUMNS)):
+        value = row.get(column)
+        if value is not None:
+            present |= 1 << i
+            body += len(value).to_bytes(2, "big") + bytes(value)
+    flags = sum(1 << i for i, c in enumerate(FLAG_COLUMNS) if row.get(c))
+    return bytes([_FORMAT]) + present.to_bytes(4, "big") + bytes([flags]) + bytes(body)
 
 
 def deserialise(data: bytes) -> dict[str, Any]:
-    document = json.loads(data)
-    row: dict[str, Any] = dict(document["t"])
-    for column, value in document["b"].items():
-        row[column] = None if value is None else base64.b64decode(value)
-    row.update(document["f"])
+    if not data or data[0] != _FORMAT:
+        raise ValueError("unknown stored encoding format")
+    present = int.from_bytes(data[1:5], "big")
+    flags = data[5]
+    at = 6
+    row: dict[str, Any] = {}
+    for i, column in enumerate(TOKEN_COLUMNS):
+        if present >> i & 1:
+            row[column] = data[at : at + TOKEN_BYTES].hex()
+            at += TOKEN_BYTES
+        else:
+            row[column] = None
+    for i, column in enumerate(BLOOM_COLUMNS, start=len(TOKEN_COLUMNS)):
+        if present >> i & 1:
+            length = int.from_bytes(data[at : at + 2], "big")
+            row[column] = bytes(data[at + 2 : at + 2 + length])
+            at += 2 + length
+        else:
+            row[column] = None
+    for i, column in enumerate(FLAG_COLUMNS):
+        row[column] = bool(flags >> i & 1)
     return row
 
 

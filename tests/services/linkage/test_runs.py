@@ -89,6 +89,7 @@ def test_a_variant_from_another_org_is_linked_and_the_older_pseudonym_stays(
     assert one.subject_id is not None
     assert two.subject_id is not None
     assert runs.link_one(session, two.subject_id) == 1
+    assert runs.link_one(session, two.subject_id) == 0  # a job run twice changes nothing
     assert _person_of(session, two.subject_id) == one.person_id
     three = _register(session, third, BENALI_THIRD)
     assert three.subject_id is not None
@@ -134,7 +135,7 @@ def test_an_orgs_split_survives_every_later_run(
     admin = Actor(None, second.org_id, second.org_kind, frozenset({Role.ORG_ADMIN}))
     new = review.split_own(session, admin, one.person_id, "different_people")
     assert _person_of(session, two.subject_id) == new
-    runs.link_one(session, two.subject_id)
+    runs.relink(session, two.subject_id)  # linked afresh, as after a correction
     runs.run_batch(session, None)
     assert _person_of(session, two.subject_id) == new
     assert one.subject_id is not None
@@ -224,3 +225,18 @@ def test_a_corrected_identity_is_encoded_and_linked_afresh(
     assert after != before
     runs.relink(session, two.subject_id)
     assert _person_of(session, two.subject_id) == one.person_id
+
+
+def test_a_stored_encoding_reads_back_as_encoded() -> None:
+    """The zone's binary layout keeps every token, filter and flag, absent ones included."""
+    from databank.linkage.encoding import BLOOM_COLUMNS, TOKEN_COLUMNS
+    from databank.services.linkage import store
+
+    rng = random.Random(3)
+    row: dict[str, object] = {
+        c: (None if i % 4 == 0 else f"{rng.getrandbits(64):016x}")
+        for i, c in enumerate(TOKEN_COLUMNS)
+    }
+    row |= {c: (None if c == "address_bf" else rng.randbytes(128)) for c in BLOOM_COLUMNS}
+    row["dob_jan1"] = True
+    assert store.deserialise(store.serialise(row)) == row
