@@ -116,6 +116,8 @@ STAFF: tuple[tuple[str, Role, str], ...] = (
 SPECIAL_STAFF: tuple[tuple[str, str, Role, str], ...] = (
     ("emsp", "breakglass", Role.BREAK_GLASS_RESPONDER, "Médecin d'astreinte (bris de glace)"),
     ("metropole", "platform-auditor", Role.PLATFORM_AUDITOR, "Auditeur de la plateforme"),
+    # Reviews the linkage's grey-zone pairs (issue 16): the demo's batch run leaves some.
+    ("metropole", "linkage-reviewer", Role.LINKAGE_REVIEWER, "Relecteur du rapprochement"),
 )
 
 # ETHOS living situations, weighted towards roofless and houseless as in an outreach register.

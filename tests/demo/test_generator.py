@@ -14,7 +14,7 @@ from databank.db import Base
 from databank.demo import linkage_figures
 from databank.demo.generator import DemoPerson, DemoSummary, generate_population, load_demo
 from databank.demo.variants import ErrorType
-from databank.domain.enums import Purpose, Role
+from databank.domain.enums import PersonStatus, Purpose, Role
 from databank.domain.errors import Conflict
 from databank.domain.names import name_key
 from databank.models import Organisation, Person, Subject, User
@@ -59,9 +59,11 @@ def test_each_registration_is_a_subject_and_the_summary_counts_the_pool(
     assert summary.registrations == summary.cases == len(registrations)
     assert len(rows) <= len(registrations)  # an org's exact repeat adds a case, no subject
     pooled = {person for _, person, _ in rows}
-    assert session.scalar(select(func.count()).select_from(Person)) == len(pooled)
+    active = select(func.count()).select_from(Person).where(Person.status == PersonStatus.ACTIVE)
+    assert session.scalar(active) == len(pooled)
     assert summary.persons == summary.linkage.pooled_persons == len(pooled)
-    assert summary.linkage.true_persons == PEOPLE <= summary.persons <= len(rows)
+    assert summary.linkage.true_persons == PEOPLE
+    assert summary.persons <= len(rows)
     orgs_of: dict[object, set[object]] = {}
     for _, person, org in rows:
         orgs_of.setdefault(person, set()).add(org)
@@ -78,8 +80,6 @@ def test_the_figures_measure_the_pool_in_the_database(
     before = summary.linkage
     assert before == linkage_figures.measure(session, summary.truth)
     assert before.true_pairs > 0
-    assert before.recall is not None
-    assert before.recall < 1  # exact tokens miss the variants: what linkage is for
     assert before.duplicate_pairs > 0
     pooled = subjects.pooled_persons(session, list(summary.truth))
     by_person: dict[int, set[uuid.UUID]] = {}
