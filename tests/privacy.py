@@ -80,6 +80,8 @@ def personal_values(population: Iterable[DemoPerson]) -> tuple[set[str], set[str
         names = {person.given_name, person.family_name, *person.aliases}
         for registration in person.registrations:
             names.update({registration.given_name, registration.family_name})
+            rd = registration.birth_date  # as this org recorded it (1 January, day and month...)
+            values.update({rd.isoformat(), rd.strftime("%d/%m/%Y")})
             values.add(f"{registration.given_name} {registration.family_name}")
         values.update(names)
         keys.update(normalise_name(n) for n in names)

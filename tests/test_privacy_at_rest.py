@@ -47,7 +47,7 @@ def test_no_demo_identifier_in_the_sqlite_files(
     runtime = migrated_runtime(url, tmp_path / "instance")
     with runtime.transaction() as session:
         summary = load_demo(session, people=PEOPLE, seed=SEED)
-    assert summary.persons == PEOPLE
+    assert summary.linkage.true_persons == PEOPLE
     wal = tmp_path / "demo.sqlite-wal"
     raw_while_open = wal.read_bytes() if wal.exists() else b""
     runtime.dispose()

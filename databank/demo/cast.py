@@ -7,11 +7,13 @@ public landmarks of Lyon, kept with Lyon's districts in the demo's areas file
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
+from databank.demo.linkage_figures import LinkageFigures
 from databank.domain.enums import CONSENTABLE_PURPOSES, NeedSeverity, OrgKind, Purpose, Role, Sex
 from databank.domain.vocab import EthosCategory, LivingSituationGroup, NeedCategory
 from databank.services.access.roles import requires_two_factor
@@ -114,6 +116,8 @@ STAFF: tuple[tuple[str, Role, str], ...] = (
 SPECIAL_STAFF: tuple[tuple[str, str, Role, str], ...] = (
     ("emsp", "breakglass", Role.BREAK_GLASS_RESPONDER, "Médecin d'astreinte (bris de glace)"),
     ("metropole", "platform-auditor", Role.PLATFORM_AUDITOR, "Auditeur de la plateforme"),
+    # Reviews the linkage's grey-zone pairs (issue 16): the demo's batch run leaves some.
+    ("metropole", "linkage-reviewer", Role.LINKAGE_REVIEWER, "Relecteur du rapprochement"),
 )
 
 # ETHOS living situations, weighted towards roofless and houseless as in an outreach register.
@@ -142,24 +146,6 @@ SHAREABLE_PURPOSES = CONSENTABLE_PURPOSES
 # HUD codes never used for a current situation: a death and a missing exit interview.
 EXCLUDED_HUD_CODES = frozenset({24, 30})
 
-# Names the locale generators rarely give: compound given names, particles, and the names of
-# people who arrived from elsewhere, as many people met by outreach teams in Lyon did.
-COMPOUND_GIVEN = {
-    Sex.MALE: _words("Jean-Pierre|Jean-Luc|Pierre-Yves|Jean-Michel|Marc-Antoine"),
-    Sex.FEMALE: _words("Marie-Claire|Anne-Sophie|Marie-Hélène|Marie-Noëlle|Anne-Laure"),
-}
-PARTICLE_FAMILY = _words(
-    "de la Fontaine|Le Goff|d'Almeida|de Saint-Exupéry|Du Pont|de la Croix|Le Bihan"
-    "|van der Berg|Dupré|Lefèvre-Marchand|N'Diaye|O'Connor"
-)
-ELSEWHERE_GIVEN = {
-    Sex.MALE: _words("Karim|Mamadou|Youssef|Ionuț|Oleksandr|Moussa|Bilal|Dragoș"),
-    Sex.FEMALE: _words("Aïcha|Fatoumata|Nadia|Ioana|Oksana|Mariam|Leïla|Zineb"),
-}
-ELSEWHERE_FAMILY = _words(
-    "Benali|Diallo|Traoré|Popescu|Kovalenko|Haddad|Mensah|Boukhari|Stoica|Ben Youssef|Koné"
-    "|Ait Ahmed"
-)
 ALIASES = _words("Le Breton|Mimi|Tonton|Doc|P'tit Louis|Le Grand|Rasta|Nanou")
 
 # Outreach notes. {given} is the person's given name, {place} a landmark of the district.
@@ -263,8 +249,12 @@ class DemoRegistration:
     """How one organisation knows a person: its spelling of the name and its case."""
 
     org: str  # slug
-    given_name: str
+    given_name: str  # as this org wrote them (see `errors`)
     family_name: str
+    birth_date: date
+    birth_place: str | None
+    errors: tuple[str, ...]  # the identifier errors this org made (databank.demo.variants)
+    is_duplicate: bool  # the org had already registered the person once
     opened_days_ago: int
     living_situation: EthosCategory
     hud_living_situation: int | None
@@ -280,7 +270,10 @@ class DemoRegistration:
 
 @dataclass(frozen=True)
 class DemoPerson:
-    """A generated person in clear, as the demo knows them (never as the databank stores them)."""
+    """A generated person in clear, as the demo knows them (never as the databank stores them).
+
+    The identifiers here are the true ones; each registration holds the org's own copy of them,
+    errors included."""
 
     given_name: str
     family_name: str
@@ -289,7 +282,7 @@ class DemoPerson:
     phone: str | None
     aliases: tuple[str, ...]
     birth_place: str | None
-    locale: str
+    origin: str  # fr_FR, en_GB, north, west or east (databank.demo.origins)
     registrations: tuple[DemoRegistration, ...]
 
     @property
@@ -318,9 +311,9 @@ class DemoSummary:
 
     organisations: int
     users: int
-    registrations: int  # identities, one per (person, org that knows them)
-    persons: int  # distinct pooled people
-    known_to_several: int  # people known to two or more orgs
+    registrations: int  # one per (person, org that registered them), duplicates included
+    persons: int  # distinct pooled people (as the databank pooled them)
+    known_to_several: int  # pooled people known to two or more orgs
     cases: int
     encounters: int
     needs: int
@@ -329,13 +322,17 @@ class DemoSummary:
     referrals: int
     logins: tuple[tuple[str, Role, str], ...]  # (username, role, org slug)
     password: str
+    linkage: LinkageFigures  # the pool measured against the demo's truth
+    linkage_method: str  # how the pool was built
+    # The truth: each subject's demo person (index in the population) and org slug. Ids only.
+    truth: Mapping[uuid.UUID, tuple[int, str]] = field(repr=False, default_factory=dict)
 
     def describe(self) -> str:
         """A text for the terminal: the counts, then the demo accounts and their password."""
         counts = (
             ("organisations", self.organisations),
             ("staff accounts", self.users),
-            ("distinct people", self.persons),
+            ("distinct people (pooled)", self.persons),
             ("registrations (person x org)", self.registrations),
             ("people known to 2+ orgs", self.known_to_several),
             ("cases", self.cases),
@@ -347,6 +344,7 @@ class DemoSummary:
         width = max(len("username"), *(len(u) for u, _, _ in self.logins))
         lines = ["Demo city loaded (fictional people; identifiers are encrypted at rest).", ""]
         lines += [f"  {label:<30}{value:>10}" for label, value in counts]
+        lines += ["", *self.linkage.describe(self.linkage_method)]
         lines += [
             "",
             "Start the server (databank serve), open http://127.0.0.1:5000 and sign in as:",
