@@ -81,6 +81,7 @@ def _huey(runtime: Runtime) -> Huey:
         return RedisHuey("databank", url=setting)
     path = runtime.settings.instance_path / "jobs.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)  # subject ids only, but readable by no one else, like the databank
     return SqliteHuey("databank", filename=str(path))
 
 
