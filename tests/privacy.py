@@ -90,3 +90,14 @@ def personal_values(population: Iterable[DemoPerson]) -> tuple[set[str], set[str
         {v for v in values if len(v) >= MIN_LENGTH},
         {k for k in keys - values if len(k) >= MIN_LENGTH},
     )
+
+
+def contexts(raw: bytes, found: Iterable[str], width: int = 40) -> list[str]:
+    """Where each found value sits in the searched text (for a failing test's message)."""
+    out = []
+    for text in _haystacks(raw):
+        for value in found:
+            at = text.find(value)
+            if at >= 0:
+                out.append(repr(text[max(0, at - width) : at + len(value) + width]))
+    return out[:10]

@@ -41,7 +41,14 @@ def test_no_personal_data_in_any_audit_body() -> None:
     if len(AUDIT_BODIES) < 1000:
         pytest.skip("meaningful only after the suite has run (it scans what the tests wrote)")
     found = find_clear_values(b"\n".join(AUDIT_BODIES), values, keys)
-    assert found == []
+    where = [
+        body[:300]
+        for body in AUDIT_BODIES
+        if find_clear_values(
+            body, [v for v in found if v in values], [k for k in found if k in keys]
+        )
+    ]
+    assert found == [], where[:3]
 
 
 def test_every_audit_body_speaks_the_vocabulary() -> None:

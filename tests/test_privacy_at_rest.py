@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import make_url
 
 from databank.demo.generator import generate_population, load_demo
-from tests.privacy import find_clear_values, personal_values
+from tests.privacy import contexts, find_clear_values, personal_values
 from tests.support import fresh_postgres_database, migrated_runtime, postgres_url
 
 PEOPLE, SEED = 2000, 42
@@ -53,7 +53,8 @@ def test_no_demo_identifier_in_the_sqlite_files(
     runtime.dispose()
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("demo.sqlite"))
     assert len(raw) > 1_000_000  # the demo really is in there
-    assert find_clear_values(raw + raw_while_open, *needles) == []
+    found = find_clear_values(raw + raw_while_open, *needles)
+    assert found == [], contexts(raw + raw_while_open, found)
 
 
 @pytest.mark.slow
