@@ -25,7 +25,7 @@ EVIDENCE_LEVELS = ("agrees_strongly", "agrees", "neutral", "differs", "contradic
 MAX_PAGE = 100_000  # far beyond any queue (25 pairs a page); keeps the offset an integer
 
 
-class ReviewQueryIn(Schema):
+class LinkageQueryIn(Schema):
     """Which part of the queue: its status (open by default) and the page."""
 
     class Meta:
@@ -35,7 +35,7 @@ class ReviewQueryIn(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
 
 
-class DecisionIn(Schema):
+class LinkageDecisionIn(Schema):
     """A reviewer's decision on a pair, with a reason code (never free text: it could name
     someone). `link` takes `same_person` or `confirmed_by_org`; `apart` takes
     `different_people` or `insufficient_evidence`."""
@@ -47,7 +47,7 @@ class DecisionIn(Schema):
     reason = fields.String(required=True, validate=one_of(list(REASONS)))
 
 
-class SideOut(Schema):
+class LinkageSideOut(Schema):
     """One record of a pair, as the reviewer may see it."""
 
     own = fields.Boolean(
@@ -65,7 +65,7 @@ class SideOut(Schema):
     )
 
 
-class ReviewOut(Schema):
+class LinkageReviewOut(Schema):
     id = fields.UUID(required=True)
     created_at = fields.DateTime(required=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
@@ -80,18 +80,18 @@ class ReviewOut(Schema):
             + ". Never a score."
         },
     )
-    sides = fields.List(fields.Nested(SideOut), required=True)
+    sides = fields.List(fields.Nested(LinkageSideOut), required=True)
     reason = fields.String(allow_none=True, metadata={"enum": list(REASONS)})
     decided_at = fields.DateTime(allow_none=True)
 
 
-class ReviewPageOut(Schema):
-    reviews = fields.List(fields.Nested(ReviewOut), required=True)
+class LinkageReviewPageOut(Schema):
+    reviews = fields.List(fields.Nested(LinkageReviewOut), required=True)
     page = fields.Integer(required=True)
     more = fields.Boolean(required=True, metadata={"description": "Whether a next page follows."})
 
 
-class PoolStatusOut(Schema):
+class LinkageStatusOut(Schema):
     """The pool's counts: no score, no cluster."""
 
     records = fields.Integer(required=True, metadata={"description": "Active records of people."})

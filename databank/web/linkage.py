@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 from databank.domain.enums import ReviewReason, ReviewStatus, Role
 from databank.domain.errors import Conflict, ValidationFailed
 from databank.schemas.common import flatten
-from databank.schemas.linkage import DecisionIn, ReviewQueryIn
+from databank.schemas.linkage import LinkageDecisionIn, LinkageQueryIn
 from databank.services.linkage import review
 from databank.web.api import io as api_io
 from databank.web.api.linkage import pool_counts
@@ -119,7 +119,7 @@ def reviews() -> str | tuple[str, int]:
     session, actor = db(), current_actor()
     args = {k: v for k, v in request.args.items() if v != ""}
     try:
-        query = api_io.schema(ReviewQueryIn).load(args)
+        query = api_io.schema(LinkageQueryIn).load(args)
     except ValidationError as error:
         review.require_reviewer(actor)  # a non-reviewer gets their 403 (logged) first
         errors = _errors(flatten(error.messages))
@@ -152,7 +152,7 @@ def pair(review_id: uuid.UUID) -> str | tuple[str, int] | Response:
     errors: dict[str, list[str]] = {}
     status = 422
     try:
-        data = api_io.schema(DecisionIn).load(form)
+        data = api_io.schema(LinkageDecisionIn).load(form)
     except ValidationError as error:
         review.require_reviewer(actor)  # a non-reviewer gets their 403 (logged) first
         errors = flatten(error.messages)

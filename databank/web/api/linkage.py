@@ -9,11 +9,11 @@ from typing import Any
 
 from databank.domain.enums import ReviewStatus
 from databank.schemas.linkage import (
-    DecisionIn,
-    PoolStatusOut,
-    ReviewOut,
-    ReviewPageOut,
-    ReviewQueryIn,
+    LinkageDecisionIn,
+    LinkageQueryIn,
+    LinkageReviewOut,
+    LinkageReviewPageOut,
+    LinkageStatusOut,
 )
 from databank.services.linkage import review, status
 from databank.web.api.auth import caller
@@ -43,8 +43,8 @@ def pool_counts() -> dict[str, int]:
     summary="The linkage review queue",
     tag="linkage",
     scope="linkage:read",
-    query=ReviewQueryIn,
-    response=ReviewPageOut,
+    query=LinkageQueryIn,
+    response=LinkageReviewPageOut,
     errors=(401, 403, 422),
     guard=reviewers_only,
 )
@@ -61,7 +61,7 @@ def list_reviews(query: dict[str, Any]) -> dict[str, Any]:
     summary="One pair of the review queue",
     tag="linkage",
     scope="linkage:read",
-    response=ReviewOut,
+    response=LinkageReviewOut,
     errors=(400, 401, 403, 404, 422),
     guard=reviewers_only,
 )
@@ -76,8 +76,8 @@ def get_review(review_id: uuid.UUID) -> review.ReviewView:
     summary="Decide a pair: the same person, or different people",
     tag="linkage",
     scope="linkage:review",
-    body=DecisionIn,
-    response=ReviewOut,
+    body=LinkageDecisionIn,
+    response=LinkageReviewOut,
     errors=(400, 401, 403, 404, 409, 413, 415, 422),
     guard=reviewers_only,
 )
@@ -94,7 +94,7 @@ def decide_review(data: dict[str, Any], review_id: uuid.UUID) -> review.ReviewVi
     summary="The pool's counts",
     tag="linkage",
     scope="linkage:read",
-    response=PoolStatusOut,
+    response=LinkageStatusOut,
     errors=(401, 403, 422),
     guard=reviewers_only,
 )
