@@ -20,7 +20,7 @@ from databank.domain.enums import Purpose, Role
 from databank.extension import runtime_of
 from databank.models import Organisation
 from databank.services.actors import Actor
-from databank.services.linkage import review, runs
+from databank.services.linkage import pairs, review
 from databank.services.oversight import alerts
 from databank.services.records import people
 from databank.web.api import spec
@@ -110,7 +110,7 @@ def _review_pair(app: Flask, world: World) -> uuid.UUID:
             )[0].subject_id
             for family in ("Alpha-Declared", "Omega-Declared")
         ]
-        assert runs.open_review(session, sides[0], sides[1], 0.5, {"given": "agrees"})
+        assert pairs.open_review(session, sides[0], sides[1], 0.5, {"given": "agrees"})
         reviewer = Actor(None, org.id, org.kind, frozenset({Role.LINKAGE_REVIEWER}))
         views = review.queue(session, reviewer)[0]
     [pair] = [v.id for v in views if v.status.value == "open" and v.sides[0].own]

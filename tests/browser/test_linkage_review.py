@@ -16,7 +16,7 @@ from databank.domain.enums import Purpose, Role
 from databank.models.linkage import LinkageReview
 from databank.services.access.directory import get_organisation
 from databank.services.actors import Actor
-from databank.services.linkage import runs
+from databank.services.linkage import pairs
 from databank.services.records import people
 from databank.services.runtime import Runtime
 from tests.browser.conftest import World, login, user
@@ -41,7 +41,7 @@ def _open_pair(runtime: Runtime) -> str:
             [found] = people.intake(session, actor, Purpose.OUTREACH, [intake_record(who)])
             subjects.append(found.subject_id)
         evidence = {"given": "agrees", "family": "agrees_strongly", "birth_date": "differs"}
-        assert runs.open_review(session, subjects[0], subjects[1], SCORE, evidence)
+        assert pairs.open_review(session, subjects[0], subjects[1], SCORE, evidence)
     with runtime.transaction() as session:
         found = session.scalars(
             select(LinkageReview.id).where(LinkageReview.subject_a_id.in_(subjects))

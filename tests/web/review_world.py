@@ -14,7 +14,7 @@ from databank.domain.enums import OrgKind, Purpose, Role
 from databank.models import Person
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
-from databank.services.linkage import runs
+from databank.services.linkage import pairs
 from databank.services.records import people
 from databank.services.runtime import Runtime
 from tests.factories import identity, intake_record
@@ -60,7 +60,7 @@ def _pair_ids(runtime: Runtime, subjects: list[tuple[uuid.UUID, uuid.UUID]]) -> 
 
     with runtime.transaction() as session:
         for a, b in subjects:
-            assert runs.open_review(session, a, b, PROBABILITY, dict(EVIDENCE))
+            assert pairs.open_review(session, a, b, PROBABILITY, dict(EVIDENCE))
     with runtime.transaction() as session:
         found = []
         for a, b in subjects:

@@ -36,7 +36,7 @@ from databank.services.access import roles
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, Point
-from databank.services.linkage import runs
+from databank.services.linkage import pairs
 from databank.services.records import cases, consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity
@@ -179,7 +179,7 @@ def world(walk_runtime: Runtime) -> World:
                         [IntakeRecord(identity=who, case=CaseIn())],
                     )
                     held.append(record.subject_id)
-            runs.open_review(session, held[0], held[1], REVIEW_SCORE, {"given": "agrees"})
+            pairs.open_review(session, held[0], held[1], REVIEW_SCORE, {"given": "agrees"})
             owners[slug] = Owner(slug, result.case_id, (case_point, met_point))
         pooled = frozenset(str(p) for p in session.scalars(select(Person.id)))
         reviews = sorted(str(r) for r in session.scalars(select(LinkageReview.id)))
