@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from databank.cli.common import friendly_errors, operator, transaction
 from databank.domain.enums import OrgKind, Role
 from databank.services.access import directory
+from databank.services.access.roles import INVITABLE_ROLES
 from databank.services.accounts import organisations, staff
 
 
@@ -95,7 +96,7 @@ def reset_two_factor(username: str) -> None:
     "roles",
     multiple=True,
     required=True,
-    type=click.Choice([r.value for r in Role if r is not Role.PLATFORM_AUDITOR]),
+    type=click.Choice([r.value for r in INVITABLE_ROLES]),
 )
 @friendly_errors
 def invite_user(slug: str, display_name: str, roles: tuple[str, ...]) -> None:

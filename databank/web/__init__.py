@@ -16,6 +16,7 @@ def init_web(app: Flask) -> None:
         errors,
         i18n,
         inputs,
+        linkage,
         navigation,
         outreach,
         pages,
@@ -39,3 +40,4 @@ def init_web(app: Flask) -> None:
     api.init_app(app)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(outreach.bp)
+    app.register_blueprint(linkage.bp)

@@ -29,6 +29,7 @@ ROLE_LABELS = {
     Role.ORG_ADMIN: _l("Organisation administrator"),
     Role.BREAK_GLASS_RESPONDER: _l("Break-glass responder"),
     Role.PLATFORM_AUDITOR: _l("Platform auditor"),
+    Role.LINKAGE_REVIEWER: _l("Linkage reviewer"),
 }
 
 

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from databank.domain.enums import Role
-from databank.services.access.roles import AUDITORS
+from databank.services.access.roles import AUDITORS, LINKAGE_REVIEWERS
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ SECTIONS = [
     Section("pages.referrals", _l("Referrals"), _STAFF),
     Section("pages.statistics", _l("Statistics"), _OFFICERS),
     Section("audit.index", _l("Audit"), AUDITORS),
+    Section("linkage.reviews", _l("Linkage review"), LINKAGE_REVIEWERS),
     Section("admin.users", _l("Organisation"), frozenset({Role.ORG_ADMIN})),
     Section("account.security", _l("My account"), frozenset(Role)),
 ]

@@ -38,6 +38,10 @@ SCOPE_TEXT = {
     "referrals:write": _l("Refer cases to partner organisations."),
     "audit:read": _l("Read the access log (auditors only)."),
     "audit:review": _l("Review access-log alerts (auditors only)."),
+    "linkage:read": _l(
+        "Read the linkage review queue and the pool's counts (linkage reviewers only)."
+    ),
+    "linkage:review": _l("Decide pairs of the linkage review queue (linkage reviewers only)."),
 }
 
 # What a token may be limited to: what a session may declare.

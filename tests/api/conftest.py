@@ -74,6 +74,9 @@ def world(api_runtime: Runtime) -> World:
         officer = organisations.create_user(
             session, council, "officer", "Officer", PASSWORD, [Role.HOUSING_OFFICER]
         )
+        reviewer = organisations.create_user(
+            session, charity, "reviewer", "Reviewer", PASSWORD, [Role.LINKAGE_REVIEWER]
+        )
         [own] = people.intake(
             session,
             Actor(None, charity.id, charity.kind, frozenset({Role.OUTREACH_WORKER})),
@@ -107,6 +110,7 @@ def world(api_runtime: Runtime) -> World:
         issue("worker-outreach-only", worker, ALL_SCOPES, purposes=[Purpose.OUTREACH])
         issue("officer", officer, ALL_SCOPES)
         issue("auditor", auditor, ("audit:read",))
+        issue("reviewer", reviewer, ("linkage:read", "linkage:review"))
         issue("admin", admin, ALL_SCOPES)
         expired = issue("expired", worker, ALL_SCOPES)
         expired.expires_at = datetime.now(UTC) - timedelta(minutes=1)

@@ -16,10 +16,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from databank.domain.enums import Purpose, Role
+from databank.extension import runtime_of
+from databank.models import Organisation
+from databank.services.actors import Actor
+from databank.services.linkage import pairs, review
 from databank.services.oversight import alerts
+from databank.services.records import people
 from databank.web.api import spec
 from databank.web.api.registry import OPERATIONS, Operation
 from tests.api.conftest import World, assert_error_shape, bearer, signed_in
+from tests.factories import identity, intake_record
 
 BAD_IDS = ["not-a-uuid", "1", "00000000-0000-0000-0000-00000000000g", "x" * 300, "null"]
 
@@ -86,6 +93,28 @@ def used(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         monkeypatch.setattr(schema, "load", spy(schema, "load"), raising=False)
         monkeypatch.setattr(schema, "dump", spy(schema, "dump"), raising=False)
     return calls
+
+
+def _review_pair(app: Flask, world: World) -> uuid.UUID:
+    """A pair of the charity's records for its linkage reviewer to read and decide."""
+    with runtime_of(app).transaction() as session:
+        org = session.get(Organisation, world.charity_id)
+        assert org is not None
+        staff = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}))
+        sides = [
+            people.intake(
+                session,
+                staff,
+                Purpose.OUTREACH,
+                [intake_record(identity(family_name=family, given_name="Declared"))],
+            )[0].subject_id
+            for family in ("Alpha-Declared", "Omega-Declared")
+        ]
+        assert pairs.open_review(session, sides[0], sides[1], 0.5, {"given": "agrees"})
+        reviewer = Actor(None, org.id, org.kind, frozenset({Role.LINKAGE_REVIEWER}))
+        views = review.queue(session, reviewer)[0]
+    [pair] = [v.id for v in views if v.status.value == "open" and v.sides[0].own]
+    return pair
 
 
 def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], TestResponse]]]:
@@ -200,6 +229,18 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
         "audit.api_export",
         lambda: client.get("/api/v1/audit/export?format=csv", headers=auditor),
     )
+    reviewer, pair = bearer(world, "reviewer"), _review_pair(app, world)
+    yield "api.list_reviews", lambda: client.get("/api/v1/linkage/reviews", headers=reviewer)
+    yield "api.get_review", lambda: client.get(f"/api/v1/linkage/reviews/{pair}", headers=reviewer)
+    yield (
+        "api.decide_review",
+        lambda: client.post(
+            f"/api/v1/linkage/reviews/{pair}/decision",
+            json={"decision": "apart", "reason": "different_people"},
+            headers=reviewer,
+        ),
+    )
+    yield "api.pool_status", lambda: client.get("/api/v1/linkage/status", headers=reviewer)
     yield (
         "audit.api_person_export",
         lambda: client.get(
@@ -255,7 +296,7 @@ def test_a_malformed_path_id_is_the_documented_400(
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "400" in doc["paths"][op.path][op.method.lower()]["responses"]
     # A session of a user the operation is for: no scope narrows it, no role refuses first.
-    user = "auditor" if op.tag == "audit" else "worker"
+    user = {"audit": "auditor", "linkage": "reviewer"}.get(op.tag, "worker")
     session, token = signed_in(app, user)
     for bad in BAD_IDS:
         url = _with(op, bad)
@@ -270,7 +311,8 @@ def test_a_malformed_path_id_is_the_documented_400(
 
 @pytest.mark.parametrize("op", _path_ops(), ids=lambda op: op.endpoint)
 def test_any_spelling_of_a_uuid_is_an_id(app: Flask, world: World, op: Operation) -> None:
-    session, token = signed_in(app, "auditor" if op.tag == "audit" else "worker")
+    user = {"audit": "auditor", "linkage": "reviewer"}.get(op.tag, "worker")
+    session, token = signed_in(app, user)
     some = uuid.uuid4()
     for spelling in (str(some).upper(), some.hex, f"{{{some}}}", f"urn:uuid:{some}"):
         answer = session.open(

@@ -31,10 +31,12 @@ from databank.config import DEMO_AREAS_FILE
 from databank.domain import geo
 from databank.domain.enums import CONSENTABLE_PURPOSES, OrgKind, Purpose, Role
 from databank.models import Person
+from databank.models.linkage import LinkageReview
 from databank.services.access import roles
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecord, Point
+from databank.services.linkage import pairs
 from databank.services.records import cases, consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity
@@ -55,6 +57,7 @@ QUERIES = {
 }
 JUSTIFICATION = "Found unconscious near the station, no papers; the team needs the history."
 FINER = 6  # a geohash of this length or more is finer than the district (5)
+REVIEW_SCORE = 0.4321  # the review pairs' match probability: it never leaves the linkage zone
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class World:
     marked_person: dict[str, str] = field(default_factory=dict)
     # The pooled person ids, as the server holds them: no answer may carry one (finding 2).
     pooled: frozenset[str] = frozenset()
+    # The linkage review queue's pairs (an owner's record against another org's, one person).
+    review_ids: list[str] = field(default_factory=list)
 
 
 def _points(n: int) -> tuple[Point, Point]:
@@ -118,7 +123,7 @@ def world(walk_runtime: Runtime) -> World:
             for slug, meta in sorted(bundle.orgs.items())
         }
         for slug, org in made.items():
-            for role in (*PARTNER_ROLES, Role.AUDITOR):
+            for role in (*PARTNER_ROLES, Role.AUDITOR, Role.LINKAGE_REVIEWER):
                 organisations.create_user(
                     session,
                     org,
@@ -164,16 +169,20 @@ def world(walk_runtime: Runtime) -> World:
                 cases.refer(
                     session, staff[slug], Purpose.OUTREACH, result.case_id, other.id, purpose
                 )
+            held = [result.subject_id]
             for other_slug in made:
                 if other_slug != slug:
-                    people.intake(
+                    [record] = people.intake(
                         session,
                         staff[other_slug],
                         Purpose.OUTREACH,
                         [IntakeRecord(identity=who, case=CaseIn())],
                     )
+                    held.append(record.subject_id)
+            pairs.open_review(session, held[0], held[1], REVIEW_SCORE, {"given": "agrees"})
             owners[slug] = Owner(slug, result.case_id, (case_point, met_point))
         pooled = frozenset(str(p) for p in session.scalars(select(Person.id)))
+        reviews = sorted(str(r) for r in session.scalars(select(LinkageReview.id)))
     # A marker must be one owner's only, and not occur in the deployment's own text (a
     # district's centre on a plan): else the walk could not tell whose place it saw.
     areas_text = Path(DEMO_AREAS_FILE).read_text(encoding="utf-8")
@@ -181,7 +190,7 @@ def world(walk_runtime: Runtime) -> World:
     assert len(markers) == len(set(markers))
     assert not [m for m in markers if m in areas_text]
     assert pooled
-    return World(owners, pooled=pooled)
+    return World(owners, pooled=pooled, review_ids=reviews)
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +229,7 @@ def _paths(rule: Rule, world: World, slug: str) -> list[str]:
     values: dict[str, list[str]] = {
         "case_id": sorted(shared | set(world.case_ids[slug])),
         "person_id": sorted({p for ids in world.person_ids.values() for p in ids}),
+        "review_id": world.review_ids,
     }
     names = sorted(rule.arguments)
     unknown = [n for n in names if n not in values]
@@ -338,6 +348,32 @@ def test_finding2_no_auditor_route_shows_a_pooled_person_id(app: Flask, world: W
         assert login(client, user) == 302
         pooled += _walk(client, app, world, user, slug, Purpose.AUDIT.value).pooled
     assert pooled == [], f"{len(pooled)} answers with a pooled id, e.g. {pooled[:5]}"
+
+
+def test_no_linkage_reviewer_route_shows_a_place_a_pooled_id_or_a_score(
+    app: Flask, world: World
+) -> None:
+    """Every GET route (the review queue, its pairs and their API included), walked by every
+    organisation's linkage reviewer: no place finer than the district, no pooled person id, no
+    match score (issue 16, point 6)."""
+    walked = Walked()
+    scored: list[str] = []
+    for slug in sorted(world.owners):
+        user = f"{Role.LINKAGE_REVIEWER.value}@{slug}"
+        client = app.test_client()
+        assert login(client, user) == 302
+        found = _walk(client, app, world, user, slug, Purpose.AUDIT.value)
+        walked.leaks += found.leaks
+        walked.pooled += found.pooled
+        for review_id in world.review_ids:
+            for path in (f"/linkage/reviews/{review_id}", f"/api/v1/linkage/reviews/{review_id}"):
+                response = client.get(path)
+                assert response.status_code == 200, path  # the walk reached the pairs
+                if str(REVIEW_SCORE) in response.get_data(as_text=True):
+                    scored.append(path)
+    assert walked.leaks == []
+    assert walked.pooled == [], f"{len(walked.pooled)} answers with a pooled id"
+    assert scored == []
 
 
 def test_the_markers_are_found_where_they_may_be_shown(app: Flask, world: World) -> None:

@@ -108,6 +108,10 @@ NO_DATA = {
     "audit.api_review_alert",
     "audit.api_status",
     "audit.api_export",
+    # The linkage review queue: evidence in words and the reviewer's own org's handles, never case
+    # content (tests/web/test_linkage_review.py, tests/api/test_linkage.py check its answers).
+    *("linkage.reviews", "linkage.pair"),
+    *("api.list_reviews", "api.get_review", "api.decide_review", "api.pool_status"),
     # Accounts: sign-in steps, the user's own account, their org's staff list (no case data).
     *("auth.second_factor", "auth.invitation", "auth.old_invitation", "admin.users"),
     *("admin.invite", "admin.deactivate"),

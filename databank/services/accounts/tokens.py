@@ -44,6 +44,8 @@ SCOPES = {
     "referrals:write": "Refer cases to partner organisations.",
     "audit:read": "Read the access log (auditors only).",
     "audit:review": "Review access-log alerts (auditors only).",
+    "linkage:read": "Read the linkage review queue and the pool's counts (linkage reviewers only).",
+    "linkage:review": "Decide pairs of the linkage review queue (linkage reviewers only).",
 }
 
 

@@ -37,6 +37,8 @@ TAGS = {
     "cases": "Caseload, case page, encounters, closing.",
     "referrals": "Referring cases to partners, and referrals received.",
     "audit": "The auditor console's API over the access log.",
+    "linkage": "For linkage reviewers: the review queue of grey-zone pairs (evidence in words, "
+    "never a score or an identity), decisions, the pool's counts.",
     "docs": "This document and its browsable rendering.",
 }
 
