@@ -83,7 +83,12 @@ def personal_values(population: Iterable[DemoPerson]) -> tuple[set[str], set[str
             rd = registration.birth_date  # as this org recorded it (1 January, day and month...)
             values.update({rd.isoformat(), rd.strftime("%d/%m/%Y")})
             values.add(f"{registration.given_name} {registration.family_name}")
-        values.update(names)
+        # A name an organisation wrote in lower case ("pires") is searched as a whole word, like
+        # the name keys: as a bare substring it is found inside the schema's own words
+        # ("expires_at"), which says nothing about a leak.
+        lower = {n for n in names if n.islower()}
+        values.update(names - lower)
+        keys.update(lower)
         keys.update(normalise_name(n) for n in names)
         values.update(person.notes)
     return (
