@@ -67,7 +67,7 @@ def pool_status(session: Session) -> PoolStatus:
     ).first()
     return PoolStatus(
         subjects=subjects,
-        encoded=len(store.pool_rows(session)),
+        encoded=store.encoded(session),
         unlinked=len(runs.unlinked(session)),
         persons=persons,
         reviews_open=runs.open_reviews(session),

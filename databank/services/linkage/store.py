@@ -108,6 +108,25 @@ def pool_rows(session: Session, exclude: Iterable[uuid.UUID] = ()) -> list[tuple
     return [(s, bytes(e)) for s, e in session.execute(query) if s not in left_out and e]
 
 
+def encoded(session: Session) -> int:
+    """Active subjects with an encoding of the current schema (the pool's size)."""
+    from sqlalchemy import func
+
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LinkageRecord)
+            .join(Subject, Subject.id == LinkageRecord.subject_id)
+            .where(
+                Subject.status == SubjectStatus.ACTIVE,
+                LinkageRecord.encoding.is_not(None),
+                LinkageRecord.schema_version == ENCODING_SCHEMA_VERSION,
+            )
+        )
+        or 0
+    )
+
+
 def waiting(session: Session) -> int:
     """Active subjects with no encoding of the current schema (enrolled before it)."""
     from sqlalchemy import func, or_
