@@ -44,14 +44,15 @@ def serialise(row: dict[str, Any]) -> bytes:
     each present token (8 bytes) and filter (2-byte length, bytes)."""
     present = 0
     body = bytearray()
+    # Absent values come as None, or as NaN from a frame column that holds no value at all.
     for i, column in enumerate(TOKEN_COLUMNS):
         value = row.get(column)
-        if value is not None:
+        if isinstance(value, str):
             present |= 1 << i
             body += bytes.fromhex(value)
     for i, column in enumerate(BLOOM_COLUMNS, start=len(TOKEN_COLUMNS)):
         value = row.get(column)
-        if value is not None:
+        if isinstance(value, bytes | bytearray):
             present |= 1 << i
             body += len(value).to_bytes(2, "big") + bytes(value)
     flags = sum(1 << i for i, c in enumerate(FLAG_COLUMNS) if row.get(c))

@@ -240,3 +240,25 @@ def test_a_stored_encoding_reads_back_as_encoded() -> None:
     row |= {c: (None if c == "address_bf" else rng.randbytes(128)) for c in BLOOM_COLUMNS}
     row["dob_jan1"] = True
     assert store.deserialise(store.serialise(row)) == row
+
+
+def test_a_lone_registration_with_missing_fields_is_encoded(
+    session: Session, make_org: OrgMaker, actor_for: ActorMaker
+) -> None:
+    """One registration alone, without sex or birth place: its frame's empty columns hold NaN,
+    which the zone stores as absent (found by a demo run from a clean clone)."""
+    from databank.services.linkage import store
+
+    actor = actor_for(make_org())
+    ident = identity(sex=None, birth_place=None, phone=None, aliases=())
+    [found] = people.intake(
+        session, actor, Purpose.OUTREACH, [intake_record(ident, with_case=False)]
+    )
+    stored = session.scalar(
+        select(LinkageRecord.encoding).where(LinkageRecord.subject_id == found.subject_id)
+    )
+    assert stored is not None
+    row = store.deserialise(bytes(stored))
+    assert row["sex_tok"] is None
+    assert row["place_tok"] is None
+    assert row["given_tok"] is not None
