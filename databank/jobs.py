@@ -15,6 +15,7 @@ Jobs name subjects by id only: no identifier ever enters the queue.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import uuid
 from collections.abc import Iterator
@@ -69,8 +70,18 @@ class Jobs:
                 self._suspended -= 1
 
     def worker(self, workers: int = 1) -> Any:
-        """A huey consumer running the jobs in threads of this process (`start()` it)."""
+        """A huey consumer running the jobs in threads of this process (`run()` it: it blocks)."""
         return self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+
+    def start_beside(self) -> None:
+        """Run one worker in daemon threads beside the caller (`databank serve`). Huey's consumer
+        takes over SIGINT and SIGTERM when it starts; the caller's handlers are put back, so
+        Ctrl-C still stops the server (the daemon threads end with it)."""
+        signals = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+        previous = {s: signal.getsignal(s) for s in signals}
+        self.worker().start()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _huey(runtime: Runtime) -> Huey:

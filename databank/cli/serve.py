@@ -19,7 +19,7 @@ def serve(host: str, port: int) -> None:
     runtime_of(app).check()  # refuse to start without keys or with mis-sized blind indexes
     queue = jobs_of(app)
     if queue is not None:  # new registrations are linked by a worker thread of this process
-        queue.worker().start()
+        queue.start_beside()
     click.echo(f"serving on http://{host}:{port} (development server; use gunicorn in production)")
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
