@@ -130,16 +130,18 @@ class Linker:
         if con is None:
             return db_api.register(records, table_name=name)
         con.register(f"{name}_src", records)
-        if self.mode == "plaintext":
-            # Table names are our own counters, never input.
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_src")  # noqa: S608
-        else:
-            casts = ", ".join(f"{c}::BIT AS {c}" for c in BLOOM_COLUMNS if c in records.columns)
-            con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT * REPLACE ({casts}) FROM {name}_src"  # noqa: S608
-            )
+        # Table names are our own counters, never input.
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS {self._rows(records, f'{name}_src')}")
         con.unregister(f"{name}_src")
         return db_api.register(name, table_name=f"{name}_t")
+
+    def _rows(self, records: pd.DataFrame, source: str) -> str:
+        """The SELECT of a registered frame's rows, its filter bytes as BIT so SQL can count
+        bits (encoded modes). `source` is one of our own table names, never input."""
+        if self.mode == "plaintext":
+            return f"SELECT * FROM {source}"  # noqa: S608
+        casts = ", ".join(f"{c}::BIT AS {c}" for c in BLOOM_COLUMNS if c in records.columns)
+        return f"SELECT * REPLACE ({casts}) FROM {source}"  # noqa: S608
 
     def _splink(self, table: Any, model: dict[str, Any]) -> Any:
         from splink import Linker as SplinkLinker
@@ -348,13 +350,7 @@ class Linker:
             raise NotImplementedError("extending a pool needs the DuckDB backend")
         name = pool.table.physical_name
         con.register(f"{name}_more", records)
-        if self.mode == "plaintext":
-            con.execute(f"INSERT INTO {name} SELECT * FROM {name}_more")  # noqa: S608
-        else:
-            casts = ", ".join(f"{c}::BIT AS {c}" for c in BLOOM_COLUMNS if c in records.columns)
-            con.execute(
-                f"INSERT INTO {name} SELECT * REPLACE ({casts}) FROM {name}_more"  # noqa: S608
-            )
+        con.execute(f"INSERT INTO {name} {self._rows(records, f'{name}_more')}")
         con.unregister(f"{name}_more")
         pool.size += len(records)
 

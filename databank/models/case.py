@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, SmallInteger, String, select
-from sqlalchemy.orm import Mapped, column_property, mapped_column
+from sqlalchemy import ForeignKey, Index, LargeBinary, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 from databank.db import Base, created_at, optional_ciphertext, str_enum, uuid_pk
 from databank.domain.enums import CaseStatus, NeedSeverity, NeedStatus, Purpose, ReferralStatus
 from databank.domain.vocab import EthosCategory, NeedCategory
-from databank.models.person import Subject
+from databank.models.person import Subject, of_subject
 
 district = String(12)
 
@@ -45,18 +45,8 @@ class Case(Base):
 
     # Read through the subject, never stored here: the pooled person (linkage may change it)
     # and the binding every ciphertext of the case, its encounters and referrals names.
-    person_id: Mapped[uuid.UUID] = column_property(
-        select(Subject.person_id)
-        .where(Subject.id == subject_id)
-        .correlate_except(Subject)
-        .scalar_subquery()
-    )
-    binding: Mapped[uuid.UUID] = column_property(
-        select(Subject.binding)
-        .where(Subject.id == subject_id)
-        .correlate_except(Subject)
-        .scalar_subquery()
-    )
+    person_id: Mapped[uuid.UUID] = of_subject(Subject.person_id, subject_id)
+    binding: Mapped[uuid.UUID] = of_subject(Subject.binding, subject_id)
 
     def __repr__(self) -> str:
         return f"<Case {self.id} org={self.org_id} {self.status}>"
@@ -137,12 +127,7 @@ class Consent(Base):
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[created_at]
 
-    person_id: Mapped[uuid.UUID] = column_property(
-        select(Subject.person_id)
-        .where(Subject.id == subject_id)
-        .correlate_except(Subject)
-        .scalar_subquery()
-    )
+    person_id: Mapped[uuid.UUID] = of_subject(Subject.person_id, subject_id)
 
     def __repr__(self) -> str:
         return f"<Consent {self.id} subject={self.subject_id}>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column
@@ -65,6 +66,14 @@ class Subject(Base):
         return f"<Subject {self.id} org={self.org_id} person={self.person_id} {self.status}>"
 
 
+def of_subject(column: Any, subject_id: Any) -> Any:
+    """A row's attribute read through its subject, never stored on the row (a correlated
+    subquery): its pooled person, which only linkage rewrites, or its AAD binding."""
+    return column_property(
+        select(column).where(Subject.id == subject_id).correlate_except(Subject).scalar_subquery()
+    )
+
+
 class Identity(Base):
     """One subject's identifiers, each field sealed with the subject's key (AAD: its binding)."""
 
@@ -92,18 +101,8 @@ class Identity(Base):
     created_at: Mapped[created_at]
 
     # Read through the subject, never stored here: linkage rewrites only subjects.person_id.
-    person_id: Mapped[uuid.UUID] = column_property(
-        select(Subject.person_id)
-        .where(Subject.id == subject_id)
-        .correlate_except(Subject)
-        .scalar_subquery()
-    )
-    binding: Mapped[uuid.UUID] = column_property(
-        select(Subject.binding)
-        .where(Subject.id == subject_id)
-        .correlate_except(Subject)
-        .scalar_subquery()
-    )
+    person_id: Mapped[uuid.UUID] = of_subject(Subject.person_id, subject_id)
+    binding: Mapped[uuid.UUID] = of_subject(Subject.binding, subject_id)
 
     def __repr__(self) -> str:
         return f"<Identity {self.id} subject={self.subject_id} org={self.org_id}>"

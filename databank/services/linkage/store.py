@@ -9,11 +9,10 @@ Nothing here is a clear identifier: the zone encodes from the identifiers a serv
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from databank.domain.enums import SubjectStatus
@@ -93,61 +92,41 @@ def frame(rows: Sequence[tuple[uuid.UUID, bytes]]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def pool_rows(session: Session, exclude: Iterable[uuid.UUID] = ()) -> list[tuple[uuid.UUID, bytes]]:
+# An active subject whose stored encoding is of the current schema: a member of the pool.
+_ACTIVE = Subject.status == SubjectStatus.ACTIVE
+_CURRENT = and_(
+    LinkageRecord.encoding.is_not(None),
+    LinkageRecord.schema_version == ENCODING_SCHEMA_VERSION,
+)
+
+
+def pool_rows(session: Session) -> list[tuple[uuid.UUID, bytes]]:
     """Every active subject's stored encoding of the current schema (the pool), oldest first."""
     query = (
         select(LinkageRecord.subject_id, LinkageRecord.encoding)
         .join(Subject, Subject.id == LinkageRecord.subject_id)
-        .where(
-            Subject.status == SubjectStatus.ACTIVE,
-            LinkageRecord.encoding.is_not(None),
-            LinkageRecord.schema_version == ENCODING_SCHEMA_VERSION,
-        )
+        .where(_ACTIVE, _CURRENT)
         .order_by(LinkageRecord.created_at, LinkageRecord.subject_id)
     )
-    left_out = set(exclude)
-    return [(s, bytes(e)) for s, e in session.execute(query) if s not in left_out and e]
+    return [(s, bytes(e)) for s, e in session.execute(query) if e]
+
+
+def _count(session: Session, condition: ColumnElement[bool]) -> int:
+    query = (
+        select(func.count())
+        .select_from(LinkageRecord)
+        .join(Subject, Subject.id == LinkageRecord.subject_id)
+        .where(_ACTIVE, condition)
+    )
+    return session.scalar(query) or 0
 
 
 def encoded(session: Session) -> int:
     """Active subjects with an encoding of the current schema (the pool's size)."""
-    from sqlalchemy import func
-
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LinkageRecord)
-            .join(Subject, Subject.id == LinkageRecord.subject_id)
-            .where(
-                Subject.status == SubjectStatus.ACTIVE,
-                LinkageRecord.encoding.is_not(None),
-                LinkageRecord.schema_version == ENCODING_SCHEMA_VERSION,
-            )
-        )
-        or 0
-    )
+    return _count(session, _CURRENT)
 
 
 def waiting(session: Session) -> int:
     """Active subjects with no encoding of the current schema (enrolled before it)."""
-    from sqlalchemy import func, or_
-
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LinkageRecord)
-            .join(Subject, Subject.id == LinkageRecord.subject_id)
-            .where(
-                Subject.status == SubjectStatus.ACTIVE,
-                or_(
-                    LinkageRecord.encoding.is_(None),
-                    LinkageRecord.schema_version != ENCODING_SCHEMA_VERSION,
-                ),
-            )
-        )
-        or 0
-    )
-
-
-def birth_text(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
+    stale = LinkageRecord.schema_version.is_distinct_from(ENCODING_SCHEMA_VERSION)
+    return _count(session, or_(LinkageRecord.encoding.is_(None), stale))
