@@ -327,3 +327,7 @@ SERVICE_LABELS: Mapping[ServiceGiven, Label] = MappingProxyType(
         ServiceGiven.MEDICAL_REFERRAL: Label("Sent to a doctor or clinic", "Orientation médicale"),
     }
 )
+
+
+# Why an organisation merges its own two records of one person (services/records/own_merge.py).
+OWN_MERGE_REASONS = ("duplicate_registration", "data_entry_error")

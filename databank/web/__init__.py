@@ -19,6 +19,7 @@ def init_web(app: Flask) -> None:
         linkage,
         navigation,
         outreach,
+        own_records,
         pages,
         paths,
         security,
@@ -41,3 +42,4 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(tokens.bp)
     app.register_blueprint(outreach.bp)
     app.register_blueprint(linkage.bp)
+    app.register_blueprint(own_records.bp)

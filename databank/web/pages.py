@@ -18,7 +18,7 @@ from databank.domain.vocab import ETHOS_LABELS, NEED_LABELS, EthosCategory, Need
 from databank.services import access
 from databank.services.access import directory
 from databank.services.oversight import policy_view
-from databank.services.records import breakglass, case_lists, caseload, cases, timeline
+from databank.services.records import breakglass, case_lists, caseload, cases, own_merge, timeline
 from databank.web import deployment
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.i18n import select_locale
@@ -220,11 +220,10 @@ def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
     history = timeline.person_timeline(session, actor, purpose, view)
     records = caseload.case_records(session, actor, purpose, view)
     holders = directory.org_names(session, [view.org_id])
-    names = (
-        caseload.display_names(session, actor, purpose, [view.person_id])
-        if view.org_id == actor.org_id
-        else {}
-    )
+    own = view.org_id == actor.org_id
+    names = caseload.display_names(session, actor, purpose, [view.person_id]) if own else {}
+    # The org's own records of the person only: two mean a duplicate it is offered to merge.
+    own_records = own_merge.own_record_count(session, actor.org_id, view.person_id) if own else 0
     return render_template(
         "case.html",
         case=view,
@@ -234,6 +233,7 @@ def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
         holder=holders.get(view.org_id, ""),
         person_name=names.get(view.person_id),
         read_purpose=purpose,
+        own_records=own_records,
     )
 
 

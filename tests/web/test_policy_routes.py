@@ -79,6 +79,17 @@ ROUTES: dict[str, tuple[Callable[[uuid.UUID, str], list[str]], Purpose | None]] 
         None,
     ),
     "outreach.refer": (lambda case_id, viewer: [f"/outreach/cases/{case_id}/refer"], None),
+    # An org's own records of a person (duplicates to merge): its own names of them only.
+    "records.duplicates": (lambda case_id, viewer: ["/records/duplicates"], None),
+    "records.person_records": (
+        lambda case_id, viewer: [f"/people/{PERSON_OF[(case_id, viewer)]}/records"],
+        None,
+    ),
+    "api.list_duplicates": (lambda case_id, viewer: ["/api/v1/people/duplicates"], None),
+    "api.list_records": (
+        lambda case_id, viewer: [f"/api/v1/people/{PERSON_OF[(case_id, viewer)]}/records"],
+        None,
+    ),
 }
 # Endpoints that return no case data (health check, sign-in forms, static files, form posts).
 NO_DATA = {
@@ -131,6 +142,7 @@ NO_DATA = {
     "api.record_encounter",
     "api.refer_case",
     "api.close_case",
+    "api.merge_records",
     "api.openapi_json",
     "api.docs",
     "tokens.index",
