@@ -20,13 +20,14 @@ from databank.domain.enums import Purpose, Role
 from databank.extension import runtime_of
 from databank.models import Organisation
 from databank.services.actors import Actor
-from databank.services.linkage import pairs, review
+from databank.services.linkage import clusters, pairs, review
 from databank.services.oversight import alerts
 from databank.services.records import people
 from databank.web.api import spec
 from databank.web.api.registry import OPERATIONS, Operation
 from tests.api.conftest import World, assert_error_shape, bearer, signed_in
 from tests.factories import identity, intake_record
+from tests.support import handle_of
 
 BAD_IDS = ["not-a-uuid", "1", "00000000-0000-0000-0000-00000000000g", "x" * 300, "null"]
 
@@ -115,6 +116,30 @@ def _review_pair(app: Flask, world: World) -> uuid.UUID:
         views = review.queue(session, reviewer)[0]
     [pair] = [v.id for v in views if v.status.value == "open" and v.sides[0].own]
     return pair
+
+
+def _duplicate(app: Flask, world: World) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """The charity's two records of one person (registered under two spellings, then pooled as
+    linkage would): its handle of the person and the two records, oldest first."""
+    runtime = runtime_of(app)
+    with runtime.transaction() as session:
+        org = session.get(Organisation, world.charity_id)
+        assert org is not None
+        staff = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}))
+        found = [
+            people.intake(
+                session,
+                staff,
+                Purpose.OUTREACH,
+                [intake_record(identity(family_name=family, given_name="Twice"))],
+            )[0]
+            for family in ("Dupli-Cate", "Dupli-Kate")
+        ]
+        person = clusters.merge(session, found[0].person_id, found[1].person_id)
+    first, second = (r.subject_id for r in found)
+    assert first is not None
+    assert second is not None
+    return handle_of(runtime, world.charity_id, person), first, second
 
 
 def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], TestResponse]]]:
@@ -241,6 +266,20 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
         ),
     )
     yield "api.pool_status", lambda: client.get("/api/v1/linkage/status", headers=reviewer)
+    twice, keep, other = _duplicate(app, world)
+    yield "api.list_duplicates", lambda: client.get("/api/v1/people/duplicates", headers=worker)
+    yield (
+        "api.list_records",
+        lambda: client.get(f"/api/v1/people/{twice}/records", headers=worker),
+    )
+    yield (
+        "api.merge_records",
+        lambda: client.post(
+            f"/api/v1/people/{twice}/records/merge",
+            json={"keep": str(keep), "other": str(other)},
+            headers=worker,
+        ),
+    )
     yield (
         "audit.api_person_export",
         lambda: client.get(

@@ -49,6 +49,7 @@ API_BODIES: dict[str, dict[str, Any]] = {
     },
     "api.refer_case": {"to_org": "metropole", "purpose": "outreach"},
     "api.close_case": {"reason": "housed"},
+    "api.merge_records": {"keep": str(uuid.uuid4()), "other": str(uuid.uuid4())},
 }
 
 
