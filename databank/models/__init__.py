@@ -5,8 +5,8 @@ from databank.models import linkage as linkage
 from databank.models.accounts import Invitation, RecoveryCode, SignInFailure
 from databank.models.audit import AuditAlert, AuditCheckpoint, AuditEntry, AuditHead
 from databank.models.case import BreakGlassGrant, Case, Consent, Encounter, Need, Referral
-from databank.models.lifecycle import CaseEvent, IdentityChange
 from databank.models.keys import BlindIndexConfig, ErasureTombstone, OrgKey, SubjectKey
+from databank.models.lifecycle import CaseEvent, IdentityChange
 from databank.models.org import Organisation, User, UserRole
 from databank.models.person import Identity, Person, Subject
 from databank.models.submissions import FormSubmission
