@@ -48,7 +48,7 @@ API_BODIES: dict[str, dict[str, Any]] = {
         "notes": "Met at the station.",
     },
     "api.refer_case": {"to_org": "metropole", "purpose": "outreach"},
-    "api.close_case": {"reason": "housed"},
+    "api.close_case": {"reason": "housed", "destination": "owned"},
 }
 
 
