@@ -146,18 +146,11 @@ def correct_identity(
     Decided on `identity` (names, birth date, aliases) and `contact` (phone) for the update.
     """
     given = correction.given()
+    subject, row = _identity(session, actor, Action.UPDATE, purpose, person_id)
+    fields = sorted({CORRECTABLE[name] for name in given}) or ["identity"]
+    _decide(session, actor, Action.UPDATE, purpose, subject, row, fields)
     if not given:
         raise ValidationFailed("nothing to change", {"identity": ["give a field to correct"]})
-    subject, row = _identity(session, actor, Action.UPDATE, purpose, person_id)
-    _decide(
-        session,
-        actor,
-        Action.UPDATE,
-        purpose,
-        subject,
-        row,
-        sorted({CORRECTABLE[name] for name in given}),
-    )
     subjects.require_active(subject)
     keyring = keyring_of(session)
     key = keyring.subject_key_for(session, row.org_id, subject.id)
