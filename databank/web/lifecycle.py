@@ -15,9 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from databank import policy
 from databank.domain.enums import NeedSeverity, NeedStatus
 from databank.domain.errors import Conflict, ValidationFailed
-from databank.domain.vocab import EthosCategory
+from databank.domain.vocab import EthosCategory, NeedCategory
 from databank.services.records import cases, identity_changes, lifecycle, people
 from databank.web import pages
 from databank.web.auth import current_actor, current_purpose, login_required
@@ -72,6 +73,25 @@ def _errors(error: ValidationFailed | Conflict, general: str) -> dict[str, list[
     return found or {general: [_plain(error.message)]}
 
 
+@bp.app_template_global("lifecycle_changes")
+def lifecycle_changes(view: cases.CaseView) -> frozenset[str]:
+    """For a page that shows a case (the outreach person page): the fields of it the user may
+    change now, as the owner's policy says (not logged; each change is when made)."""
+    return lifecycle.allowed_changes(db(), current_actor(), current_purpose(), view)
+
+
+@bp.app_template_global("need_field")
+def need_field(category: NeedCategory) -> str:
+    return policy.need_field(category)
+
+
+def _back(case_id: uuid.UUID) -> str:
+    """Where a change returns to: the case page, or the outreach person page it came from."""
+    if request.form.get("back") == "outreach":
+        return url_for("outreach.person", person_id=cases.person_of_case(db(), case_id))
+    return url_for("pages.case", case_id=case_id) + "#s-history"
+
+
 def _on_case(
     case_id: uuid.UUID, change: Callable[[], None], done: str, general: str
 ) -> Response | tuple[str, int]:
@@ -86,7 +106,7 @@ def _on_case(
         commit_access()
         return page, error.status
     flash(done)
-    return redirect(url_for("pages.case", case_id=case_id) + "#s-history")
+    return redirect(_back(case_id))
 
 
 def _pick(name: str, make: Callable[[str], object], errors: dict[str, list[str]]) -> object:

@@ -149,3 +149,28 @@ def test_the_actions_read_in_french(client: FlaskClient, world: World) -> None:
     page = client.get(f"/cases/{world.own_case}").get_data(as_text=True)
     assert "Clore le dossier" in page or "Rouvrir le dossier" in page
     assert "Historique" in page
+
+
+def test_outreach_person_page_marks_a_need_met(
+    client: FlaskClient, world: World, web_runtime: Runtime
+) -> None:
+    """The street page's small control: in progress or met, back to the same page."""
+    assert login(client, "worker") == 302
+    page = client.get(f"/cases/{world.own_case}").get_data(as_text=True)
+    match = re.search(r'href="/people/([^"/]+)/identity"', page)
+    assert match is not None
+    person_page = f"/outreach/people/{match.group(1)}"
+    street = client.get(person_page).get_data(as_text=True)
+    open_needs = re.findall(rf'action="/cases/{world.own_case}/needs/([^"]+)"', street)
+    assert open_needs
+    done = _post(
+        client,
+        f"/cases/{world.own_case}/needs/{open_needs[-1]}",
+        person_page,
+        need_status="met",
+        back="outreach",
+    )
+    assert done.status_code == 302  # type: ignore[attr-defined]
+    assert done.headers["Location"].endswith(person_page)  # type: ignore[attr-defined]
+    after = client.get(person_page).get_data(as_text=True)
+    assert f"/needs/{open_needs[-1]}" not in after  # met: no button left for it
