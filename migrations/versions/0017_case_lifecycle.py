@@ -46,10 +46,20 @@ DESTINATIONS = (
 )
 
 
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
 def _need_statuses(statuses: tuple[str, ...]) -> None:
+    check = sa.column("status").in_(statuses)
+    if not _sqlite():
+        # PostgreSQL alters the CHECK in place (a table copy would trip on the foreign keys).
+        op.drop_constraint(op.f("ck_needs_needstatus"), "needs", type_="check")
+        op.create_check_constraint("needstatus", "needs", check)
+        return
     with op.batch_alter_table("needs", schema=None, recreate="always") as batch_op:
         batch_op.drop_constraint(op.f("ck_needs_needstatus"), type_="check")
-        batch_op.create_check_constraint("needstatus", sa.column("status").in_(statuses))
+        batch_op.create_check_constraint("needstatus", check)
 
 
 def _enum(values: tuple[str, ...], name: str) -> sa.Enum:
@@ -121,9 +131,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("identity_changes")
     op.drop_table("case_events")
-    with op.batch_alter_table("cases", schema=None, recreate="always") as batch_op:
-        batch_op.drop_constraint(op.f("ck_cases_destination"), type_="check")
-        batch_op.drop_column("destination")
+    if _sqlite():
+        # SQLite copies the table without the column and its CHECK.
+        with op.batch_alter_table("cases", schema=None, recreate="always") as batch_op:
+            batch_op.drop_constraint(op.f("ck_cases_destination"), type_="check")
+            batch_op.drop_column("destination")
+    else:
+        op.drop_column("cases", "destination")  # its CHECK goes with it
     _need_statuses(tuple(dict.fromkeys(NEED_BEFORE + NEED_AFTER)))
     op.execute("UPDATE needs SET status = 'declined' WHERE status IN ('withdrawn', 'not_met')")
     _need_statuses(NEED_BEFORE)
