@@ -4,6 +4,7 @@ the user's language. The forms' routes are in web/lifecycle.py."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +62,7 @@ class HistoryLine:
     before: Coded | None
     after: Coded | None
     detail: Coded | None
+    by: str | None = None  # a colleague's name (the owner's staff only)
 
 
 def _label(kind: CaseEventKind, code: str | None, locale: str) -> Coded | None:
@@ -88,7 +90,9 @@ def _destination(code: str | None, locale: str) -> Coded | None:
     return Coded(code, DESTINATIONS[Destination(code)].label.for_locale(locale))
 
 
-def history_lines(events: tuple[lifecycle.CaseEventView, ...]) -> list[HistoryLine]:
+def history_lines(
+    events: tuple[lifecycle.CaseEventView, ...], names: Mapping[uuid.UUID, str]
+) -> list[HistoryLine]:
     """A case's released changes, newest first, in words (codes kept machine-readable)."""
     locale = select_locale()
     lines = []
@@ -110,6 +114,7 @@ def history_lines(events: tuple[lifecycle.CaseEventView, ...]) -> list[HistoryLi
                 _label(e.kind, e.from_code, locale),
                 _label(e.kind, e.to_code, locale),
                 detail,
+                names.get(e.by_id) if e.by_id else None,
             )
         )
     return lines[::-1]
@@ -162,10 +167,12 @@ def context(
     choices, the history as the read released it, and a failed form's errors and values."""
     changes = lifecycle.allowed_changes(session, actor, purpose, view)
     reason, destination = closing_labels(view)
+    events = lifecycle.history(session, actor, view)
+    names = lifecycle.staff_names(session, actor, [e.by_id for e in events])
     return {
         "changes": changes,
         "lifecycle": choices() if changes else {},
-        "history": history_lines(lifecycle.history(session, actor, view)),
+        "history": history_lines(events, names),
         "closing": {"reason": reason, "destination": destination},
         "need_field": need_field,
         "need_status_label": lambda s: str(NEED_STATUS_LABELS.get(s, s)),

@@ -197,11 +197,19 @@ def _identity_page(
     session, actor, purpose = db(), current_actor(), current_purpose()
     held = people.read_identity(session, actor, purpose, person_id)
     changes = identity_changes.identity_history(session, actor, purpose, person_id)
+    names = lifecycle.staff_names(session, actor, [c.changed_by_id for c in changes])
     commit_access()
     return render_template(
         "identity.html",
         identity=held,
-        changes=[{"changed_at": c.changed_at, "shown": _previous(c)} for c in changes],
+        changes=[
+            {
+                "changed_at": c.changed_at,
+                "shown": _previous(c),
+                "by": names.get(c.changed_by_id) if c.changed_by_id else None,
+            }
+            for c in changes
+        ],
         errors=dict(errors or {}),
         form=dict(form or {}),
         labels=FIELD_NAMES,

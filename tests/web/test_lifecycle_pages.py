@@ -51,6 +51,7 @@ def test_owner_closes_reopens_and_sees_the_history(
     history = page[page.index('id="s-history"') :]
     assert "Reopened" in history
     assert "Closed" in history
+    assert "by Worker" in history  # a colleague's name, for the owner's staff
     with web_runtime.transaction() as session:
         updates = session.scalars(
             select(AuditEntry.body).where(

@@ -6,6 +6,7 @@ logged, and kept as a dated, attributed case event of coarse codes."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,7 +32,7 @@ from databank.domain.vocab import (
     EthosCategory,
     NeedCategory,
 )
-from databank.models import Case, CaseEvent, Need
+from databank.models import Case, CaseEvent, Need, User
 from databank.services import access
 from databank.services.actors import Actor
 from databank.services.records.cases import CaseView
@@ -319,3 +320,19 @@ def allowed_changes(
     except access.AccessRefused:  # a purpose the role may not declare: nothing to offer
         return frozenset()
     return decided[0].grant.fields
+
+
+def staff_names(
+    session: Session, actor: Actor, user_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, str]:
+    """The names of the actor's own colleagues among these users (who made a change, shown to
+    their organisation only): staff of other organisations are not named."""
+    wanted = {u for u in user_ids if u is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.id, User.display_name).where(
+            User.id.in_(sorted(wanted)), User.org_id == actor.org_id
+        )
+    )
+    return {user_id: name for user_id, name in rows}  # noqa: C416 - typed rows, not pairs
