@@ -16,6 +16,7 @@ def init_web(app: Flask) -> None:
         errors,
         i18n,
         inputs,
+        lifecycle,
         linkage,
         navigation,
         outreach,
@@ -35,6 +36,7 @@ def init_web(app: Flask) -> None:
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(lifecycle.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)

@@ -155,6 +155,7 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
         body = {
             "identity": {"given_name": "Decl", "family_name": "Ared", "birth_date": "1980-02-03"},
             "case": {"living_situation": "ethos_1_public_space"},
+            "needs": [{"category": "food"}],
         }
         response = client.post("/api/v1/people", json=body, headers=worker)
         registered.update(response.get_json())
@@ -220,11 +221,51 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
         lambda: client.get("/api/v1/referrals/received", headers=bearer(world, "officer")),
     )
     yield (
+        "api.update_living_situation",
+        lambda: client.post(
+            f"/api/v1/cases/{registered['case_id']}/living-situation",
+            json={"living_situation": "ethos_2_night_shelter"},
+            headers=worker,
+        ),
+    )
+
+    def change_need() -> TestResponse:
+        case = client.get(f"/api/v1/cases/{registered['case_id']}", headers=worker).get_json()
+        return client.patch(
+            f"/api/v1/cases/{registered['case_id']}/needs/{case['needs'][0]['id']}",
+            json={"status": "in_progress"},
+            headers=worker,
+        )
+
+    yield "api.change_need", change_need
+    yield (
         "api.close_case",
         lambda: client.post(
             f"/api/v1/cases/{registered['case_id']}/close",
-            json={"reason": "housed"},
+            json={"reason": "housed", "destination": "owned"},
             headers=worker,
+        ),
+    )
+    yield (
+        "api.reopen_case",
+        lambda: client.post(f"/api/v1/cases/{registered['case_id']}/reopen", headers=worker),
+    )
+    yield (
+        "api.case_history",
+        lambda: client.get(f"/api/v1/cases/{registered['case_id']}/history", headers=worker),
+    )
+    yield (
+        "api.correct_identity",
+        lambda: client.patch(
+            f"/api/v1/people/{registered['person_id']}/identity",
+            json={"given_name": "Declared"},
+            headers=worker,
+        ),
+    )
+    yield (
+        "api.identity_history",
+        lambda: client.get(
+            f"/api/v1/people/{registered['person_id']}/identity/history", headers=worker
         ),
     )
     yield (

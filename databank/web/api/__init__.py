@@ -11,6 +11,7 @@ from flask import Flask, Response, g, request
 from databank.web.api import (  # noqa: F401 - modules register routes
     cases,
     docs,
+    lifecycle,
     linkage,
     meta,
     people,
