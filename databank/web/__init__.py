@@ -21,6 +21,7 @@ def init_web(app: Flask) -> None:
         outreach,
         pages,
         paths,
+        referrals,
         security,
         tokens,
     )
@@ -34,6 +35,7 @@ def init_web(app: Flask) -> None:
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(referrals.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)

@@ -37,7 +37,7 @@ SECTIONS = [
         _STAFF | {Role.BREAK_GLASS_RESPONDER},
         frozenset({"pages.case", "pages.emergency_case"}),
     ),
-    Section("pages.referrals", _l("Referrals"), _STAFF),
+    Section("referrals.received", _l("Referrals"), _STAFF, frozenset({"referrals.sent"})),
     Section("pages.statistics", _l("Statistics"), _OFFICERS),
     Section("audit.index", _l("Audit"), AUDITORS),
     Section("linkage.reviews", _l("Linkage review"), LINKAGE_REVIEWERS),

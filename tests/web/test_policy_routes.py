@@ -53,7 +53,8 @@ ROUTES: dict[str, tuple[Callable[[uuid.UUID, str], list[str]], Purpose | None]] 
     "pages.home": (lambda case_id, viewer: ["/"], None),
     "pages.case": (lambda case_id, viewer: [f"/cases/{case_id}"], None),
     "pages.org_policy": (lambda case_id, viewer: ["/organisation/policy"], None),
-    "pages.referrals": (lambda case_id, viewer: ["/referrals"], None),
+    "referrals.received": (lambda case_id, viewer: ["/referrals"], None),
+    "referrals.sent": (lambda case_id, viewer: ["/referrals/sent"], None),
     "pages.emergency_case": (
         lambda case_id, viewer: [f"/cases/{case_id}/emergency"],
         Purpose.VITAL_INTEREST,
@@ -64,6 +65,7 @@ ROUTES: dict[str, tuple[Callable[[uuid.UUID, str], list[str]], Purpose | None]] 
         None,
     ),
     "api.referrals_received": (lambda case_id, viewer: ["/api/v1/referrals/received"], None),
+    "api.referrals_sent": (lambda case_id, viewer: ["/api/v1/referrals/sent"], None),
     "outreach.index": (lambda case_id, viewer: ["/outreach/"], None),
     "outreach.person": (
         lambda case_id, viewer: [f"/outreach/people/{PERSON_OF[(case_id, viewer)]}"],
@@ -130,6 +132,10 @@ NO_DATA = {
     "api.revoke_consent",
     "api.record_encounter",
     "api.refer_case",
+    # The referral workflow's steps (POST): they answer with the referral's status and dates.
+    *("api.accept_referral", "api.decline_referral", "api.referral_outcome"),
+    *("api.withdraw_referral", "referrals.accept", "referrals.decline", "referrals.outcome"),
+    "referrals.withdraw",
     "api.close_case",
     "api.openapi_json",
     "api.docs",
