@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
-from databank.web.api import cases, docs, linkage, meta, people  # noqa: F401 - modules register routes
+# Modules register their routes when imported.
+from databank.web.api import (
+    cases,  # noqa: F401
+    docs,  # noqa: F401
+    linkage,  # noqa: F401
+    meta,  # noqa: F401
+    people,  # noqa: F401
+    referrals,  # noqa: F401
+)
 from databank.web.api.auth import PURPOSE_HEADER, Caller
 from databank.web.api.io import MAX_BODY
 from databank.web.api.registry import bp
