@@ -113,10 +113,13 @@ class SentReferral:
 
 
 def _load(session: Session, referral_id: uuid.UUID) -> tuple[Referral, Case] | None:
+    """The referral and its case; the referral's row locked until the step commits (two
+    answers at once: the second waits, then sees the first one's status and is a conflict)."""
     found = session.execute(
         select(Referral, Case)
         .join(Case, Case.id == Referral.case_id)
         .where(Referral.id == referral_id)
+        .with_for_update(of=Referral)
     ).one_or_none()
     return (found[0], found[1]) if found is not None else None
 
@@ -257,7 +260,8 @@ def received(
         need = referral.need_category
         key = keys.get(case.subject_id)
         note = None
-        if key is not None and grant.has("referrals"):
+        note_released = key is not None and grant.has("referrals")  # no key: erased
+        if key is not None and note_released:
             note = RowSealer(key, case.org_id, "referrals", referral.id, case.binding).open(
                 "note_ciphertext", referral.note_ciphertext
             )
@@ -279,7 +283,7 @@ def received(
                 if opens and need is not None and grant.has(policy.need_field(need))
                 else None,
                 note=note,
-                note_released=grant.has("referrals"),
+                note_released=note_released,
                 reach=Reach(
                     phone,
                     None if phone else workers.get(referral.created_by_id),
