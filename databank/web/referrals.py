@@ -15,12 +15,12 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from databank.domain.enums import ReferralStatus
-from databank.domain.errors import ValidationFailed
+from databank.domain.errors import Conflict, ValidationFailed
 from databank.domain.referrals import DeclineReason, ReferralOutcome
 from databank.services import access
 from databank.services.records import referrals
 from databank.web.auth import current_actor, current_purpose, login_required
-from databank.web.unit_of_work import db, log_refusal
+from databank.web.unit_of_work import commit_access, db, log_refusal
 
 bp = Blueprint("referrals", __name__)
 E = TypeVar("E", bound=StrEnum)
@@ -85,7 +85,10 @@ def _status_filter() -> tuple[ReferralStatus | None, dict[str, list[str]]]:
         return None, {"status": [_("Choose one of the options in the list.")]}
 
 
-def _list(template: str, fetch: Callable[..., Sequence[object]]) -> str | tuple[str, int]:
+def _list(
+    template: str, fetch: Callable[..., Sequence[object]], code: int = 200
+) -> tuple[str, int]:
+    """A list page (`code`: 409 after a step its referral no longer allowed)."""
     status, errors = _status_filter()
     raw = request.args.get("status", "").strip()
     if errors:
@@ -94,20 +97,22 @@ def _list(template: str, fetch: Callable[..., Sequence[object]]) -> str | tuple[
         found = fetch(db(), current_actor(), current_purpose(), status=status)
     except access.AccessRefused as refusal:
         log_refusal(refusal)
-        return render_template(template, referrals=None, status=raw, errors={})
-    return render_template(template, referrals=found, status=raw, errors={})
+        return render_template(template, referrals=None, status=raw, errors={}), code
+    if code >= 400:
+        commit_access()  # an error status rolls the request back: the reads' log stays
+    return render_template(template, referrals=found, status=raw, errors={}), code
 
 
 @bp.route("/referrals")
 @login_required
-def received() -> str | tuple[str, int]:
+def received() -> tuple[str, int]:
     """Referrals partners sent to the user's organisation, as the policies release them."""
     return _list("referrals.html", referrals.received)
 
 
 @bp.route("/referrals/sent")
 @login_required
-def sent() -> str | tuple[str, int]:
+def sent() -> tuple[str, int]:
     """Referrals the user's organisation made, with the partners' answers."""
     return _list("referrals/sent.html", referrals.sent)
 
@@ -122,39 +127,65 @@ def _choice(enum: type[E], name: str) -> E:
         ) from None
 
 
+def _answer(run: Callable[[], object], done: str, listing: str) -> Response | tuple[str, int]:
+    """Run a step; on success say so and go back to the list. A step the referral's status no
+    longer allows (another colleague answered it, a page left open) shows the list as it is
+    now, with a 409 and a message in the user's language."""
+    try:
+        run()
+    except Conflict:
+        flash(_("This referral was answered or withdrawn in the meantime: see its status below."))
+        if listing == "referrals.received":
+            return _list("referrals.html", referrals.received, 409)
+        return _list("referrals/sent.html", referrals.sent, 409)
+    flash(done)
+    return redirect(url_for(listing))
+
+
 @bp.route("/referrals/<uuid:referral_id>/accept", methods=["POST"])
 @login_required
-def accept(referral_id: uuid.UUID) -> Response:
-    referrals.accept(db(), current_actor(), referral_id)
-    flash(_("The referral is accepted. The referring organisation sees it."))
-    return redirect(url_for("referrals.received"))
+def accept(referral_id: uuid.UUID) -> Response | tuple[str, int]:
+    return _answer(
+        lambda: referrals.accept(db(), current_actor(), referral_id),
+        _("The referral is accepted. The referring organisation sees it."),
+        "referrals.received",
+    )
 
 
 @bp.route("/referrals/<uuid:referral_id>/decline", methods=["POST"])
 @login_required
-def decline(referral_id: uuid.UUID) -> Response:
+def decline(referral_id: uuid.UUID) -> Response | tuple[str, int]:
     reason = _choice(DeclineReason, "reason")
-    referrals.decline(db(), current_actor(), referral_id, reason)
-    flash(_("The referral is declined. The referring organisation sees the reason."))
-    return redirect(url_for("referrals.received"))
+    return _answer(
+        lambda: referrals.decline(db(), current_actor(), referral_id, reason),
+        _("The referral is declined. The referring organisation sees the reason."),
+        "referrals.received",
+    )
 
 
 @bp.route("/referrals/<uuid:referral_id>/outcome", methods=["POST"])
 @login_required
-def outcome(referral_id: uuid.UUID) -> Response:
+def outcome(referral_id: uuid.UUID) -> Response | tuple[str, int]:
     result = _choice(ReferralOutcome, "outcome")
-    referrals.record_outcome(db(), current_actor(), referral_id, result)
-    flash(_("The outcome is recorded. The referring organisation sees it."))
-    return redirect(url_for("referrals.received"))
+    return _answer(
+        lambda: referrals.record_outcome(db(), current_actor(), referral_id, result),
+        _("The outcome is recorded. The referring organisation sees it."),
+        "referrals.received",
+    )
 
 
 @bp.route("/referrals/<uuid:referral_id>/withdraw", methods=["POST"])
 @login_required
-def withdraw(referral_id: uuid.UUID) -> Response:
-    referrals.withdraw(db(), current_actor(), referral_id)
-    flash(_("The referral is withdrawn."))
+def withdraw(referral_id: uuid.UUID) -> Response | tuple[str, int]:
+    answered = _answer(
+        lambda: referrals.withdraw(db(), current_actor(), referral_id),
+        _("The referral is withdrawn."),
+        "referrals.sent",
+    )
+    if isinstance(answered, tuple):
+        return answered
     try:  # back to the case page it was withdrawn from, if it came from one
         back = uuid.UUID(request.form.get("case_id", ""))
     except ValueError:
-        return redirect(url_for("referrals.sent"))
+        return answered
     return redirect(url_for("pages.case", case_id=back))

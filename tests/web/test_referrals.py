@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from databank.domain.enums import OrgKind, Purpose, ReferralStatus, Role
 from databank.domain.vocab import NeedCategory
-from databank.models import Referral
+from databank.models import AuditEntry, Referral
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn
@@ -95,6 +95,11 @@ def _referral_of(runtime: Runtime, case_id: uuid.UUID) -> Referral:
     return found[-1]
 
 
+def _last_seq(runtime: Runtime) -> int:
+    with runtime.transaction() as session:
+        return int(session.scalar(select(func.coalesce(func.max(AuditEntry.seq), -1))))
+
+
 def _as_officer(client: FlaskClient) -> None:
     assert login(client, "officer@metropole") == 302
     token = csrf(client, "/referrals")
@@ -135,8 +140,13 @@ def test_the_receiver_sees_the_reason_and_the_phone_then_accepts_and_records_the
     card = _card(page, referral.id)
     assert f"/referrals/{referral.id}/outcome" in card
     assert f"/referrals/{referral.id}/accept" not in card
+    logged = _last_seq(web_runtime)
     again = _post(client, f"/referrals/{referral.id}/accept")
     assert again.status_code == 409  # type: ignore[attr-defined]
+    shown = html.unescape(again.get_data(as_text=True))  # type: ignore[attr-defined]
+    assert "answered or withdrawn in the meantime" in shown
+    assert f"/referrals/{referral.id}/outcome" in _card(shown, referral.id)  # the list as it is
+    assert _last_seq(web_runtime) > logged  # the list it shows was read, and that is logged
     bad = _post(client, f"/referrals/{referral.id}/outcome", outcome="moon")
     assert bad.status_code == 422  # type: ignore[attr-defined]
     assert "<strong>outcome</strong>" in bad.get_data(as_text=True)  # type: ignore[attr-defined]
