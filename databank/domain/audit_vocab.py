@@ -88,6 +88,7 @@ class RecordType(StrEnum):
     IDENTITY = "identity"
     CASE = "case"
     CONSENT = "consent"
+    REFERRAL = "referral"  # a referral answered (accepted, declined, outcome) or withdrawn
     INTAKE = "intake"  # an intake record: identity, case, needs and first encounters
     BREAK_GLASS = "break_glass"
     # Lists and searches (no record id).

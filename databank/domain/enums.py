@@ -124,6 +124,7 @@ class ReferralStatus(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"  # accepted, and its outcome recorded (domain/referrals.py)
 
 
 class Decision(StrEnum):

@@ -23,6 +23,7 @@ def init_web(app: Flask) -> None:
         own_records,
         pages,
         paths,
+        referrals,
         security,
         tokens,
     )
@@ -37,6 +38,7 @@ def init_web(app: Flask) -> None:
     auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(referrals.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)

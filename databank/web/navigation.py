@@ -37,7 +37,7 @@ SECTIONS = [
         _STAFF | {Role.BREAK_GLASS_RESPONDER},
         frozenset({"pages.case", "pages.emergency_case"}),
     ),
-    Section("pages.referrals", _l("Referrals"), _STAFF),
+    Section("referrals.received", _l("Referrals"), _STAFF, frozenset({"referrals.sent"})),
     Section(
         "records.duplicates",
         _l("Duplicates"),

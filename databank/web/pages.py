@@ -1,5 +1,5 @@
-"""Case worker pages: caseload, case page with the cross-org timeline, referrals received, the
-statistics placeholder, the org policy; all through services, which decide and log each read."""
+"""Case worker pages: caseload, case page with the cross-org timeline (referrals: web/referrals.py),
+the statistics placeholder, the org policy; all through services, which decide and log each read."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from databank.domain.enums import CaseStatus, Purpose, ReferralStatus
+from databank.domain.enums import CaseStatus, Purpose
 from databank.domain.vocab import ETHOS_LABELS, NEED_LABELS, EthosCategory, NeedCategory
 from databank.services import access
 from databank.services.access import directory
@@ -67,6 +67,7 @@ ENUM_LABELS = {
     "pending": _l("pending"),
     "accepted": _l("accepted"),
     "withdrawn": _l("withdrawn"),
+    "completed": _l("outcome recorded"),
 }
 SORTS = {"opened_desc": _l("Newest first"), "opened_asc": _l("Oldest first")}
 
@@ -272,28 +273,6 @@ def emergency_case(case_id: uuid.UUID) -> str:
     """A case read for the vital interest of the person, inside an open break-glass window."""
     view = cases.read_case(db(), current_actor(), Purpose.VITAL_INTEREST, case_id)
     return render_case(view, Purpose.VITAL_INTEREST)
-
-
-REFERRAL_STATUS_CODES = {s.value: s for s in ReferralStatus}
-
-
-@bp.route("/referrals")
-@login_required
-def referrals() -> str | tuple[str, int]:
-    """Referrals partners sent to the user's organisation, as the policies release them."""
-    raw = request.args.get("status", "").strip()
-    if raw and raw not in REFERRAL_STATUS_CODES:
-        errors = {"status": [_("Choose one of the options in the list.")]}
-        page = render_template("referrals.html", referrals=[], status=raw, errors=errors)
-        return page, 400
-    try:
-        found = caseload.referrals_received(
-            db(), current_actor(), current_purpose(), status=REFERRAL_STATUS_CODES.get(raw)
-        )
-    except access.AccessRefused as refusal:
-        log_refusal(refusal)
-        return render_template("referrals.html", referrals=None, status=raw, errors={})
-    return render_template("referrals.html", referrals=found, status=raw, errors={})
 
 
 @bp.route("/statistics")

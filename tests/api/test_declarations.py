@@ -161,6 +161,17 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
         registered.update(response.get_json())
         return response
 
+    referred: list[str] = []
+
+    def refer() -> TestResponse:
+        response = client.post(
+            f"/api/v1/cases/{registered['case_id']}/referrals",
+            json={"to_org": "metropole", "purpose": "housing_allocation"},
+            headers=worker,
+        )
+        referred.append(response.get_json()["id"])
+        return response
+
     def record_consent() -> TestResponse:
         response = client.post(
             f"/api/v1/people/{registered['person_id']}/consents",
@@ -208,18 +219,24 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
             headers=worker,
         ),
     )
-    yield (
-        "api.refer_case",
-        lambda: client.post(
-            f"/api/v1/cases/{registered['case_id']}/referrals",
-            json={"to_org": "metropole", "purpose": "housing_allocation"},
-            headers=worker,
-        ),
-    )
+    yield "api.refer_case", refer
     yield (
         "api.referrals_received",
         lambda: client.get("/api/v1/referrals/received", headers=bearer(world, "officer")),
     )
+    yield "api.referrals_sent", lambda: client.get("/api/v1/referrals/sent", headers=worker)
+    officer = bearer(world, "officer")
+
+    def step(name: str, headers: dict[str, str], body: object = None) -> TestResponse:
+        url = f"/api/v1/referrals/{referred[-1]}/{name}"
+        return client.post(url, json=body, headers=headers)
+
+    yield "api.accept_referral", lambda: step("accept", officer)
+    yield "api.referral_outcome", lambda: step("outcome", officer, {"outcome": "housed"})
+    refer()
+    yield "api.decline_referral", lambda: step("decline", officer, {"reason": "no_capacity"})
+    refer()
+    yield "api.withdraw_referral", lambda: step("withdraw", worker)
     yield (
         "api.update_living_situation",
         lambda: client.post(

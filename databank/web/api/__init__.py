@@ -16,6 +16,7 @@ from databank.web.api import (  # noqa: F401 - modules register routes
     meta,
     people,
     records,
+    referrals,
 )
 from databank.web.api.auth import PURPOSE_HEADER, Caller
 from databank.web.api.io import MAX_BODY
