@@ -99,12 +99,15 @@ def test_the_published_path_is_deterministic_and_the_adhoc_path_noised() -> None
     published = [release_published(count(facts, query, CATEGORIES)) for _ in range(3)]
     assert published[0] == published[1] == published[2]
     assert published[0].cell(ALL, "north").value == 40
-    noised = {release_adhoc(facts, query, CATEGORIES).cell(ALL, "north").value for _ in range(30)}
-    assert len(noised) > 1  # fresh noise each time
+    noised = [release_adhoc(facts, query, CATEGORIES).cell(ALL, "north").value for _ in range(400)]
+    assert len(set(noised)) > 1  # fresh noise each time
     for value in noised:
         assert value is None or value % 5 == 0  # the presentation rules still apply
+    # The error stated before a query holds for 95 % of the draws (rounding moves a value 2 at
+    # most); 90 % of 400 draws is far enough below to never fail by chance (p < 1e-4).
     error = dp.plan(dp.DEFAULT_EPSILON, 2).error_95
-    assert all(value is None or abs(value - 40) <= error + 5 for value in noised)
+    within = [v is not None and abs(v - 40) <= error + 2 for v in noised]
+    assert sum(within) >= 0.9 * len(noised)
 
 
 def test_the_noise_plan_meets_the_budget_and_states_its_error() -> None:
