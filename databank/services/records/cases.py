@@ -35,7 +35,7 @@ from databank.services.actors import Actor
 from databank.services.inputs import CaseIn, EncounterIn, Point
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
-from databank.services.records import sealed_rows, subjects
+from databank.services.records import open_needs, sealed_rows, subjects
 
 # The policy fields a case page asks for (the case's own: identity, contact and consents are the
 # person's, asked for apart); what is released decides what is decrypted and shown.
@@ -244,11 +244,13 @@ def record_encounter(
     row = sealed_rows.encounter_row(
         key, case.org_id, subject.binding, case.id, encounter, actor.user_id, datetime.now(UTC)
     )
+    # A need already open on the case is the same need (its urgency updated), not a second one.
+    held = open_needs.open_needs_of(session, [case.id])[case.id]
     sealed_rows.insert_rows(
         session,
         {
             Encounter.__table__: [row],  # type: ignore[dict-item]
-            Need.__table__: sealed_rows.need_rows(case.id, encounter.needs, encounter.occurred_at),  # type: ignore[dict-item]
+            Need.__table__: open_needs.merge(case.id, held, encounter.needs, encounter.occurred_at),  # type: ignore[dict-item]
         },
     )
     encounter_id: uuid.UUID = row["id"]
