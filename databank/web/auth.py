@@ -49,6 +49,7 @@ from databank.services.actors import Actor
 from databank.services.context import policy_of
 from databank.web import paths
 from databank.web.i18n import back_to, select_locale
+from databank.web.navigation import landing_endpoint
 from databank.web.service_messages import plain
 from databank.web.unit_of_work import db
 
@@ -244,7 +245,7 @@ def _next_step(user: User) -> Response:
     stage = two_factor.second_factor_stage(user)
     if stage is None:
         _finish_sign_in(user)
-        return redirect(url_for("pages.home"))
+        return redirect(url_for(landing_endpoint(user.roles)))
     session.clear()  # no session fixation: a fresh session already at the first step
     session["pending_user"] = str(user.id)
     session["pending_epoch"] = user.session_epoch
@@ -268,7 +269,7 @@ def second_factor() -> str | Response | tuple[str, int] | Throttled:
         return refused
     if two_factor.verify_second_factor(db(), user, request.form.get("code", "")):
         _finish_sign_in(user)
-        return redirect(url_for("pages.home"))
+        return redirect(url_for(landing_endpoint(user.roles)))
     _failed_attempt(user.username)
     error = (
         _("This account is locked for a while after too many attempts.")

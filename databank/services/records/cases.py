@@ -32,7 +32,7 @@ from databank.services import access
 from databank.services.access import sharing
 from databank.services.access.directory import orgs_of
 from databank.services.actors import Actor
-from databank.services.inputs import CaseIn, EncounterIn, Point
+from databank.services.inputs import AREA_PREFIX, CaseIn, EncounterIn, Point
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
 from databank.services.records import open_needs, sealed_rows, subjects
@@ -61,6 +61,7 @@ class Place:
     level: LocationLevel
     geohash: str | None  # at the released level (7 characters street, 5 district, 4 city)
     point: Point | None  # only at LocationLevel.EXACT
+    area: str | None = None  # the area picked without a point (its code), street level or finer
 
     def __repr__(self) -> str:
         return f"Place(level={self.level.name}, <hidden>)"
@@ -118,12 +119,14 @@ class CaseView:
 
 def place_of(level: int, area: str | None, sealed: str | None) -> Place | None:
     """Coarsen a location to the released level; nothing finer ever leaves this function."""
-    point = Point.from_text(sealed) if sealed and level >= LocationLevel.STREET else None
+    text = sealed if sealed and level >= LocationLevel.STREET else ""
+    picked = text.removeprefix(AREA_PREFIX) if text.startswith(AREA_PREFIX) else None
+    point = Point.from_text(text) if text and picked is None else None
     released = geo.release_place(level, area, (point.lat, point.lon) if point else None)
     if released is None:
         return None
     given, cell, exact = released
-    return Place(given, cell, point if exact else None)
+    return Place(given, cell, point if exact else None, picked)
 
 
 def person_of_case(session: Session, case_id: uuid.UUID) -> uuid.UUID:
