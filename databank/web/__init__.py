@@ -19,6 +19,7 @@ def init_web(app: Flask) -> None:
         linkage,
         navigation,
         outreach,
+        outreach_offline,
         pages,
         paths,
         security,
@@ -40,4 +41,5 @@ def init_web(app: Flask) -> None:
     api.init_app(app)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(outreach.bp)
+    app.register_blueprint(outreach_offline.bp)
     app.register_blueprint(linkage.bp)
