@@ -163,7 +163,7 @@
       if (type.indexOf("application/json") === -1) {
         // A sign-in page instead of an answer: the session ended. The draft is kept
         // (encrypted) and comes back in this form once the worker has signed in again.
-        saveDraft(form).then(function () { signedOut(form); });
+        saveDraft(form).then(function () { signedOut(form, entry); });
         return null;
       }
       return response.json().then(function (body) {
@@ -183,6 +183,18 @@
           form.classList.remove("is-pending");
           say(form, "invalid", "error");
           showErrors(form, body.errors || {});
+        } else if (response.status === 400) {
+          // Refused before it was read: the form's token is the session's, so a session that
+          // ended (idle, expired) looks like this. Ask the server whether one is still open.
+          sessionEnded(form).then(function (ended) {
+            if (ended) {
+              saveDraft(form).then(function () { signedOut(form, entry); });
+            } else {
+              settle(entry);
+              form.classList.remove("is-pending");
+              say(form, body.message || "failed", "error");
+            }
+          });
         } else if (response.status >= 500) {
           // The server had a passing fault: try again.
           say(form, "failed", "error");
@@ -218,7 +230,19 @@
   }
 
   // -- the session ended: say so, with the way back to this very form ---------------------------
-  function signedOut(form) {
+  function sessionEnded(form) {
+    var status = statusOf(form);
+    var probe = status && status.dataset.sessionProbe;
+    if (!probe) { return Promise.resolve(false); }
+    return fetch(probe, { credentials: "same-origin", cache: "no-store" }).then(function (answer) {
+      return answer.redirected && /\/login$/.test(new URL(answer.url).pathname);
+    }).catch(function () { return false; });
+  }
+
+  function signedOut(form, entry) {
+    // The draft holds the entry now: signing in again in this tab loses nothing.
+    if (entry) { settle(entry); }
+    form.classList.remove("is-pending");
     say(form, "signedOut", "error");
     var status = statusOf(form);
     var url = status && status.dataset.signInUrl;
