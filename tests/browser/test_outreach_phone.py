@@ -302,3 +302,16 @@ def test_a_lost_session_keeps_what_was_typed(
     assert page.get_by_role("main").inner_text().count(TYPED) == 1
     assert _count(live_runtime, Encounter, Encounter.case_id == person.case_id) == before + 1
     assert nothing_in_clear(page, TYPED)
+
+    # Signing out: nothing the phone kept outlives it (key, ciphertexts, shells, service worker).
+    assert page.evaluate("() => localStorage.length") > 0  # the recent contacts, encrypted
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile("/login$"))
+    page.wait_for_function(
+        """async () => localStorage.length === 0
+            && (await indexedDB.databases()).length === 0
+            && (await caches.keys()).length === 0
+            && (await navigator.serviceWorker.getRegistrations()).length === 0""",
+        timeout=10_000,
+    )
+    del world.sessions[WORKER]  # that session is over
