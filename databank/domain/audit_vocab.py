@@ -106,3 +106,4 @@ class RecordType(StrEnum):
     ALERT = "alert"
     LINKAGE_REVIEW = "linkage_review"  # a grey-zone pair of the review queue
     LINKAGE_POOL = "linkage_pool"  # a batch run over every subject's encodings
+    DUPLICATE_RECORDS = "duplicate_records"  # an org's people it holds under several records

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from databank.db import Base, created_at, optional_ciphertext, str_enum, uuid_pk
 from databank.domain.enums import CaseStatus, NeedSeverity, NeedStatus, Purpose, ReferralStatus
-from databank.domain.vocab import EthosCategory, NeedCategory
+from databank.domain.vocab import Destination, EthosCategory, NeedCategory
 from databank.models.person import Subject, of_subject
 
 district = String(12)
@@ -33,6 +33,8 @@ class Case(Base):
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(32))
+    # Where the person went, for a case closed as housed or sheltered (vocab.Destination).
+    destination: Mapped[Destination | None] = mapped_column(str_enum(Destination))
     living_situation: Mapped[EthosCategory] = mapped_column(str_enum(EthosCategory))
     hud_living_situation: Mapped[int | None] = mapped_column(SmallInteger())
     is_minor: Mapped[bool] = mapped_column(default=False)

@@ -16,10 +16,12 @@ def init_web(app: Flask) -> None:
         errors,
         i18n,
         inputs,
+        lifecycle,
         linkage,
         navigation,
         outreach,
         outreach_offline,
+        own_records,
         pages,
         paths,
         security,
@@ -35,6 +37,7 @@ def init_web(app: Flask) -> None:
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(lifecycle.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
@@ -43,3 +46,4 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(outreach.bp)
     app.register_blueprint(outreach_offline.bp)
     app.register_blueprint(linkage.bp)
+    app.register_blueprint(own_records.bp)

@@ -38,6 +38,12 @@ SECTIONS = [
         frozenset({"pages.case", "pages.emergency_case"}),
     ),
     Section("pages.referrals", _l("Referrals"), _STAFF),
+    Section(
+        "records.duplicates",
+        _l("Duplicates"),
+        _OFFICERS,
+        frozenset({"records.person_records"}),
+    ),
     Section("pages.statistics", _l("Statistics"), _OFFICERS),
     Section("audit.index", _l("Audit"), AUDITORS),
     Section("linkage.reviews", _l("Linkage review"), LINKAGE_REVIEWERS),

@@ -18,8 +18,8 @@ from databank.domain.vocab import ETHOS_LABELS, NEED_LABELS, EthosCategory, Need
 from databank.services import access
 from databank.services.access import directory
 from databank.services.oversight import policy_view
-from databank.services.records import breakglass, case_lists, caseload, cases, timeline
-from databank.web import deployment
+from databank.services.records import breakglass, case_lists, caseload, cases, own_merge, timeline
+from databank.web import case_lifecycle, deployment
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.i18n import select_locale
 from databank.web.unit_of_work import db, log_refusal
@@ -59,9 +59,10 @@ ENUM_LABELS = {
     "medium": _l("medium"),
     "high": _l("high"),
     "urgent": _l("urgent"),
-    "identified": _l("identified"),
+    "identified": _l("open"),
     "in_progress": _l("in progress"),
     "met": _l("met"),
+    "not_met": _l("not met"),
     "declined": _l("declined"),
     "pending": _l("pending"),
     "accepted": _l("accepted"),
@@ -214,17 +215,22 @@ def home() -> str | tuple[str, int]:
     )
 
 
-def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
+def render_case(
+    view: cases.CaseView,
+    purpose: Purpose,
+    errors: Mapping[str, list[str]] | None = None,
+    form: Mapping[str, str] | None = None,
+) -> str:
+    """The case page; `errors` and `form`: a lifecycle form that failed (web/lifecycle.py)."""
     session = db()
     actor = current_actor()
     history = timeline.person_timeline(session, actor, purpose, view)
     records = caseload.case_records(session, actor, purpose, view)
     holders = directory.org_names(session, [view.org_id])
-    names = (
-        caseload.display_names(session, actor, purpose, [view.person_id])
-        if view.org_id == actor.org_id
-        else {}
-    )
+    own = view.org_id == actor.org_id
+    names = caseload.display_names(session, actor, purpose, [view.person_id]) if own else {}
+    # The org's own records of the person only: two mean a duplicate it is offered to merge.
+    own_records = own_merge.own_record_count(session, actor.org_id, view.person_id) if own else 0
     return render_template(
         "case.html",
         case=view,
@@ -234,6 +240,8 @@ def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
         holder=holders.get(view.org_id, ""),
         person_name=names.get(view.person_id),
         read_purpose=purpose,
+        own_records=own_records,
+        **case_lifecycle.context(session, actor, purpose, view, errors, form),
     )
 
 
@@ -248,7 +256,7 @@ def case(case_id: uuid.UUID) -> str | tuple[str, int]:
         log_refusal(refusal)
         # The refusal page offers break-glass; opening one is itself decided and logged.
         return render_template("case_refused.html", case_id=case_id), 403
-    return _render_case(view, purpose)
+    return render_case(view, purpose)
 
 
 @bp.route("/cases/<uuid:case_id>/break-glass", methods=["POST"])
@@ -263,7 +271,7 @@ def break_glass(case_id: uuid.UUID) -> Response:
 def emergency_case(case_id: uuid.UUID) -> str:
     """A case read for the vital interest of the person, inside an open break-glass window."""
     view = cases.read_case(db(), current_actor(), Purpose.VITAL_INTEREST, case_id)
-    return _render_case(view, Purpose.VITAL_INTEREST)
+    return render_case(view, Purpose.VITAL_INTEREST)
 
 
 REFERRAL_STATUS_CODES = {s.value: s for s in ReferralStatus}

@@ -19,10 +19,20 @@ import pytest
 from babel import dates as babel_dates
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from databank.domain import geo
-from databank.domain.enums import CONSENTABLE_PURPOSES, NeedSeverity, OrgKind, Purpose, Role
+from databank.domain.enums import (
+    CONSENTABLE_PURPOSES,
+    NeedSeverity,
+    NeedStatus,
+    OrgKind,
+    Purpose,
+    Role,
+)
 from databank.domain.vocab import EthosCategory, NeedCategory
+from databank.models import Need
 from databank.policy import CaseFacts, Principal, Situation
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
@@ -35,7 +45,7 @@ from databank.services.inputs import (
     NeedIn,
     Point,
 )
-from databank.services.records import consents, people
+from databank.services.records import consents, identity_changes, lifecycle, people
 from databank.services.records.cases import CASE_FIELDS
 from databank.services.runtime import Runtime
 from tests.factories import identity
@@ -79,6 +89,27 @@ ROUTES: dict[str, tuple[Callable[[uuid.UUID, str], list[str]], Purpose | None]] 
         None,
     ),
     "outreach.refer": (lambda case_id, viewer: [f"/outreach/cases/{case_id}/refer"], None),
+    # An org's own records of a person (duplicates to merge): its own names of them only.
+    "records.duplicates": (lambda case_id, viewer: ["/records/duplicates"], None),
+    "records.person_records": (
+        lambda case_id, viewer: [f"/people/{PERSON_OF[(case_id, viewer)]}/records"],
+        None,
+    ),
+    "api.list_duplicates": (lambda case_id, viewer: ["/api/v1/people/duplicates"], None),
+    "api.list_records": (
+        lambda case_id, viewer: [f"/api/v1/people/{PERSON_OF[(case_id, viewer)]}/records"],
+        None,
+    ),
+    # A case's changes (each only where its field is released) and an identity's corrections.
+    "api.case_history": (lambda case_id, viewer: [f"/api/v1/cases/{case_id}/history"], None),
+    "api.identity_history": (
+        lambda case_id, viewer: [f"/api/v1/people/{PERSON_OF[(case_id, viewer)]}/identity/history"],
+        None,
+    ),
+    "lifecycle.identity": (
+        lambda case_id, viewer: [f"/people/{PERSON_OF[(case_id, viewer)]}/identity"],
+        None,
+    ),
 }
 # Endpoints that return no case data (health check, sign-in forms, static files, form posts).
 NO_DATA = {
@@ -135,6 +166,13 @@ NO_DATA = {
     "api.record_encounter",
     "api.refer_case",
     "api.close_case",
+    "api.merge_records",
+    "api.reopen_case",
+    "api.update_living_situation",
+    "api.change_need",
+    "api.correct_identity",
+    # The case page's lifecycle forms (POST): they answer with the case page, walked above.
+    *("lifecycle.living_situation", "lifecycle.need", "lifecycle.close", "lifecycle.reopen"),
     "api.openapi_json",
     "api.docs",
     "tokens.index",
@@ -190,6 +228,28 @@ def world_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]
     runtime.dispose()
 
 
+def _changes(
+    session: Session, actor: Actor, case_id: uuid.UUID, person_id: uuid.UUID, tag: str
+) -> None:
+    """Each case's history holds its sentinels: the living situation it left (ETHOS 13), its
+    needs' status changes (education, addiction); the identity's corrections hold the alias
+    it replaced."""
+    lifecycle.update_living_situation(
+        session, actor, Purpose.OUTREACH, case_id, EthosCategory.ETHOS_12_UNFIT_HOUSING
+    )
+    for need in session.scalars(select(Need).where(Need.case_id == case_id)):
+        lifecycle.change_need(
+            session, actor, Purpose.OUTREACH, case_id, need.id, NeedStatus.IN_PROGRESS
+        )
+    identity_changes.correct_identity(
+        session,
+        actor,
+        Purpose.OUTREACH,
+        person_id,
+        identity_changes.IdentityCorrection(aliases=[f"Alias{tag}", f"Alias{tag}-Two"]),
+    )
+
+
 @pytest.fixture(scope="module")
 def world(world_runtime: Runtime) -> World:
     bundle = world_runtime.policy.bundle
@@ -242,6 +302,8 @@ def world(world_runtime: Runtime) -> World:
                         )
                     ],
                 )
+                assert result.case_id is not None
+                _changes(session, actor, result.case_id, result.person_id, tag)
                 if consent:
                     consents.record_consent(
                         session,
@@ -268,7 +330,7 @@ def world(world_runtime: Runtime) -> World:
                         born=person.birth_date,
                         sentinels={
                             "notes": [note, enc_note],
-                            "living_situation": ["ethos_13_overcrowding"],
+                            "living_situation": ["ethos_13_overcrowding", "ethos_12_unfit_housing"],
                             "needs": ["education_training"],
                             "health": ["addiction"],
                             "encounters": [when.strftime("%Y-%m-%d %H:%M")],

@@ -20,7 +20,7 @@ from databank.schemas.cases import (
 )
 from databank.schemas.referrals import ReferralListOut, ReferralQueryIn
 from databank.services.access import directory
-from databank.services.records import case_lists, caseload, cases
+from databank.services.records import case_lists, caseload, cases, lifecycle
 from databank.web.api import convert
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
@@ -133,9 +133,12 @@ def refer_case(data: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     errors=_WRITE_ERRORS,
 )
 def close_case(data: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
-    """Close an open case with a short reason code (e.g. `housed`)."""
+    """Close an open case with a reason code (e.g. `housed`) and, for `housed` or
+    `sheltered`, the destination: the kind of accommodation the person went to."""
     who = caller()
-    cases.close_case(db(), who.actor, who.purpose, case_id, data["reason"])
+    lifecycle.close_case(
+        db(), who.actor, who.purpose, case_id, data["reason"], data.get("destination")
+    )
     return {"id": case_id, "status": CaseStatus.CLOSED.value}
 
 
