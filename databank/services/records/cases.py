@@ -239,7 +239,9 @@ def record_encounter(
         session,
         {
             Encounter.__table__: [row],  # type: ignore[dict-item]
-            Need.__table__: open_needs.merge(case.id, held, encounter.needs, encounter.occurred_at),  # type: ignore[dict-item]
+            Need.__table__: open_needs.merge(  # type: ignore[dict-item]
+                session, case.id, held, encounter.needs, encounter.occurred_at, actor.user_id
+            ),
         },
     )
     encounter_id: uuid.UUID = row["id"]

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from databank.domain.enums import NeedStatus
+from databank.domain.enums import CaseEventKind, NeedStatus
 from databank.domain.vocab import NeedCategory
-from databank.models import Need
+from databank.models import CaseEvent, Need
 from databank.services.inputs import NeedIn
 from databank.services.records import sealed_rows
 
@@ -50,16 +50,37 @@ def open_needs_of(session: Session, case_ids: Iterable[uuid.UUID]) -> dict[uuid.
 
 
 def merge(
-    case_id: uuid.UUID, current: OpenNeeds, needs: Sequence[NeedIn], at: datetime
+    session: Session,
+    case_id: uuid.UUID,
+    current: OpenNeeds,
+    needs: Sequence[NeedIn],
+    at: datetime,
+    by_id: uuid.UUID | None,
 ) -> list[dict[str, Any]]:
     """The rows of the needs not open yet; an open need of the same category takes the new
-    urgency (an ORM row is changed in place, written at flush). `current` gets the new rows, so
-    one category named twice (a registration and its first encounter) is one need."""
+    urgency (an ORM row is changed in place, written at flush, the change dated and attributed
+    in the case's history like any change of urgency: records/lifecycle.py). `current` gets the
+    new rows, so one category named twice (a registration and its first encounter) is one need."""
     rows: list[dict[str, Any]] = []
-    for need in needs:
+    # One category named twice in one list is one need, at the urgency given last.
+    latest = {need.category: need for need in needs}
+    for need in latest.values():
         held = current.get(need.category)
         if isinstance(held, Need):
             if held.severity is not need.severity:
+                session.add(
+                    CaseEvent(
+                        id=uuid.uuid4(),
+                        case_id=case_id,
+                        need_id=held.id,
+                        kind=CaseEventKind.NEED_SEVERITY,
+                        from_code=held.severity.value,
+                        to_code=need.severity.value,
+                        detail_code=None,
+                        at=at,
+                        by_id=by_id,
+                    )
+                )
                 held.severity = need.severity
         elif held is not None:
             held["severity"] = need.severity

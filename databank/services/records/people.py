@@ -195,7 +195,7 @@ def intake(
                 opened_here[holding.subject_id] = case_id
             held = held_needs.setdefault(case_id, {})
             out[Need.__table__].extend(  # type: ignore[index]
-                open_needs.merge(case_id, held, record.needs, needs_at)
+                open_needs.merge(session, case_id, held, record.needs, needs_at, user_id)
             )
             for encounter in record.encounters:
                 out[Encounter.__table__].append(  # type: ignore[index]
@@ -204,7 +204,9 @@ def intake(
                     )
                 )
                 out[Need.__table__].extend(  # type: ignore[index]
-                    open_needs.merge(case_id, held, encounter.needs, encounter.occurred_at)
+                    open_needs.merge(
+                        session, case_id, held, encounter.needs, encounter.occurred_at, user_id
+                    )
                 )
         # One decision and one log entry per registration (identity and case together).
         resources.append(

@@ -11,12 +11,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from databank.domain.audit_vocab import AuditEvent
-from databank.domain.enums import Action, CaseStatus, NeedSeverity, NeedStatus, Purpose, Role
+from databank.domain.enums import (
+    Action,
+    CaseEventKind,
+    CaseStatus,
+    NeedSeverity,
+    NeedStatus,
+    Purpose,
+    Role,
+)
 from databank.domain.vocab import NeedCategory
-from databank.models import AuditEntry, Case, Encounter, Need
+from databank.models import AuditEntry, Case, CaseEvent, Encounter, Need
 from databank.services.actors import Actor
 from databank.services.inputs import IntakeRecord, NeedIn
-from databank.services.records import cases, people
+from databank.services.records import cases, lifecycle, people
 from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import case, encounter, identity, intake_record
 
@@ -81,7 +89,7 @@ def test_registering_a_known_person_whose_case_is_closed_opens_a_new_case(
 ) -> None:
     [first] = people.intake(session, worker, Purpose.OUTREACH, [intake_record()])
     assert first.case_id is not None
-    cases.close_case(session, worker, Purpose.OUTREACH, first.case_id, "lost_contact")
+    lifecycle.close_case(session, worker, Purpose.OUTREACH, first.case_id, "lost_contact")
     [second] = people.intake(session, worker, Purpose.OUTREACH, [intake_record()])
     assert (second.outcome, second.case_outcome) == ("existing", "opened")
     assert second.case_id != first.case_id
@@ -106,8 +114,8 @@ def test_an_encounter_naming_an_open_need_updates_it_instead_of_adding_one(
     [result] = people.intake(session, worker, Purpose.OUTREACH, [intake_record()])
     case_id = result.case_id
     assert case_id is not None
-    first_seen = session.scalars(
-        select(Need.identified_at).where(
+    shelter_id, first_seen = session.execute(
+        select(Need.id, Need.identified_at).where(
             Need.case_id == case_id, Need.category == NeedCategory.SHELTER
         )
     ).one()
@@ -132,6 +140,16 @@ def test_an_encounter_naming_an_open_need_updates_it_instead_of_adding_one(
             NeedCategory.CLOTHING: 1,
         }
         assert _severity(session, case_id, NeedCategory.SHELTER) is severity
+    # Each change of urgency is dated in the case's history, like one made on the case page.
+    changes = session.execute(
+        select(CaseEvent.from_code, CaseEvent.to_code)
+        .where(CaseEvent.case_id == case_id, CaseEvent.kind == CaseEventKind.NEED_SEVERITY)
+        .order_by(CaseEvent.at)
+    ).all()
+    assert [tuple(c) for c in changes] == [("high", "urgent"), ("urgent", "low")]
+    assert set(session.scalars(select(CaseEvent.need_id).where(CaseEvent.case_id == case_id))) == {
+        shelter_id
+    }  # clothing, named twice in one encounter, is one need at its last urgency
     # The need keeps the date it was first seen.
     kept = session.scalars(
         select(Need.identified_at).where(
