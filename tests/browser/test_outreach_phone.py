@@ -103,8 +103,28 @@ def test_the_worker_lands_on_the_street_and_the_bars_take_a_quarter_at_most(
     assert _bars_height(page) <= SCREEN_HEIGHT / 4
     step(page, "street screen")
 
+    # A search's results open in view (below the search form, on a phone's screen).
+    page.get_by_label("Family name").fill(family_name("LANG"))
+    page.get_by_label("Date of birth").fill(BIRTH_DATE)
+    page.get_by_role("button", name="Find", exact=True).click()
+    results = page.get_by_role("heading", name="Search results")
+    expect(results).to_be_in_viewport()
+    scrolled, wanted = page.evaluate(
+        """() => {
+            const top = document.getElementById('results-title').getBoundingClientRect().top;
+            const most = document.documentElement.scrollHeight - window.innerHeight;
+            return [window.scrollY, Math.min(most, window.scrollY + top)];
+        }"""
+    )
+    assert wanted > 0
+    assert abs(scrolled - wanted) <= 2, "the answer did not open at its results"
+    expect(page.get_by_role("region", name="Search results")).to_contain_text(family_name("LANG"))
+
+    # The recent contacts offer a new encounter in one tap.
     person = street["LANG"]
-    page.goto(f"/outreach/cases/{person.case_id}/encounters/new")
+    page.goto("/outreach/")
+    page.get_by_role("link", name=f"New encounter with GivenLANG {family_name('LANG')}").click()
+    page.wait_for_url(re.compile(f"/outreach/cases/{person.case_id}/encounters/new$"))
     page.get_by_label("Short note (optional)").fill(TYPED)
     page.get_by_role("group", name=re.compile("^Needs")).get_by_role(
         "checkbox", name="Hygiene", exact=True

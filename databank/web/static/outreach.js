@@ -482,7 +482,14 @@
   // Parts of the page that only work with JavaScript (the plan, "use my location").
   document.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
 
-  // Focus the error summary of a page the server returned with errors.
+  // Focus the error summary of a page the server returned with errors; else bring an answer's
+  // results into view (a phone's screen shows the search form again otherwise).
   var summary = document.getElementById("error-summary");
-  if (summary && !summary.hidden) { summary.focus(); }
+  var answer = document.querySelector("[data-scroll-into-view]");
+  if (summary && !summary.hidden) {
+    summary.focus();
+  } else if (answer) {
+    answer.scrollIntoView({ block: "start" });
+    answer.focus({ preventScroll: true });
+  }
 })();
