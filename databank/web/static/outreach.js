@@ -296,13 +296,16 @@
   function saveDraft(form) {
     if (!vault || dirty.indexOf(form) === -1) { return Promise.resolve(false); }
     window.clearTimeout(form.draftTimer);
-    return vault.save(draftName(form), fieldsOf(form));
+    form.draftSaving = vault.save(draftName(form), fieldsOf(form));
+    return form.draftSaving;
   }
 
   function dropDraft(form) {
     dirty = dirty.filter(function (f) { return f !== form; });
     window.clearTimeout(form.draftTimer);
-    if (vault) { vault.remove(draftName(form)); }
+    if (!vault) { return; }
+    // After a save still under way, or the saved entry's draft would come back.
+    Promise.resolve(form.draftSaving).then(function () { vault.remove(draftName(form)); });
   }
 
   function saveAllDrafts() {
