@@ -127,3 +127,13 @@ class PersonCreateOut(Schema):
             "organisations know the person is never said); existing: already in them.",
         }
     )
+    case_outcome = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": ["opened", "existing", None],
+            "description": "opened: case_id is a new case; existing: the person already had an "
+            "open case in this organisation's records, and case_id is that case (the needs and "
+            "the encounter were added to it, a need already open updated, not repeated); null: "
+            "no case was asked for.",
+        },
+    )

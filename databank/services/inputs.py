@@ -61,6 +61,10 @@ class Point:
         return cls(float(lat), float(lon))
 
 
+# How a sealed location names an area picked without a point (else it is a point's text).
+AREA_PREFIX = "area:"
+
+
 @dataclass(frozen=True)
 class IdentityIn:
     given_name: str
@@ -112,6 +116,9 @@ class CaseIn:
     is_minor: bool = False
     is_domestic_abuse_survivor: bool = False
     district: str | None = None  # a geohash of 5 characters (district) or 4 (city)
+    # The deployment's area the worker picked (its code), when no point was given: sealed like a
+    # point, since an area can be finer than the district cell in clear.
+    area: str | None = None
     point: Point | None = None
     notes: str | None = None
 
@@ -121,6 +128,7 @@ class CaseIn:
             _plausible(errors, "opened_at", dates.plausible_event(self.opened_at, _now()))
         _check_note(errors, "notes", self.notes)
         _check_district(errors, self.district)
+        _check_area(errors, self.area)
         _raise(errors, "case")
 
     def __repr__(self) -> str:
@@ -135,12 +143,14 @@ class EncounterIn:
     district: str | None = None
     point: Point | None = None
     notes: str | None = None
+    area: str | None = None  # as CaseIn.area
 
     def __post_init__(self) -> None:
         errors: dict[str, list[str]] = {}
         _plausible(errors, "occurred_at", dates.plausible_event(self.occurred_at, _now()))
         _check_note(errors, "notes", self.notes)
         _check_district(errors, self.district)
+        _check_area(errors, self.area)
         # Stored in clear, so a closed list: free text here could carry a name.
         known = {s.value for s in ServiceGiven}
         _check(
@@ -219,4 +229,17 @@ def _check_district(errors: dict[str, list[str]], value: str | None) -> None:
         "district",
         value is None or (len(value) in (4, 5) and set(value) <= _GEOHASH),
         "must be a district or city geohash (4 or 5 characters)",
+    )
+
+
+# An area code is an areas file's short identifier (areas_file.py), never free text.
+_AREA_CODE = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _check_area(errors: dict[str, list[str]], value: str | None) -> None:
+    _check(
+        errors,
+        "area",
+        value is None or (0 < len(value) <= 40 and set(value) <= _AREA_CODE),
+        "must be the code of one of the deployment's areas",
     )

@@ -20,6 +20,7 @@ def init_web(app: Flask) -> None:
         linkage,
         navigation,
         outreach,
+        outreach_offline,
         own_records,
         pages,
         paths,
@@ -45,5 +46,6 @@ def init_web(app: Flask) -> None:
     api.init_app(app)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(outreach.bp)
+    app.register_blueprint(outreach_offline.bp)
     app.register_blueprint(linkage.bp)
     app.register_blueprint(own_records.bp)

@@ -48,7 +48,8 @@ from databank.services.accounts.throttle import INVITATIONS, SignInThrottle, who
 from databank.services.actors import Actor
 from databank.services.context import policy_of
 from databank.web import paths
-from databank.web.i18n import back_to, select_locale
+from databank.web.i18n import back_to, select_locale, site_path
+from databank.web.navigation import landing_endpoint
 from databank.web.service_messages import plain
 from databank.web.unit_of_work import db
 
@@ -236,19 +237,27 @@ def login() -> str | Response | tuple[str, int] | Throttled:
             _failed_attempt(username)
             error = _("Wrong username or password.")
         return render_template("login.html", error=error), 401
-    return _next_step(user)
+    return _next_step(user, site_path(request.form.get("next", "")))
 
 
-def _next_step(user: User) -> Response:
+def _after_sign_in(user: User, then: str | None) -> Response:
+    """The page a sign-in goes to: the page the user was sent from when their session ended
+    (`next`, a path of this site only: never an open redirect), else their landing page."""
+    return redirect(then or url_for(landing_endpoint(user.roles)))
+
+
+def _next_step(user: User, then: str | None = None) -> Response:
     """After the password: signed in, or half-signed-in until the second factor is given."""
     stage = two_factor.second_factor_stage(user)
     if stage is None:
         _finish_sign_in(user)
-        return redirect(url_for("pages.home"))
+        return _after_sign_in(user, then)
     session.clear()  # no session fixation: a fresh session already at the first step
     session["pending_user"] = str(user.id)
     session["pending_epoch"] = user.session_epoch
     session["pending_at"] = time.time()
+    if then:
+        session["pending_next"] = then
     if stage == "enrol":
         return redirect(url_for("account.setup_two_factor"))
     return redirect(url_for("auth.second_factor"))
@@ -267,8 +276,9 @@ def second_factor() -> str | Response | tuple[str, int] | Throttled:
     if refused:
         return refused
     if two_factor.verify_second_factor(db(), user, request.form.get("code", "")):
+        then = site_path(str(session.get("pending_next", "")))
         _finish_sign_in(user)
-        return redirect(url_for("pages.home"))
+        return _after_sign_in(user, then)
     _failed_attempt(user.username)
     error = (
         _("This account is locked for a while after too many attempts.")
@@ -284,7 +294,11 @@ def logout() -> Response:
     staff.sign_out(db(), current_user.user)
     logout_user()
     session.clear()
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # What the outreach pages kept on the device (encrypted drafts and contacts, the key to them,
+    # the offline shells) does not outlive the sign-out (web/outreach_offline.py).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/invite", methods=["GET", "POST"])

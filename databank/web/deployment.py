@@ -53,3 +53,33 @@ def nearest_name(geohash: str | None, language: str | None) -> str:
         return ""
     lat, lon = geo.decode(geohash[:CELL_LENGTH])
     return areas().nearest(lat, lon).name_in(language)
+
+
+def one_area_name(
+    geohash: str | None,
+    language: str | None,
+    point: tuple[float, float] | None = None,
+    picked: str | None = None,
+) -> str:
+    """One area, in words, for a released place (never a list of neighbours, never a code).
+
+    The area the worker picked (a district chosen without a point); else the one holding the
+    point (the plan's rule: the nearest centre, as the page said when it was set); else, for a
+    district cell, the one area centred in it, or the area nearest its centre when several
+    share it; for a coarser place, the deployment's own name ('' without any place).
+    """
+    if picked and (chosen := areas().get(picked)) is not None:
+        return chosen.name_in(language)
+    if point is None and geohash and len(geohash) > CELL_LENGTH:
+        point = geo.decode(geohash)
+    if point is not None:
+        return areas().nearest(*point).name_in(language)
+    if not geohash:
+        return ""
+    if len(geohash) < CELL_LENGTH:
+        return areas().name_in(language)
+    cell = geohash[:CELL_LENGTH].lower()
+    centred = [a for a in areas().areas if a.cell == cell]
+    if len(centred) == 1:
+        return centred[0].name_in(language)
+    return nearest_name(geohash, language)

@@ -52,6 +52,21 @@ SECTIONS = [
 ]
 
 
+# Where a user lands after signing in: the first of these pages whose roles they hold, else the
+# caseload. An outreach worker works from a phone in the street: the street screen, not the
+# desktop caseload.
+LANDINGS = [("outreach.index", frozenset({Role.OUTREACH_WORKER}))]
+DEFAULT_LANDING = "pages.home"
+
+
+def landing_endpoint(roles: frozenset[Role]) -> str:
+    """The page a user with these roles starts on (only a registered page)."""
+    for endpoint, wanted in LANDINGS:
+        if roles & wanted and endpoint in current_app.view_functions:
+            return endpoint
+    return DEFAULT_LANDING
+
+
 def nav_sections() -> list[dict[str, object]]:
     if not current_user.is_authenticated:
         return []
@@ -74,5 +89,12 @@ def nav_sections() -> list[dict[str, object]]:
     return links
 
 
+def landing() -> str:
+    """The signed-in user's landing page (an endpoint), for "continue" links."""
+    if not current_user.is_authenticated:
+        return DEFAULT_LANDING
+    return landing_endpoint(current_user.actor.roles)
+
+
 def context() -> dict[str, object]:
-    return {"nav_sections": nav_sections}
+    return {"nav_sections": nav_sections, "landing": landing}

@@ -72,11 +72,18 @@ def _saved(message: str, target: str) -> Response:
     return redirect(target)
 
 
-def _invalid(errors: forms.Errors, template: str, **context: Any) -> tuple[Response | str, int]:
-    """422: the form again with what was typed and each message next to its field."""
+def _invalid(
+    errors: forms.Errors, template: str, *, whole_page: bool = False, **context: Any
+) -> tuple[Response | str, int]:
+    """422: the form again with what was typed and each message next to its field.
+
+    `whole_page`: the answer needs more than messages by the fields (a referral without consent
+    offers the way forward and, to some, the override): a script sends the form again as a
+    plain POST to get the page."""
     if _wants_json():
         message = _("Some answers need checking.")
-        return jsonify(ok=False, code="validation_failed", message=message, errors=errors), 422
+        body = {"ok": False, "code": "validation_failed", "message": message, "errors": errors}
+        return jsonify(**body, page=whole_page), 422
     return _page(template, request.form, errors, **context), 422
 
 
@@ -160,16 +167,16 @@ def register() -> str | Response | tuple[Response | str, int]:
     identity = forms.parse_identity(request.form, errors)
     situation = forms.parse_living_situation(request.form, errors)
     needs = forms.parse_needs(request.form, errors)
-    point, district = forms.parse_place(request.form, errors, required=False)
+    point, district, area = forms.parse_place(request.form, errors, required=False)
     if errors or identity is None:
         return _invalid(errors, "outreach/register.html")
     met_now = request.form.get("first_encounter") == "yes"
     record = IntakeRecord(
         identity=identity,
-        case=CaseIn(living_situation=situation, district=district, point=point),
+        case=CaseIn(living_situation=situation, district=district, point=point, area=area),
         needs=tuple(needs),
         encounters=(
-            (EncounterIn(occurred_at=datetime.now(UTC), district=district, point=point),)
+            (EncounterIn(occurred_at=datetime.now(UTC), district=district, point=point, area=area),)
             if met_now
             else ()
         ),
@@ -179,6 +186,7 @@ def register() -> str | Response | tuple[Response | str, int]:
     def save() -> str:
         [result] = people.intake(db(), current_actor(), current_purpose(), [record])
         outcome["kind"] = result.outcome
+        outcome["case"] = result.case_outcome or ""
         return url_for("outreach.person", person_id=result.person_id)
 
     try:
@@ -187,6 +195,10 @@ def register() -> str | Response | tuple[Response | str, int]:
         return _invalid(forms.plain(failed.errors), "outreach/register.html")
     if isinstance(target, Response):
         return target
+    if outcome.get("case") == "existing":
+        # Never a silent second case: the file they already have, with what was just added.
+        message = _("This person was already in your records: here is their open file.")
+        return _saved(message, target)
     if outcome.get("kind") == "existing":
         return _saved(_("This person was already in your records: a new case was opened."), target)
     return _saved(_("Person registered."), target)
@@ -206,10 +218,14 @@ def encounter(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]
     identity = _WhenShown(
         lambda: people.read_identity(db(), current_actor(), current_purpose(), person_id)
     )
-    context = {"identity": identity, "case_id": case_id, "map": plan(areas(), select_locale())}
+    context: dict[str, Any] = {
+        "identity": identity,
+        "case_id": case_id,
+        "map": plan(areas(), select_locale()),
+    }
     if request.method == "GET":
         now = datetime.now(local_zone()).strftime(forms.TIME_FORMAT)
-        return _page("outreach/encounter.html", {"occurred_at": now}, {}, **context)
+        return _page("outreach/encounter.html", _encounter_start(case_id, now), {}, **context)
     errors: forms.Errors = {}
     encounter_in = forms.parse_encounter(request.form, errors)
     if errors or encounter_in is None:
@@ -226,6 +242,21 @@ def encounter(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]
     if isinstance(target, Response):
         return target
     return _saved(_("Encounter saved."), target)
+
+
+def _encounter_start(case_id: uuid.UUID, now: str) -> MultiDict[str, str]:
+    """The encounter form's starting values: now, and the needs still open on the case ticked
+    at their urgency (re-ticking one updates it, never adds a second: records/open_needs.py)."""
+    start: MultiDict[str, str] = MultiDict({"occurred_at": now})
+    try:
+        held = outreach.open_needs(db(), current_actor(), current_purpose(), case_id)
+    except access.AccessRefused as refusal:  # needs withheld for this purpose: none ticked
+        log_refusal(refusal)
+        held = ()
+    for need in held:
+        start.add("needs", need.category.value)
+        start[f"severity_{need.category.value}"] = need.severity.value
+    return start
 
 
 @bp.route("/people/<person:person_id>/consent", methods=["GET", "POST"])
@@ -340,7 +371,8 @@ def refer(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
         context["may_override"] = override
         return _invalid(errors, "outreach/refer.html", **context)
     to_org, referral_purpose, need, note = values
-    try:
+
+    def save() -> str:
         cases.refer(
             session,
             actor,
@@ -354,6 +386,10 @@ def refer(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
             justification=request.form.get("justification"),
             justification_prefix=_("Consent override: %(why)s", why=""),
         )
+        return url_for("outreach.person", person_id=person_id)
+
+    try:
+        target = _once(save)
     except ValidationFailed as failed:
         plain = forms.plain(failed.errors)
         if "justification" in failed.errors:
@@ -372,8 +408,11 @@ def refer(case_id: uuid.UUID) -> str | Response | tuple[Response | str, int]:
             context["may_override"] = outreach.may_override_consent(
                 session, actor, referral_purpose, case_id
             )
-        return _invalid(plain, "outreach/refer.html", **context)
-    return _saved(_("Referral sent."), url_for("outreach.person", person_id=person_id))
+        whole_page = "consent" in plain
+        return _invalid(plain, "outreach/refer.html", whole_page=whole_page, **context)
+    if isinstance(target, Response):
+        return target
+    return _saved(_("Referral sent."), target)
 
 
 def _parse_referral(

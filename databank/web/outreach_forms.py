@@ -142,10 +142,15 @@ def parse_services(form: Form, errors: Errors) -> list[str]:
     return [s for s in chosen if s in known]
 
 
-def parse_place(form: Form, errors: Errors, required: bool) -> tuple[Point | None, str | None]:
+Place = tuple[Point | None, str | None, str | None]  # point, district cell, area code
+
+
+def parse_place(form: Form, errors: Errors, required: bool) -> Place:
     """The precise point (from the device or the map) if given, else the district picked.
 
     The point is sealed at rest by the service; the clear district is derived from it there.
+    A district picked from the list is kept as its cell (clear) and its code (sealed), so the
+    pages name the district the worker picked, not every area sharing its cell.
     """
     lat, lon = _text(form, "lat"), _text(form, "lon")
     if lat and lon:
@@ -155,27 +160,27 @@ def parse_place(form: Form, errors: Errors, required: bool) -> tuple[Point | Non
             numbers = (math.nan, math.nan)
         if not all(math.isfinite(n) for n in numbers):
             _add(errors, "place", _("The point is not on the map. Please set it again."))
-            return None, None
+            return None, None, None
         point = _build(errors, lambda: Point(*numbers))
         for axis in ("lat", "lon"):  # one message for the place, not one per coordinate
             for message in errors.pop(axis, []):
                 if message not in errors.get("place", []):
                     _add(errors, "place", message)
-        return point, None
+        return point, None, None
     code = _text(form, "district")
     if code:
         picked = area(code)
         if picked is None:  # not one of this deployment's areas
             _add(errors, "district", _("Please choose a district from the list."))
-            return None, None
-        return None, picked.cell
+            return None, None, None
+        return None, picked.cell, picked.code
     if required:
         _add(
             errors,
             "district",
             _("Please say where: use your location, tap the map, or choose a district."),
         )
-    return None, None
+    return None, None, None
 
 
 def parse_time(form: Form, errors: Errors) -> datetime | None:
@@ -201,7 +206,7 @@ def parse_time(form: Form, errors: Errors) -> datetime | None:
 
 def parse_encounter(form: Form, errors: Errors) -> EncounterIn | None:
     occurred_at = parse_time(form, errors)
-    point, district = parse_place(form, errors, required=True)
+    point, district, area = parse_place(form, errors, required=True)
     needs = parse_needs(form, errors)
     services_given = parse_services(form, errors)
     notes = _text(form, "notes") or None
@@ -216,6 +221,7 @@ def parse_encounter(form: Form, errors: Errors) -> EncounterIn | None:
             district=district,
             point=point,
             notes=notes,
+            area=area,
         ),
     )
     return None if errors else encounter

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from databank.domain.enums import NeedSeverity, OrgKind
@@ -18,8 +17,9 @@ from databank.domain.vocab import (
     ServiceGiven,
 )
 from databank.services.inputs import MAX_NOTE_LENGTH
+from databank.services.records.cases import Place
 from databank.web.auth import purpose_info as purpose_info
-from databank.web.deployment import centred_in, choices
+from databank.web.deployment import choices, one_area_name
 from databank.web.i18n import select_locale
 
 ORG_KIND_LABELS = {
@@ -77,6 +77,7 @@ def vocabulary() -> dict[str, Any]:
         "service_label": service_label,
         "ethos_label": lambda e: ETHOS_LABELS[e].for_locale(locale),
         "district_name": district_name,
+        "place_name": place_name,
         "max_note": MAX_NOTE_LENGTH,
         "names": FIELD_NAMES,
         "new_submission_id": lambda: str(uuid.uuid4()),
@@ -91,7 +92,13 @@ def service_label(value: str) -> str:
 
 
 def district_name(geohash: str | None) -> str:
-    """A district geohash in words: the deployment's areas that hold that cell."""
-    if not geohash:
+    """A district geohash in words: one of the deployment's areas (deployment.one_area_name)."""
+    return one_area_name(geohash, select_locale())
+
+
+def place_name(place: Place | None) -> str:
+    """Where a case or an encounter is, as released, in words: the one area entered."""
+    if place is None:
         return ""
-    return centred_in(geohash, select_locale()) or _("area %(code)s", code=geohash[:5])
+    point = (place.point.lat, place.point.lon) if place.point else None
+    return one_area_name(place.geohash, select_locale(), point, place.area)

@@ -9,6 +9,7 @@ the person's history and verifies the log. Every page: a screenshot and the axe 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from urllib.parse import urlparse
@@ -29,9 +30,21 @@ NEW_NOTE = "Met by the fountain; wants to see the nurse on Thursday."
 OFFLINE_NOTE = "Recorded with no signal under the bridge."
 
 
-def storage_is_empty(page: Page) -> bool:
-    """Nothing kept on the device: no localStorage or sessionStorage entry."""
-    return bool(page.evaluate("() => localStorage.length === 0 && sessionStorage.length === 0"))
+def nothing_in_clear(page: Page, *texts: str) -> bool:
+    """What the pages keep on the device is ciphertext only (outreach-vault.js): nothing in
+    sessionStorage, and every localStorage entry an encrypted value in which none of `texts`
+    (nor a name of the world's people) shows."""
+    kept = page.evaluate(
+        "() => ({session: sessionStorage.length, local: Object.entries(localStorage)})"
+    )
+    if kept["session"]:
+        return False
+    for name, value in kept["local"]:
+        if not name.startswith("databank.outreach.") or set(json.loads(value)) != {"v", "iv", "ct"}:
+            return False
+        if any(text in value for text in (*texts, "Given", "Family")):
+            return False
+    return True
 
 
 def tap_the_plan(page: Page) -> Point:
@@ -129,7 +142,7 @@ def test_outreach_worker_records_an_encounter_consent_and_referral_then_partner_
     page.wait_for_url(re.compile(f"/outreach/people/{case.person_id}$"))
     expect(page.get_by_role("status").filter(has_text="Referral sent.")).to_be_visible()
     step(page, "referral sent")
-    assert storage_is_empty(page)
+    assert nothing_in_clear(page, NEW_NOTE)
 
     # 5. Entraide's housing officer, at a desk: the referral, then the case as released.
     officer = new_page("desktop")
@@ -189,7 +202,7 @@ def test_an_encounter_recorded_offline_is_kept_then_sent_once(
     page: Page, world: World, step: Step
 ) -> None:
     """No connection: the entry stays in the page, "Not saved yet"; back online it is sent once.
-    Nothing is written to the device's storage meanwhile."""
+    Nothing is written in clear to the device's storage meanwhile (the draft is encrypted)."""
     case = world.offline
     login(page, world, WORKER)
     page.goto(f"/outreach/cases/{case.case_id}/encounters/new")
@@ -199,7 +212,7 @@ def test_an_encounter_recorded_offline_is_kept_then_sent_once(
     ).check()
     tap_the_plan(page)
     page.get_by_label("Short note (optional)").fill(OFFLINE_NOTE)
-    assert storage_is_empty(page)
+    assert nothing_in_clear(page, OFFLINE_NOTE)
 
     page.context.set_offline(True)
     page.get_by_role("button", name="Save encounter").click()
@@ -207,7 +220,7 @@ def test_an_encounter_recorded_offline_is_kept_then_sent_once(
     expect(status).to_contain_text("Not saved yet")
     assert urlparse(page.url).path.endswith("/encounters/new")
     expect(page.get_by_label("Short note (optional)")).to_have_value(OFFLINE_NOTE)
-    assert storage_is_empty(page)
+    assert nothing_in_clear(page, OFFLINE_NOTE)
     step(page, "not saved yet offline")
 
     page.context.set_offline(False)
@@ -215,7 +228,7 @@ def test_an_encounter_recorded_offline_is_kept_then_sent_once(
     expect(page.get_by_role("status").filter(has_text="Encounter saved.")).to_be_visible()
     step(page, "saved once back online")
     assert page.get_by_role("main").inner_text().count(OFFLINE_NOTE) == 1
-    assert storage_is_empty(page)
+    assert nothing_in_clear(page, OFFLINE_NOTE)
     # And after a reload (no resend): still exactly one.
     page.reload()
     assert page.get_by_role("main").inner_text().count(OFFLINE_NOTE) == 1

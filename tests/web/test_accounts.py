@@ -38,6 +38,8 @@ PUBLIC = {"auth.login", "auth.second_factor", "pages.healthz", "static", "accoun
 PUBLIC |= {"auth.invitation"}  # the code form: it shows nothing before a valid code
 # The API's description is public: it names operations and fields, never data.
 PUBLIC |= {"api.openapi_json", "api.docs"}
+# The outreach pages' service worker: a static script (web/static/outreach-sw.js), no data.
+PUBLIC |= {"outreach_offline.worker"}
 
 
 def _make_user(runtime: Runtime, org_slug: str, *roles: Role) -> str:
@@ -95,7 +97,7 @@ def test_roles_that_need_two_factor_are_sent_to_enrolment(
         (Role.HOUSING_OFFICER, "/account/2fa/setup"),
         (Role.AUDITOR, "/account/2fa/setup"),
         (Role.ORG_ADMIN, "/account/2fa/setup"),
-        (Role.OUTREACH_WORKER, "/"),
+        (Role.OUTREACH_WORKER, "/outreach/"),  # the street screen (navigation.LANDINGS)
     ]:
         fresh = app.test_client()
         username = _make_user(web_runtime, "charity", role)

@@ -153,6 +153,10 @@ NO_DATA = {
     *("linkage.reviews", "linkage.pair"),
     *("api.list_reviews", "api.get_review", "api.decide_review", "api.pool_status"),
     # Accounts: sign-in steps, the user's own account, their org's staff list (no case data).
+    # The outreach pages' service worker and the page shells it keeps: drawn for no person
+    # (tests/web/test_outreach_offline.py checks they hold no name, case or key).
+    *("outreach_offline.worker", "outreach_offline.start_shell"),
+    *("outreach_offline.encounter_shell", "outreach_offline.register_shell"),
     *("auth.second_factor", "auth.invitation", "auth.old_invitation", "admin.users"),
     *("admin.invite", "admin.deactivate"),
     *("admin.reset_two_factor", "account.security", "account.setup_two_factor"),

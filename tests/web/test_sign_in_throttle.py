@@ -19,7 +19,7 @@ from tests.support import app_on
 from tests.web.conftest import PASSWORD, World, csrf, freeze_throttle
 
 WRONG = "not the password at all"
-OUTREACH_HOME = "/"  # where a signed-in outreach worker lands ("worker" needs no second factor)
+OUTREACH_HOME = "/outreach/"  # where a signed-in outreach worker lands (navigation.LANDINGS)
 
 
 def _attempt(

@@ -33,10 +33,10 @@ from databank.services import access
 from databank.services.access import sharing
 from databank.services.access.directory import orgs_of
 from databank.services.actors import Actor
-from databank.services.inputs import CaseIn, EncounterIn, Point
+from databank.services.inputs import AREA_PREFIX, CaseIn, EncounterIn, Point
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
-from databank.services.records import sealed_rows, subjects
+from databank.services.records import open_needs, sealed_rows, subjects
 
 # The policy fields a case page asks for (the case's own: identity, contact and consents are the
 # person's, asked for apart); what is released decides what is decrypted and shown.
@@ -63,6 +63,7 @@ class Place:
     level: LocationLevel
     geohash: str | None  # at the released level (7 characters street, 5 district, 4 city)
     point: Point | None  # only at LocationLevel.EXACT
+    area: str | None = None  # the area picked without a point (its code), street level or finer
 
     def __repr__(self) -> str:
         return f"Place(level={self.level.name}, <hidden>)"
@@ -122,12 +123,14 @@ class CaseView:
 
 def place_of(level: int, area: str | None, sealed: str | None) -> Place | None:
     """Coarsen a location to the released level; nothing finer ever leaves this function."""
-    point = Point.from_text(sealed) if sealed and level >= LocationLevel.STREET else None
+    text = sealed if sealed and level >= LocationLevel.STREET else ""
+    picked = text.removeprefix(AREA_PREFIX) if text.startswith(AREA_PREFIX) else None
+    point = Point.from_text(text) if text and picked is None else None
     released = geo.release_place(level, area, (point.lat, point.lon) if point else None)
     if released is None:
         return None
     given, cell, exact = released
-    return Place(given, cell, point if exact else None)
+    return Place(given, cell, point if exact else None, picked)
 
 
 def person_of_case(session: Session, case_id: uuid.UUID) -> uuid.UUID:
@@ -230,11 +233,15 @@ def record_encounter(
     row = sealed_rows.encounter_row(
         key, case.org_id, subject.binding, case.id, encounter, actor.user_id, datetime.now(UTC)
     )
+    # A need already open on the case is the same need (its urgency updated), not a second one.
+    held = open_needs.open_needs_of(session, [case.id])[case.id]
     sealed_rows.insert_rows(
         session,
         {
             Encounter.__table__: [row],  # type: ignore[dict-item]
-            Need.__table__: sealed_rows.need_rows(case.id, encounter.needs, encounter.occurred_at),  # type: ignore[dict-item]
+            Need.__table__: open_needs.merge(  # type: ignore[dict-item]
+                session, case.id, held, encounter.needs, encounter.occurred_at, actor.user_id
+            ),
         },
     )
     encounter_id: uuid.UUID = row["id"]

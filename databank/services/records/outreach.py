@@ -9,15 +9,17 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from databank import policy
 from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, CaseStatus, Purpose
 from databank.domain.errors import NotFound
-from databank.models import Case, Encounter, Subject
+from databank.models import Case, Encounter, Need, Subject
 from databank.services import access
 from databank.services.actors import Actor
 from databank.services.records import caseload, cases, consents, people
 from databank.services.records.cases import CaseView
 from databank.services.records.consents import ConsentView
+from databank.services.records.open_needs import open_needs_of
 
 RECENT_DAYS = 30
 RECENT_LIMIT = 20
@@ -32,6 +34,7 @@ class Contact:
     family_name: str
     birth_date: date
     last_seen_at: datetime
+    open_case_id: uuid.UUID | None = None  # for the "new encounter" shortcut
 
     def __repr__(self) -> str:  # names stay out of logs and tracebacks
         return f"Contact(person_id={self.person_id}, <hidden>)"
@@ -77,6 +80,18 @@ def recent_contacts(
     newest = sorted(last_seen, key=lambda p: last_seen[p], reverse=True)[:limit]
     if not newest:
         return []
+    open_cases = dict(
+        session.execute(
+            select(Subject.person_id, Case.id)
+            .join(Subject, Subject.id == Case.subject_id)
+            .where(
+                Case.org_id == actor.org_id,
+                Case.status == CaseStatus.OPEN,
+                Subject.person_id.in_(newest),
+            )
+            .order_by(Case.opened_at, Case.id)  # the newest open case of a person is kept
+        ).all()
+    )
     found = []
     listed: set[uuid.UUID] = set()
     for row, key in caseload.own_identities(session, actor, purpose, newest):
@@ -91,6 +106,7 @@ def recent_contacts(
                 view.family_name,
                 view.birth_date,
                 last_seen[row.person_id],
+                open_cases.get(row.person_id),
             )
         )
     return sorted(found, key=lambda c: c.last_seen_at, reverse=True)
@@ -189,3 +205,27 @@ def may_override_consent(
         "referrals",
     )
     return explanation.allowed
+
+
+def open_needs(
+    session: Session, actor: Actor, purpose: Purpose, case_id: uuid.UUID
+) -> tuple[cases.NeedView, ...]:
+    """The needs still open on a case, as the policy releases them: what an encounter form
+    starts with ticked, at their urgency (decided and logged as a read of the case's needs)."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(access.NO_SUCH_CASE)
+    grant = access.authorize(
+        session,
+        actor,
+        Action.READ,
+        purpose,
+        access.Resource.of_case(case),
+        fields=("needs", "health"),
+    )
+    held = [n for n in open_needs_of(session, [case.id])[case.id].values() if isinstance(n, Need)]
+    return tuple(
+        cases.NeedView(n.id, n.category, n.severity, n.status, n.identified_at)
+        for n in sorted(held, key=lambda n: n.identified_at)
+        if grant.has(policy.need_field(n.category))
+    )

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from databank.crypto import SealingKey
 from databank.domain.audit_vocab import RecordType
-from databank.domain.enums import Action, LinkReason, PersonStatus, Purpose, Sex, SubjectStatus
+from databank.domain.enums import (
+    Action,
+    CaseStatus,
+    LinkReason,
+    PersonStatus,
+    Purpose,
+    Sex,
+    SubjectStatus,
+)
 from databank.domain.errors import NotFound
 from databank.domain.names import birth_date_key, name_key
 from databank.models import Case, Encounter, Identity, Need, Person, Subject, SubjectKey
@@ -27,7 +35,7 @@ from databank.services.keys.sealing import RowSealer
 from databank.services.linkage import clusters
 from databank.services.linkage.clusters import LINK_HISTORY_TABLE
 from databank.services.linkage.zone import LINKAGE_TABLE, Holding, linkage_of
-from databank.services.records import sealed_rows, subjects
+from databank.services.records import open_needs, sealed_rows, subjects
 
 IDENTITY_FIELDS = ("identity", "contact")
 
@@ -43,6 +51,10 @@ class IntakeResult:
     # the interfaces show the org's handle of it.
     outcome: str
     subject_id: uuid.UUID | None = None  # the org's record of the person the intake went to
+    # "opened": `case_id` is a new case; "existing": the person's open case, which the intake's
+    # needs and encounters went to (a person already registered is not given a second, empty
+    # case hiding the first); None: no case asked for.
+    case_outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,11 +80,20 @@ def search_key(family_name: str, birth_date: date) -> str:
 
 
 def intake(
-    session: Session, actor: Actor, purpose: Purpose, records: Sequence[IntakeRecord]
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    records: Sequence[IntakeRecord],
+    to_open_case: bool = True,
 ) -> list[IntakeResult]:
     """Register people for the actor's org, each a new subject pooled with the same person known
     elsewhere (the linkage zone's exact token for now); this org's own exact duplicate is the
-    subject it already has."""
+    subject it already has.
+
+    A person already registered who has an open case keeps it (`to_open_case`): the record's
+    needs (an open need of the same category updated, not repeated) and encounters go to it,
+    and the case's own details stay as they are (a change of them is a case update). Without
+    `to_open_case` (a batch of past episodes), each record's case is a new case."""
     keyring = keyring_of(session)
     zone = linkage_of(session)
     org_id = actor.org_id
@@ -90,6 +111,8 @@ def intake(
         if mine:
             own[token] = mine[0]
     own_keys = keyring.subject_keys(session, org_id, [h.subject_id for h in own.values()])
+    open_cases = _open_cases(session, [h.subject_id for h in own.values()]) if to_open_case else {}
+    held_needs = open_needs.open_needs_of(session, [c.id for c in open_cases.values()])
     org_key = keyring.active_org_key(session, org_id)
     bidx = keyring.blind_index(session, org_id, "identities", "name_dob_bidx")
 
@@ -97,6 +120,8 @@ def intake(
     seen: dict[bytes, tuple[Holding, SealingKey]] = {}
     results: list[IntakeResult] = []
     resources: list[access.Resource] = []
+    updated: list[access.Resource] = []
+    opened_here: dict[uuid.UUID, uuid.UUID] = {}  # subject -> the case this intake opened
     enrolled: list[uuid.UUID] = []
     for record, token, encoding in zip(records, tokens, encodings, strict=True):
         identity_id: uuid.UUID | None = None
@@ -149,14 +174,29 @@ def intake(
             )
         seen[token] = (holding, key)
         case_id = None
+        case_outcome = None
         if record.case is not None:
-            case = sealed_rows.case_row(
-                key, org_id, holding.subject_id, holding.binding, record.case, user_id, now
+            kept = open_cases.get(holding.subject_id)
+            if kept is not None:
+                case_id, case_outcome = kept.id, "existing"
+                needs_at = now
+                if record.needs or record.encounters:
+                    updated.append(access.Resource.of_case(kept))
+            elif to_open_case and holding.subject_id in opened_here:
+                # Registered twice in one batch: the case the first registration opened.
+                case_id, case_outcome, needs_at = opened_here[holding.subject_id], "existing", now
+            else:
+                case = sealed_rows.case_row(
+                    key, org_id, holding.subject_id, holding.binding, record.case, user_id, now
+                )
+                case_id, case_outcome, needs_at = case["id"], "opened", case["opened_at"]
+                out[Case.__table__].append(case)  # type: ignore[index]
+                held_needs[case_id] = {}
+                opened_here[holding.subject_id] = case_id
+            held = held_needs.setdefault(case_id, {})
+            out[Need.__table__].extend(  # type: ignore[index]
+                open_needs.merge(session, case_id, held, record.needs, needs_at, user_id)
             )
-            case_id = case["id"]
-            out[Case.__table__].append(case)  # type: ignore[index]
-            needs = sealed_rows.need_rows(case_id, record.needs, case["opened_at"])
-            out[Need.__table__].extend(needs)  # type: ignore[index]
             for encounter in record.encounters:
                 out[Encounter.__table__].append(  # type: ignore[index]
                     sealed_rows.encounter_row(
@@ -164,20 +204,41 @@ def intake(
                     )
                 )
                 out[Need.__table__].extend(  # type: ignore[index]
-                    sealed_rows.need_rows(case_id, encounter.needs, encounter.occurred_at)
+                    open_needs.merge(
+                        session, case_id, held, encounter.needs, encounter.occurred_at, user_id
+                    )
                 )
         # One decision and one log entry per registration (identity and case together).
         resources.append(
             access.Resource(RecordType.INTAKE, identity_id or case_id, org_id, holding.person_id)
         )
         results.append(
-            IntakeResult(holding.person_id, identity_id, case_id, outcome, holding.subject_id)
+            IntakeResult(
+                holding.person_id, identity_id, case_id, outcome, holding.subject_id, case_outcome
+            )
         )
 
     access.authorize_many(session, actor, Action.CREATE, purpose, resources)
+    if updated:
+        # Adding to an open case is an update of it, decided like an encounter recorded on it.
+        access.authorize_many(session, actor, Action.UPDATE, purpose, updated, ("encounters",))
     sealed_rows.insert_rows(session, out)
     zone.link_after_commit(session, enrolled)
     return results
+
+
+def _open_cases(session: Session, subject_ids: list[uuid.UUID]) -> dict[uuid.UUID, Case]:
+    """The newest open case of each of these subjects."""
+    if not subject_ids:
+        return {}
+    found: dict[uuid.UUID, Case] = {}
+    for case in session.execute(
+        select(Case)
+        .where(Case.subject_id.in_(subject_ids), Case.status == CaseStatus.OPEN)
+        .order_by(Case.opened_at, Case.id)
+    ).scalars():
+        found[case.subject_id] = case  # oldest first: the newest is written last and kept
+    return found
 
 
 def open_identity(row: Identity, key: SealingKey, contact: bool = True) -> IdentityView:

@@ -30,7 +30,7 @@ from databank.models import (
     Subject,
     SubjectKey,
 )
-from databank.services.inputs import CaseIn, EncounterIn, IdentityIn, NeedIn, Point
+from databank.services.inputs import AREA_PREFIX, CaseIn, EncounterIn, IdentityIn, NeedIn, Point
 from databank.services.keys.sealing import RowSealer
 from databank.services.linkage.clusters import LINK_HISTORY_TABLE
 from databank.services.linkage.zone import LINKAGE_TABLE
@@ -100,12 +100,16 @@ def identity_row(
 
 
 def _place(
-    seal: Callable[[str, str | None], bytes | None], point: Point | None, district: str | None
+    seal: Callable[[str, str | None], bytes | None],
+    point: Point | None,
+    district: str | None,
+    area: str | None = None,
 ) -> dict[str, Any]:
-    """A row's place: the district in clear, the point sealed."""
+    """A row's place: the district in clear, the point (or the area picked without one) sealed."""
+    sealed = point.as_text() if point else (AREA_PREFIX + area if area else None)
     return {
         "area_geohash": area_of(point, district),
-        "location_ciphertext": seal("location_ciphertext", point.as_text() if point else None),
+        "location_ciphertext": seal("location_ciphertext", sealed),
     }
 
 
@@ -133,7 +137,7 @@ def case_row(
         "hud_living_situation": case.hud_living_situation,
         "is_minor": case.is_minor,
         "is_domestic_abuse_survivor": case.is_domestic_abuse_survivor,
-        **_place(seal, case.point, case.district),
+        **_place(seal, case.point, case.district, case.area),
         "notes_ciphertext": seal("notes_ciphertext", case.notes),
         "created_by_id": user_id,
         "created_at": now,
@@ -172,7 +176,7 @@ def encounter_row(
         "org_id": org_id,
         "worker_id": user_id,
         "occurred_at": encounter.occurred_at,
-        **_place(seal, encounter.point, encounter.district),
+        **_place(seal, encounter.point, encounter.district, encounter.area),
         "notes_ciphertext": seal("notes_ciphertext", encounter.notes),
         "services_given": list(encounter.services_given),
         "created_at": now,

@@ -89,7 +89,21 @@ def test_registering_twice_in_one_org_reuses_the_record(
         select(func.count()).select_from(Identity).where(Identity.person_id == first.person_id)
     )
     assert count == 1
-    # ...but each registration still opened its own case.
+    # ...and the case the first registration opened is still open: every registration went to it.
+    assert {r.case_id for r in [first, *results]} == {first.case_id}
+    assert [r.case_outcome for r in [first, *results]] == ["opened", "existing", "existing"]
+
+
+def test_registering_twice_as_past_episodes_opens_a_case_each(
+    session: Session, make_org: OrgMaker, actor_for: ActorMaker
+) -> None:
+    """A batch of past episodes (the demo's) gives each registration its own case."""
+    actor = actor_for(make_org())
+    [first] = people.intake(session, actor, Purpose.OUTREACH, [intake_record()])
+    results = people.intake(
+        session, actor, Purpose.OUTREACH, [intake_record(), intake_record()], to_open_case=False
+    )
+    assert [r.outcome for r in results] == ["existing", "existing"]
     assert len({r.case_id for r in [first, *results]}) == 3
 
 
