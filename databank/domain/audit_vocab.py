@@ -44,6 +44,7 @@ class AuditEvent(StrEnum):
     USERS_INVITE = "users.invite"
     USERS_INVITATION_ACCEPTED = "users.invitation_accepted"
     USERS_DEACTIVATE = "users.deactivate"
+    USERS_REACTIVATE = "users.reactivate"
     USERS_RESET_2FA = "users.reset_2fa"
     # API tokens.
     API_TOKEN_ISSUED = "api_token.issued"  # noqa: S105 - an event name, not a secret
