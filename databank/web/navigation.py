@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from databank.domain.enums import Role
-from databank.services.access.roles import AUDITORS, LINKAGE_REVIEWERS
+from databank.services.access.roles import AUDITORS, CASE_WORKERS, LINKAGE_REVIEWERS
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ SECTIONS = [
     Section(
         "pages.home",
         _l("Caseload"),
-        _STAFF | {Role.BREAK_GLASS_RESPONDER},
+        CASE_WORKERS,
         frozenset({"pages.case", "pages.emergency_case"}),
     ),
     Section("pages.referrals", _l("Referrals"), _STAFF),
@@ -66,6 +66,17 @@ def nav_sections() -> list[dict[str, object]]:
             }
         )
     return links
+
+
+def landing(roles: frozenset[Role]) -> str | None:
+    """The endpoint a user without a caseload starts on (their first section), None for those
+    whose home page is the caseload."""
+    if roles & CASE_WORKERS:
+        return None
+    for section in SECTIONS:
+        if section.endpoint in current_app.view_functions and roles & section.roles:
+            return section.endpoint
+    return "account.security"
 
 
 def context() -> dict[str, object]:

@@ -19,7 +19,7 @@ from databank.services import access
 from databank.services.access import directory
 from databank.services.oversight import policy_view
 from databank.services.records import breakglass, case_lists, caseload, cases, timeline
-from databank.web import deployment
+from databank.web import deployment, navigation
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.i18n import select_locale
 from databank.web.unit_of_work import db, log_refusal
@@ -173,7 +173,10 @@ def healthz() -> dict[str, str]:
 
 @bp.route("/")
 @login_required
-def home() -> str | tuple[str, int]:
+def home() -> str | tuple[str, int] | Response:
+    elsewhere = navigation.landing(current_actor().roles)
+    if elsewhere is not None:  # an auditor starts on the console, not on a refused caseload
+        return redirect(url_for(elsewhere))
     filters = _caseload_filters(request.args)
     options = _filter_options()
     if filters.errors:
