@@ -24,6 +24,16 @@ class AuditEvent(StrEnum):
     ACCESS_EXPORT = "access.export"
     ACCESS_REFER = "access.refer"
     ACCESS_OVERRIDE_CONSENT = "access.override_consent"
+    # A record shown as a line of a list the user asked for (a caseload page, the referrals
+    # received), with what its owner's policy released for the line. A read of places for the
+    # district-sweep alert; not a record opened, for the bulk-reads alert (paging through a
+    # caseload is what staff do all day).
+    ACCESS_LIST = "access.list"
+    # A record a list or a page section left out because the policy released nothing of it (a
+    # caseload's candidate, a referral's case, a case page's consents): decided and logged, but
+    # not a record the user asked for, so not a refusal of theirs (the denial-burst alert counts
+    # refused requests, not the rows a page passed over).
+    ACCESS_OMITTED = "access.omitted"
     # Emergency access.
     BREAK_GLASS_START = "break_glass.start"
     BREAK_GLASS_END = "break_glass.end"

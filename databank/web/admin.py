@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from databank.domain.enums import Role
 from databank.domain.audit_vocab import AuditEvent
+from databank.domain.enums import Role
 from databank.domain.errors import DatabankError
 from databank.services.access.roles import INVITABLE_ROLES, org_managed, requires_two_factor
 from databank.services.accounts import invitations, staff, two_factor

@@ -114,7 +114,7 @@ NO_DATA = {
     *("api.list_reviews", "api.get_review", "api.decide_review", "api.pool_status"),
     # Accounts: sign-in steps, the user's own account, their org's staff list (no case data).
     *("auth.second_factor", "auth.invitation", "auth.old_invitation", "admin.users"),
-    *("admin.invite", "admin.deactivate"),
+    *("admin.invite", "admin.deactivate", "admin.reactivate"),
     *("admin.reset_two_factor", "account.security", "account.setup_two_factor"),
     *("account.disable_two_factor", "account.recovery_codes", "account.change_password"),
     # The API's writes (POST/PUT/DELETE: the walk GETs), its vocabularies, directory and docs;

@@ -141,7 +141,7 @@ def referrals_received(
         [access.Resource.of_case(case) for _referral, case in found],
         fields=REFERRAL_FIELDS,
         result_count=len(found),
-        partial_ok=True,
+        listing=True,
     )
     names = org_names(session, (referral.from_org_id for referral, _case in found))
     orgs = orgs_of(session)
