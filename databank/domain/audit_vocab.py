@@ -79,6 +79,9 @@ class AuditEvent(StrEnum):
     AUDIT_VERIFY = "audit.verify"
     AUDIT_EXPORT = "audit.export"
     AUDIT_PROVE = "audit.prove"
+    # A person looked up by family name and birth date for a subject access request (the count,
+    # never what was typed).
+    AUDIT_PERSON_LOOKUP = "audit.person_lookup"
     ALERT_REVIEW = "alert.review"
     ALERT_NOTE_READ = "alert.note.read"
 

@@ -11,6 +11,7 @@ def init_web(app: Flask) -> None:
         admin,
         api,
         audit,
+        audit_people,
         auth,
         dates,
         errors,
@@ -35,6 +36,7 @@ def init_web(app: Flask) -> None:
     auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(audit_people.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     api.init_app(app)
