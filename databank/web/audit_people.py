@@ -33,7 +33,7 @@ bp = Blueprint("audit_people", __name__)
 EVENT_WORDS = {
     "access.read": _l("read the record"),
     "access.list": _l("saw it as a line of a list"),
-    "access.omitted": _l("was not shown it in a list (nothing released)"),
+    "access.omitted": _l("had it left out of a list or a page (nothing released)"),
     "access.search": _l("searched"),
     "access.create": _l("recorded new information"),
     "access.update": _l("changed the record"),
