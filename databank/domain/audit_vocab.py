@@ -102,6 +102,7 @@ class RecordType(StrEnum):
     IDENTITY = "identity"
     CASE = "case"
     CONSENT = "consent"
+    REFERRAL = "referral"  # a referral answered (accepted, declined, outcome) or withdrawn
     INTAKE = "intake"  # an intake record: identity, case, needs and first encounters
     BREAK_GLASS = "break_glass"
     # Lists and searches (no record id).
@@ -120,3 +121,4 @@ class RecordType(StrEnum):
     ALERT = "alert"
     LINKAGE_REVIEW = "linkage_review"  # a grey-zone pair of the review queue
     LINKAGE_POOL = "linkage_pool"  # a batch run over every subject's encodings
+    DUPLICATE_RECORDS = "duplicate_records"  # an org's people it holds under several records

@@ -87,10 +87,36 @@ class NeedSeverity(StrEnum):
 
 
 class NeedStatus(StrEnum):
-    IDENTIFIED = "identified"
+    """open -> in progress -> met / not met / withdrawn (design section 5).
+
+    `identified` is the stored value of "open" (kept: it was released before the lifecycle).
+    The former `declined` (the person declined the help) is stored as `withdrawn` since
+    migration 0017.
+    """
+
+    IDENTIFIED = "identified"  # open
     IN_PROGRESS = "in_progress"
     MET = "met"
-    DECLINED = "declined"
+    NOT_MET = "not_met"  # the need ended without being met (no place, no service)
+    WITHDRAWN = "withdrawn"  # no longer pursued: the person declined or no longer needs it
+
+    @property
+    def is_resolved(self) -> bool:
+        """Met, not met or withdrawn: the need has its `resolved_at` date."""
+        return self in RESOLVED_NEED_STATUSES
+
+
+RESOLVED_NEED_STATUSES = frozenset({NeedStatus.MET, NeedStatus.NOT_MET, NeedStatus.WITHDRAWN})
+
+
+class CaseEventKind(StrEnum):
+    """A dated change of a case kept as history (case_events): coarse codes only."""
+
+    LIVING_SITUATION = "living_situation"  # from/to: ETHOS codes; detail: the HUD code
+    NEED_STATUS = "need_status"  # from/to: NeedStatus values
+    NEED_SEVERITY = "need_severity"  # from/to: NeedSeverity values
+    CLOSED = "closed"  # to: the CloseReason; detail: the Destination, if any
+    REOPENED = "reopened"  # from: the CloseReason it had
 
 
 class ReferralStatus(StrEnum):
@@ -98,6 +124,7 @@ class ReferralStatus(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"  # accepted, and its outcome recorded (domain/referrals.py)
 
 
 class Decision(StrEnum):

@@ -296,6 +296,150 @@ class CloseReason(StrEnum):
     OTHER = "other"
 
 
+CLOSE_REASON_LABELS: Mapping[CloseReason, Label] = MappingProxyType(
+    {
+        CloseReason.HOUSED: Label("Housed", "Relogé·e"),
+        CloseReason.SHELTERED: Label("Sheltered", "Hébergé·e"),
+        CloseReason.MOVED_AWAY: Label("Moved away", "Parti·e ailleurs"),
+        CloseReason.LOST_CONTACT: Label("Lost contact", "Perdu de vue"),
+        CloseReason.DECLINED_SUPPORT: Label("Declined support", "A refusé l'accompagnement"),
+        CloseReason.DECEASED: Label("Died", "Décédé·e"),
+        CloseReason.DUPLICATE: Label("Duplicate record", "Doublon"),
+        CloseReason.OTHER: Label("Other", "Autre"),
+    }
+)
+
+
+class Destination(StrEnum):
+    """Where a person went when their case closed as housed or sheltered: the kind of
+    accommodation, a closed list mapped to HUD FY2024 destination codes (data element 3.12) and
+    ETHOS categories (what the statistics count). Clear, like every coarse code."""
+
+    # Housed: a home of their own, or a permanent stay.
+    RENTAL_PRIVATE = "rental_private"
+    RENTAL_SUBSIDISED = "rental_subsidised"  # social housing, or a rent with a subsidy
+    OWNED = "owned"
+    FAMILY_PERMANENT = "family_permanent"
+    FRIENDS_PERMANENT = "friends_permanent"
+    # Sheltered: lasting accommodation that is not a home of their own.
+    SUPPORTED_HOUSING = "supported_housing"  # long-term supported accommodation
+    HOSTEL = "hostel"  # homeless hostel, transitional housing
+    EMERGENCY_SHELTER = "emergency_shelter"
+    WOMENS_SHELTER = "womens_shelter"
+    FAMILY_TEMPORARY = "family_temporary"
+    FRIENDS_TEMPORARY = "friends_temporary"
+    HOTEL = "hotel"
+    HOSPITAL_OR_TREATMENT = "hospital_or_treatment"
+    CARE_HOME = "care_home"
+    PRISON = "prison"
+
+
+@dataclass(frozen=True)
+class DestinationInfo:
+    """A destination's closing reason (housed or sheltered), HUD code, ETHOS category, labels."""
+
+    reason: CloseReason
+    hud: int | None
+    ethos: EthosCategory
+    label: Label
+
+
+_D = Destination
+_HOUSED = CloseReason.HOUSED
+_SHELTERED = CloseReason.SHELTERED
+# HUD has no code of its own for a women's shelter (it is an emergency shelter, 101) nor for
+# long-term supported accommodation that is not HOPWA (435 is a subsidised rental): the HUD code
+# is the nearest one, the ETHOS category the exact one.
+DESTINATIONS: Mapping[Destination, DestinationInfo] = MappingProxyType(
+    {
+        _D.RENTAL_PRIVATE: DestinationInfo(
+            _HOUSED, 410, _E.HOUSED, Label("Private rental", "Location privée")
+        ),
+        _D.RENTAL_SUBSIDISED: DestinationInfo(
+            _HOUSED,
+            435,
+            _E.HOUSED,
+            Label("Social or subsidised rental", "Logement social ou location aidée"),
+        ),
+        _D.OWNED: DestinationInfo(_HOUSED, 411, _E.HOUSED, Label("Owned home", "Propriétaire")),
+        _D.FAMILY_PERMANENT: DestinationInfo(
+            _HOUSED,
+            422,
+            _E.HOUSED,
+            Label("With family, permanently", "Chez de la famille, durablement"),
+        ),
+        _D.FRIENDS_PERMANENT: DestinationInfo(
+            _HOUSED,
+            423,
+            _E.HOUSED,
+            Label("With friends, permanently", "Chez des amis, durablement"),
+        ),
+        _D.SUPPORTED_HOUSING: DestinationInfo(
+            _SHELTERED,
+            None,
+            _E.ETHOS_7_SUPPORTED_ACCOMMODATION,
+            Label("Supported accommodation (long term)", "Logement accompagné (long terme)"),
+        ),
+        _D.HOSTEL: DestinationInfo(
+            _SHELTERED,
+            302,
+            _E.ETHOS_3_HOMELESS_HOSTEL,
+            Label("Hostel or transitional housing", "Foyer ou hébergement d'insertion"),
+        ),
+        _D.EMERGENCY_SHELTER: DestinationInfo(
+            _SHELTERED,
+            101,
+            _E.ETHOS_2_NIGHT_SHELTER,
+            Label("Emergency shelter", "Hébergement d'urgence"),
+        ),
+        _D.WOMENS_SHELTER: DestinationInfo(
+            _SHELTERED,
+            101,
+            _E.ETHOS_4_WOMENS_SHELTER,
+            Label("Women's shelter", "Foyer pour femmes"),
+        ),
+        _D.FAMILY_TEMPORARY: DestinationInfo(
+            _SHELTERED,
+            312,
+            _E.ETHOS_8_INSECURE_ACCOMMODATION,
+            Label("With family, for a while", "Chez de la famille, temporairement"),
+        ),
+        _D.FRIENDS_TEMPORARY: DestinationInfo(
+            _SHELTERED,
+            313,
+            _E.ETHOS_8_INSECURE_ACCOMMODATION,
+            Label("With friends, for a while", "Chez des amis, temporairement"),
+        ),
+        _D.HOTEL: DestinationInfo(
+            _SHELTERED,
+            314,
+            _E.ETHOS_8_INSECURE_ACCOMMODATION,
+            Label("Hotel paid by the person", "Hôtel payé par la personne"),
+        ),
+        _D.HOSPITAL_OR_TREATMENT: DestinationInfo(
+            _SHELTERED,
+            206,
+            _E.ETHOS_6_DUE_RELEASE_INSTITUTION,
+            Label("Hospital or treatment centre", "Hôpital ou centre de soins"),
+        ),
+        _D.CARE_HOME: DestinationInfo(
+            _SHELTERED,
+            225,
+            _E.ETHOS_6_DUE_RELEASE_INSTITUTION,
+            Label("Care home", "Établissement de soins de longue durée"),
+        ),
+        _D.PRISON: DestinationInfo(
+            _SHELTERED,
+            207,
+            _E.ETHOS_6_DUE_RELEASE_INSTITUTION,
+            Label("Prison", "Prison"),
+        ),
+    }
+)
+# The closing reasons that say where the person went: a destination is required with them.
+REASONS_WITH_DESTINATION = frozenset({CloseReason.HOUSED, CloseReason.SHELTERED})
+
+
 class ServiceGiven(StrEnum):
     """What an outreach team gives or does during an encounter (the demo uses the same words)."""
 
@@ -327,3 +471,7 @@ SERVICE_LABELS: Mapping[ServiceGiven, Label] = MappingProxyType(
         ServiceGiven.MEDICAL_REFERRAL: Label("Sent to a doctor or clinic", "Orientation médicale"),
     }
 )
+
+
+# Why an organisation merges its own two records of one person (services/records/own_merge.py).
+OWN_MERGE_REASONS = ("duplicate_registration", "data_entry_error")

@@ -147,17 +147,27 @@ class RecordEncoder:
 
     def encode(self, records: Sequence[Normalised], record_ids: Sequence[Any]) -> pd.DataFrame:
         """A frame with ``record_id``, the token and filter columns and ``dob_jan1``."""
-        return _frame(records, record_ids, self._token, self._blooms)
+        import pandas as pd
+
+        return pd.DataFrame(_columns(records, record_ids, self._token, self._blooms))
+
+    def encode_rows(self, records: Sequence[Normalised]) -> list[dict[str, Any]]:
+        """The same encodings as one dict per record (no ``record_id``), without building a
+        frame: what registration stores, a few records at a time (pandas cost more than the
+        encoding itself at that size)."""
+        columns = _columns(records, range(len(records)), self._token, self._blooms)
+        del columns["record_id"]
+        names = list(columns)
+        rows = zip(*columns.values(), strict=True)
+        return [dict(zip(names, values, strict=True)) for values in rows]
 
 
-def _frame(
+def _columns(
     records: Sequence[Normalised],
     record_ids: Sequence[Any],
     token: Callable[[str, str | None], str | None],
     blooms: dict[str, BloomEncoder] | None,
-) -> pd.DataFrame:
-    import pandas as pd
-
+) -> dict[str, list[Any]]:
     if len(records) != len(record_ids):
         raise ValueError("records and record_ids differ in length")
     columns: dict[str, list[Any]] = {"record_id": list(record_ids)}
@@ -177,9 +187,11 @@ def _frame(
         else:
             columns[name] = blooms[name].encode_many(bloom_inputs[name])
     columns["dob_jan1"] = jan1
-    return pd.DataFrame(columns)
+    return columns
 
 
 def plaintext_frame(records: Sequence[Normalised], record_ids: Sequence[Any]) -> pd.DataFrame:
     """The same columns in CLEAR, for the benchmark's plaintext ceiling only; never stored."""
-    return _frame(records, record_ids, lambda _group, value: value, None)
+    import pandas as pd
+
+    return pd.DataFrame(_columns(records, record_ids, lambda _group, value: value, None))

@@ -6,6 +6,7 @@ from databank.models.accounts import Invitation, RecoveryCode, SignInFailure
 from databank.models.audit import AuditAlert, AuditCheckpoint, AuditEntry, AuditHead
 from databank.models.case import BreakGlassGrant, Case, Consent, Encounter, Need, Referral
 from databank.models.keys import BlindIndexConfig, ErasureTombstone, OrgKey, SubjectKey
+from databank.models.lifecycle import CaseEvent, IdentityChange
 from databank.models.org import Organisation, User, UserRole
 from databank.models.person import Identity, Person, Subject
 from databank.models.submissions import FormSubmission
@@ -20,11 +21,13 @@ __all__ = [
     "BlindIndexConfig",
     "BreakGlassGrant",
     "Case",
+    "CaseEvent",
     "Consent",
     "Encounter",
     "ErasureTombstone",
     "FormSubmission",
     "Identity",
+    "IdentityChange",
     "Invitation",
     "Need",
     "OrgKey",

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from databank.db import Base, created_at, optional_ciphertext, str_enum, uuid_pk
 from databank.domain.enums import CaseStatus, NeedSeverity, NeedStatus, Purpose, ReferralStatus
-from databank.domain.vocab import EthosCategory, NeedCategory
+from databank.domain.referrals import DeclineReason, ReferralOutcome
+from databank.domain.vocab import Destination, EthosCategory, NeedCategory
 from databank.models.person import Subject, of_subject
 
 district = String(12)
@@ -33,6 +34,8 @@ class Case(Base):
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(32))
+    # Where the person went, for a case closed as housed or sheltered (vocab.Destination).
+    destination: Mapped[Destination | None] = mapped_column(str_enum(Destination))
     living_situation: Mapped[EthosCategory] = mapped_column(str_enum(EthosCategory))
     hud_living_situation: Mapped[int | None] = mapped_column(SmallInteger())
     is_minor: Mapped[bool] = mapped_column(default=False)
@@ -101,8 +104,14 @@ class Referral(Base):
     need_category: Mapped[NeedCategory | None] = mapped_column(str_enum(NeedCategory))
     note_ciphertext: Mapped[optional_ciphertext]
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The waiting times, for statistics: sent (created_at), answered (accepted or declined),
+    # outcome recorded, or withdrawn by the referrer. Answers are codes, never free text.
     created_at: Mapped[created_at]
     responded_at: Mapped[datetime | None]
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(str_enum(DeclineReason))
+    outcome: Mapped[ReferralOutcome | None] = mapped_column(str_enum(ReferralOutcome))
+    outcome_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
 
     def __repr__(self) -> str:
         return f"<Referral {self.id} {self.status}>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from databank.domain.enums import CaseStatus, Purpose
-from databank.domain.vocab import CloseReason, EthosCategory, ServiceGiven
+from databank.domain.vocab import CloseReason, Destination, EthosCategory, ServiceGiven
 from databank.schemas.common import (
     MAX_NEEDS,
     MAX_NOTE_LENGTH,
@@ -115,6 +115,15 @@ class CaseOut(Schema):
     status = fields.String(allow_none=True, metadata={"enum": CASE_STATUSES})
     opened_at = fields.AwareDateTime(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
+    close_reason = fields.String(allow_none=True, metadata={"enum": [r.value for r in CloseReason]})
+    destination = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": [d.value for d in Destination],
+            "description": "Where a case closed as housed or sheltered went (released with "
+            "the status).",
+        },
+    )
     living_situation = fields.String(
         allow_none=True, metadata={"enum": [c.value for c in EthosCategory]}
     )
@@ -169,10 +178,18 @@ class CreatedOut(Schema):
 
 
 class CaseCloseIn(Schema):
+    """Why the case closed and, for `housed` or `sheltered`, the kind of accommodation the
+    person went to (required with them; each destination goes with one of the two)."""
+
     reason = fields.String(
         required=True,
         validate=one_of([r.value for r in CloseReason]),
         metadata={"example": "housed"},
+    )
+    destination = fields.String(
+        allow_none=True,
+        validate=one_of([d.value for d in Destination]),
+        metadata={"example": "rental_subsidised"},
     )
 
 

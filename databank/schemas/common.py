@@ -83,6 +83,7 @@ class NeedOut(Schema):
     severity = fields.String(metadata={"enum": NEED_SEVERITIES})
     status = fields.String(metadata={"enum": [s.value for s in NeedStatus]})
     identified_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
 
 
 def area_field() -> fields.String:

@@ -17,11 +17,14 @@ def init_web(app: Flask) -> None:
         errors,
         i18n,
         inputs,
+        lifecycle,
         linkage,
         navigation,
         outreach,
+        own_records,
         pages,
         paths,
+        referrals,
         security,
         tokens,
     )
@@ -35,6 +38,8 @@ def init_web(app: Flask) -> None:
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(referrals.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(audit_people.bp)
     app.register_blueprint(account.bp)
@@ -43,3 +48,4 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(tokens.bp)
     app.register_blueprint(outreach.bp)
     app.register_blueprint(linkage.bp)
+    app.register_blueprint(own_records.bp)

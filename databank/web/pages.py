@@ -1,5 +1,5 @@
-"""Case worker pages: caseload, case page with the cross-org timeline, referrals received, the
-statistics placeholder, the org policy; all through services, which decide and log each read."""
+"""Case worker pages: caseload, case page with the cross-org timeline (referrals: web/referrals.py),
+the statistics placeholder, the org policy; all through services, which decide and log each read."""
 
 from __future__ import annotations
 
@@ -13,13 +13,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from databank.domain.enums import CaseStatus, Purpose, ReferralStatus
+from databank.domain.enums import CaseStatus, Purpose
 from databank.domain.vocab import ETHOS_LABELS, NEED_LABELS, EthosCategory, NeedCategory
 from databank.services import access
 from databank.services.access import directory
 from databank.services.oversight import policy_view
-from databank.services.records import breakglass, case_lists, caseload, cases, people, timeline
-from databank.web import deployment, navigation, outreach_forms
+from databank.services.records import (
+    breakglass,
+    case_lists,
+    caseload,
+    cases,
+    own_merge,
+    people,
+    timeline,
+)
+from databank.web import case_lifecycle, deployment, navigation, outreach_forms
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.i18n import select_locale
 from databank.web.unit_of_work import db, log_refusal
@@ -59,13 +67,15 @@ ENUM_LABELS = {
     "medium": _l("medium"),
     "high": _l("high"),
     "urgent": _l("urgent"),
-    "identified": _l("identified"),
+    "identified": _l("open"),
     "in_progress": _l("in progress"),
     "met": _l("met"),
+    "not_met": _l("not met"),
     "declined": _l("declined"),
     "pending": _l("pending"),
     "accepted": _l("accepted"),
     "withdrawn": _l("withdrawn"),
+    "completed": _l("outcome recorded"),
 }
 SORTS = {"opened_desc": _l("Newest first"), "opened_asc": _l("Oldest first")}
 
@@ -229,17 +239,22 @@ def home() -> str | tuple[str, int] | Response:
     )
 
 
-def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
+def render_case(
+    view: cases.CaseView,
+    purpose: Purpose,
+    errors: Mapping[str, list[str]] | None = None,
+    form: Mapping[str, str] | None = None,
+) -> str:
+    """The case page; `errors` and `form`: a lifecycle form that failed (web/lifecycle.py)."""
     session = db()
     actor = current_actor()
     history = timeline.person_timeline(session, actor, purpose, view)
     records = caseload.case_records(session, actor, purpose, view)
     holders = directory.org_names(session, [view.org_id])
-    names = (
-        caseload.display_names(session, actor, purpose, [view.person_id])
-        if view.org_id == actor.org_id
-        else {}
-    )
+    own = view.org_id == actor.org_id
+    names = caseload.display_names(session, actor, purpose, [view.person_id]) if own else {}
+    # The org's own records of the person only: two mean a duplicate it is offered to merge.
+    own_records = own_merge.own_record_count(session, actor.org_id, view.person_id) if own else 0
     return render_template(
         "case.html",
         case=view,
@@ -249,6 +264,8 @@ def _render_case(view: cases.CaseView, purpose: Purpose) -> str:
         holder=holders.get(view.org_id, ""),
         person_name=names.get(view.person_id),
         read_purpose=purpose,
+        own_records=own_records,
+        **case_lifecycle.context(session, actor, purpose, view, errors, form),
     )
 
 
@@ -263,7 +280,7 @@ def case(case_id: uuid.UUID) -> str | tuple[str, int]:
         log_refusal(refusal)
         # The refusal page offers break-glass; opening one is itself decided and logged.
         return render_template("case_refused.html", case_id=case_id), 403
-    return _render_case(view, purpose)
+    return render_case(view, purpose)
 
 
 @bp.route("/cases/<uuid:case_id>/break-glass", methods=["POST"])
@@ -278,29 +295,7 @@ def break_glass(case_id: uuid.UUID) -> Response:
 def emergency_case(case_id: uuid.UUID) -> str:
     """A case read for the vital interest of the person, inside an open break-glass window."""
     view = cases.read_case(db(), current_actor(), Purpose.VITAL_INTEREST, case_id)
-    return _render_case(view, Purpose.VITAL_INTEREST)
-
-
-REFERRAL_STATUS_CODES = {s.value: s for s in ReferralStatus}
-
-
-@bp.route("/referrals")
-@login_required
-def referrals() -> str | tuple[str, int]:
-    """Referrals partners sent to the user's organisation, as the policies release them."""
-    raw = request.args.get("status", "").strip()
-    if raw and raw not in REFERRAL_STATUS_CODES:
-        errors = {"status": [_("Choose one of the options in the list.")]}
-        page = render_template("referrals.html", referrals=[], status=raw, errors=errors)
-        return page, 400
-    try:
-        found = caseload.referrals_received(
-            db(), current_actor(), current_purpose(), status=REFERRAL_STATUS_CODES.get(raw)
-        )
-    except access.AccessRefused as refusal:
-        log_refusal(refusal)
-        return render_template("referrals.html", referrals=None, status=raw, errors={})
-    return render_template("referrals.html", referrals=found, status=raw, errors={})
+    return render_case(view, Purpose.VITAL_INTEREST)
 
 
 @bp.route("/statistics")

@@ -34,8 +34,8 @@ SCOPE_TEXT = {
     "cases:write": _l("Record encounters, close cases."),
     "consents:read": _l("List a person's consents."),
     "consents:write": _l("Record and revoke consents."),
-    "referrals:read": _l("List referrals received by the organisation."),
-    "referrals:write": _l("Refer cases to partner organisations."),
+    "referrals:read": _l("List referrals received and sent by the organisation."),
+    "referrals:write": _l("Refer cases to partners; answer, follow up and withdraw referrals."),
     "audit:read": _l("Read the access log (auditors only)."),
     "audit:review": _l("Review access-log alerts (auditors only)."),
     "linkage:read": _l(

@@ -20,13 +20,14 @@ from databank.domain.enums import Purpose, Role
 from databank.extension import runtime_of
 from databank.models import Organisation
 from databank.services.actors import Actor
-from databank.services.linkage import pairs, review
+from databank.services.linkage import clusters, pairs, review
 from databank.services.oversight import alerts
 from databank.services.records import people
 from databank.web.api import spec
 from databank.web.api.registry import OPERATIONS, Operation
 from tests.api.conftest import World, assert_error_shape, bearer, signed_in
 from tests.factories import identity, intake_record
+from tests.support import handle_of
 
 BAD_IDS = ["not-a-uuid", "1", "00000000-0000-0000-0000-00000000000g", "x" * 300, "null"]
 
@@ -117,6 +118,30 @@ def _review_pair(app: Flask, world: World) -> uuid.UUID:
     return pair
 
 
+def _duplicate(app: Flask, world: World) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """The charity's two records of one person (registered under two spellings, then pooled as
+    linkage would): its handle of the person and the two records, oldest first."""
+    runtime = runtime_of(app)
+    with runtime.transaction() as session:
+        org = session.get(Organisation, world.charity_id)
+        assert org is not None
+        staff = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}))
+        found = [
+            people.intake(
+                session,
+                staff,
+                Purpose.OUTREACH,
+                [intake_record(identity(family_name=family, given_name="Twice"))],
+            )[0]
+            for family in ("Dupli-Cate", "Dupli-Kate")
+        ]
+        person = clusters.merge(session, found[0].person_id, found[1].person_id)
+    first, second = (r.subject_id for r in found)
+    assert first is not None
+    assert second is not None
+    return handle_of(runtime, world.charity_id, person), first, second
+
+
 def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], TestResponse]]]:
     """One successful call of every operation (its endpoint, then the call)."""
     client = app.test_client()
@@ -130,9 +155,21 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
         body = {
             "identity": {"given_name": "Decl", "family_name": "Ared", "birth_date": "1980-02-03"},
             "case": {"living_situation": "ethos_1_public_space"},
+            "needs": [{"category": "food"}],
         }
         response = client.post("/api/v1/people", json=body, headers=worker)
         registered.update(response.get_json())
+        return response
+
+    referred: list[str] = []
+
+    def refer() -> TestResponse:
+        response = client.post(
+            f"/api/v1/cases/{registered['case_id']}/referrals",
+            json={"to_org": "metropole", "purpose": "housing_allocation"},
+            headers=worker,
+        )
+        referred.append(response.get_json()["id"])
         return response
 
     def record_consent() -> TestResponse:
@@ -182,24 +219,70 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
             headers=worker,
         ),
     )
-    yield (
-        "api.refer_case",
-        lambda: client.post(
-            f"/api/v1/cases/{registered['case_id']}/referrals",
-            json={"to_org": "metropole", "purpose": "housing_allocation"},
-            headers=worker,
-        ),
-    )
+    yield "api.refer_case", refer
     yield (
         "api.referrals_received",
         lambda: client.get("/api/v1/referrals/received", headers=bearer(world, "officer")),
     )
+    yield "api.referrals_sent", lambda: client.get("/api/v1/referrals/sent", headers=worker)
+    officer = bearer(world, "officer")
+
+    def step(name: str, headers: dict[str, str], body: object = None) -> TestResponse:
+        url = f"/api/v1/referrals/{referred[-1]}/{name}"
+        return client.post(url, json=body, headers=headers)
+
+    yield "api.accept_referral", lambda: step("accept", officer)
+    yield "api.referral_outcome", lambda: step("outcome", officer, {"outcome": "housed"})
+    refer()
+    yield "api.decline_referral", lambda: step("decline", officer, {"reason": "no_capacity"})
+    refer()
+    yield "api.withdraw_referral", lambda: step("withdraw", worker)
+    yield (
+        "api.update_living_situation",
+        lambda: client.post(
+            f"/api/v1/cases/{registered['case_id']}/living-situation",
+            json={"living_situation": "ethos_2_night_shelter"},
+            headers=worker,
+        ),
+    )
+
+    def change_need() -> TestResponse:
+        case = client.get(f"/api/v1/cases/{registered['case_id']}", headers=worker).get_json()
+        return client.patch(
+            f"/api/v1/cases/{registered['case_id']}/needs/{case['needs'][0]['id']}",
+            json={"status": "in_progress"},
+            headers=worker,
+        )
+
+    yield "api.change_need", change_need
     yield (
         "api.close_case",
         lambda: client.post(
             f"/api/v1/cases/{registered['case_id']}/close",
-            json={"reason": "housed"},
+            json={"reason": "housed", "destination": "owned"},
             headers=worker,
+        ),
+    )
+    yield (
+        "api.reopen_case",
+        lambda: client.post(f"/api/v1/cases/{registered['case_id']}/reopen", headers=worker),
+    )
+    yield (
+        "api.case_history",
+        lambda: client.get(f"/api/v1/cases/{registered['case_id']}/history", headers=worker),
+    )
+    yield (
+        "api.correct_identity",
+        lambda: client.patch(
+            f"/api/v1/people/{registered['person_id']}/identity",
+            json={"given_name": "Declared"},
+            headers=worker,
+        ),
+    )
+    yield (
+        "api.identity_history",
+        lambda: client.get(
+            f"/api/v1/people/{registered['person_id']}/identity/history", headers=worker
         ),
     )
     yield (
@@ -241,6 +324,20 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
         ),
     )
     yield "api.pool_status", lambda: client.get("/api/v1/linkage/status", headers=reviewer)
+    twice, keep, other = _duplicate(app, world)
+    yield "api.list_duplicates", lambda: client.get("/api/v1/people/duplicates", headers=worker)
+    yield (
+        "api.list_records",
+        lambda: client.get(f"/api/v1/people/{twice}/records", headers=worker),
+    )
+    yield (
+        "api.merge_records",
+        lambda: client.post(
+            f"/api/v1/people/{twice}/records/merge",
+            json={"keep": str(keep), "other": str(other)},
+            headers=worker,
+        ),
+    )
     yield (
         "audit.api_person_export",
         lambda: client.get(

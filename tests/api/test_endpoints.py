@@ -238,10 +238,14 @@ def test_consent_for_statistics_is_refused_naming_the_purposes(
 def test_close_a_case_once(client: FlaskClient, world: World) -> None:
     created = _register(client, world, "Closed")
     path = f"/api/v1/cases/{created['case_id']}/close"
-    closed = client.post(path, json={"reason": "housed"}, headers=bearer(world, "worker"))
+    closed = client.post(
+        path, json={"reason": "housed", "destination": "owned"}, headers=bearer(world, "worker")
+    )
     assert closed.status_code == 200
     assert closed.get_json() == {"id": created["case_id"], "status": "closed"}
-    again = client.post(path, json={"reason": "housed"}, headers=bearer(world, "worker"))
+    again = client.post(
+        path, json={"reason": "housed", "destination": "owned"}, headers=bearer(world, "worker")
+    )
     assert again.status_code == 409
     encounter = client.post(
         f"/api/v1/cases/{created['case_id']}/encounters",

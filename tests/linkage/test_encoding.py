@@ -63,3 +63,18 @@ def test_day_month_swap_token_meets_the_date_token() -> None:
 def test_secret_length_is_checked() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         RecordEncoder(b"short")
+
+
+def test_rows_for_registration_are_the_frames_rows() -> None:
+    """Registration stores `encode_rows` (no frame: pandas cost more than the encoding at a few
+    records); the values are the frame's, column for column, absent ones None."""
+    encoder = RecordEncoder(SECRET)
+    people = [*PEOPLE, normalise("Li", "", None)]
+    frame = encoder.encode(people, [0, 1, 2])
+    rows = encoder.encode_rows(people)
+    assert len(rows) == len(people)
+    for i, row in enumerate(rows):
+        assert set(row) == set(frame.columns) - {"record_id"}
+        for column, value in row.items():
+            framed = frame[column][i]
+            assert value == framed or (value is None and framed is None), column

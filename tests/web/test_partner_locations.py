@@ -55,7 +55,8 @@ SIGN_IN = {"auth.login", "auth.second_factor", "auth.invitation"}
 QUERIES = {
     "pages.home": ["?sort=opened_asc", "?status=open"],
     "api.list_cases": ["?limit=200", "?own_only=true"],
-    "pages.referrals": ["?status=pending"],
+    "referrals.received": ["?status=pending"],
+    "referrals.sent": ["?status=pending"],
 }
 JUSTIFICATION = "Found unconscious near the station, no papers; the team needs the history."
 FINER = 6  # a geohash of this length or more is finer than the district (5)

@@ -1,6 +1,8 @@
 """Every data-returning route, for every role of every org, against every org's cases: no field
 the policy withholds appears in any response, a location is never finer than released, and a
-person's identifiers (names, birth date, phone) show only to their own org's staff.
+person's identifiers (names, birth date, phone) show only to their own org's staff, the one
+exception being the phone of a person referred to a partner, on its referrals received, where the
+owner's policy releases the contact (with the person's consent).
 
 Each case and each person's identity carries sentinel values, one per field, that appear nowhere
 else; the expected release comes from the same policy engine the app uses. A route missing from
@@ -20,10 +22,20 @@ import pytest
 from babel import dates as babel_dates
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from databank.domain import geo
-from databank.domain.enums import CONSENTABLE_PURPOSES, NeedSeverity, OrgKind, Purpose, Role
+from databank.domain.enums import (
+    CONSENTABLE_PURPOSES,
+    NeedSeverity,
+    NeedStatus,
+    OrgKind,
+    Purpose,
+    Role,
+)
 from databank.domain.vocab import EthosCategory, NeedCategory
+from databank.models import Need
 from databank.policy import CaseFacts, Principal, Situation
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
@@ -36,7 +48,7 @@ from databank.services.inputs import (
     NeedIn,
     Point,
 )
-from databank.services.records import consents, people
+from databank.services.records import cases, consents, identity_changes, lifecycle, people
 from databank.services.records.cases import CASE_FIELDS
 from databank.services.runtime import Runtime
 from tests.factories import identity
@@ -54,7 +66,8 @@ ROUTES: dict[str, tuple[Callable[[uuid.UUID, str], list[str]], Purpose | None]] 
     "pages.home": (lambda case_id, viewer: ["/"], None),
     "pages.case": (lambda case_id, viewer: [f"/cases/{case_id}"], None),
     "pages.org_policy": (lambda case_id, viewer: ["/organisation/policy"], None),
-    "pages.referrals": (lambda case_id, viewer: ["/referrals"], None),
+    "referrals.received": (lambda case_id, viewer: ["/referrals"], None),
+    "referrals.sent": (lambda case_id, viewer: ["/referrals/sent"], None),
     "pages.emergency_case": (
         lambda case_id, viewer: [f"/cases/{case_id}/emergency"],
         Purpose.VITAL_INTEREST,
@@ -65,6 +78,7 @@ ROUTES: dict[str, tuple[Callable[[uuid.UUID, str], list[str]], Purpose | None]] 
         None,
     ),
     "api.referrals_received": (lambda case_id, viewer: ["/api/v1/referrals/received"], None),
+    "api.referrals_sent": (lambda case_id, viewer: ["/api/v1/referrals/sent"], None),
     "outreach.index": (lambda case_id, viewer: ["/outreach/"], None),
     "outreach.person": (
         lambda case_id, viewer: [f"/outreach/people/{PERSON_OF[(case_id, viewer)]}"],
@@ -80,12 +94,38 @@ ROUTES: dict[str, tuple[Callable[[uuid.UUID, str], list[str]], Purpose | None]] 
         None,
     ),
     "outreach.refer": (lambda case_id, viewer: [f"/outreach/cases/{case_id}/refer"], None),
+    # An org's own records of a person (duplicates to merge): its own names of them only.
+    "records.duplicates": (lambda case_id, viewer: ["/records/duplicates"], None),
+    "records.person_records": (
+        lambda case_id, viewer: [f"/people/{PERSON_OF[(case_id, viewer)]}/records"],
+        None,
+    ),
+    "api.list_duplicates": (lambda case_id, viewer: ["/api/v1/people/duplicates"], None),
+    "api.list_records": (
+        lambda case_id, viewer: [f"/api/v1/people/{PERSON_OF[(case_id, viewer)]}/records"],
+        None,
+    ),
+    # A case's changes (each only where its field is released) and an identity's corrections.
+    "api.case_history": (lambda case_id, viewer: [f"/api/v1/cases/{case_id}/history"], None),
+    "api.identity_history": (
+        lambda case_id, viewer: [f"/api/v1/people/{PERSON_OF[(case_id, viewer)]}/identity/history"],
+        None,
+    ),
+    "lifecycle.identity": (
+        lambda case_id, viewer: [f"/people/{PERSON_OF[(case_id, viewer)]}/identity"],
+        None,
+    ),
 }
 # Lists whose lines show each case's released fields (living situation, needs...): the seeded
 # cases share these fields' sentinel values (closed vocabularies), so a case's withheld values are
 # looked for in its own line and outside every line, not in another case's line, which may show
 # the same code released.
 LISTS = {"pages.home", "api.list_cases"}
+# The routes that show how to reach the person of a referral received: the person's phone where
+# the owner's policy releases the contact to the partner the case is referred to.
+REFERRAL_CONTACT_ROUTES = frozenset({"referrals.received", "api.referrals_received"})
+# Each consenting seeded case is referred to the next organisation (in slug order) for this.
+REFERRAL_PURPOSE = Purpose.CASE_MANAGEMENT
 # Endpoints that return no case data (health check, sign-in forms, static files, form posts).
 NO_DATA = {
     "pages.healthz",
@@ -138,7 +178,18 @@ NO_DATA = {
     "api.revoke_consent",
     "api.record_encounter",
     "api.refer_case",
+    # The referral workflow's steps (POST): they answer with the referral's status and dates.
+    *("api.accept_referral", "api.decline_referral", "api.referral_outcome"),
+    *("api.withdraw_referral", "referrals.accept", "referrals.decline", "referrals.outcome"),
+    "referrals.withdraw",
     "api.close_case",
+    "api.merge_records",
+    "api.reopen_case",
+    "api.update_living_situation",
+    "api.change_need",
+    "api.correct_identity",
+    # The case page's lifecycle forms (POST): they answer with the case page, walked above.
+    *("lifecycle.living_situation", "lifecycle.need", "lifecycle.close", "lifecycle.reopen"),
     "api.openapi_json",
     "api.docs",
     "tokens.index",
@@ -179,6 +230,10 @@ class SeededCase:
     # The person's identifiers as the owner recorded them, by the policy field that holds them.
     identifiers: dict[str, list[str]] = field(default_factory=dict)
     born: date | None = None
+    referred_to: str | None = None  # the org it is referred to (REFERRAL_PURPOSE), if any
+
+    def referred(self, slug: str, purpose: Purpose) -> bool:
+        return self.referred_to == slug and purpose is REFERRAL_PURPOSE
 
 
 @dataclass(frozen=True)
@@ -192,6 +247,28 @@ def world_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]
     runtime = scratch_runtime("databank_routes", tmp_path_factory.mktemp("routes"))
     yield runtime
     runtime.dispose()
+
+
+def _changes(
+    session: Session, actor: Actor, case_id: uuid.UUID, person_id: uuid.UUID, tag: str
+) -> None:
+    """Each case's history holds its sentinels: the living situation it left (ETHOS 13), its
+    needs' status changes (education, addiction); the identity's corrections hold the alias
+    it replaced."""
+    lifecycle.update_living_situation(
+        session, actor, Purpose.OUTREACH, case_id, EthosCategory.ETHOS_12_UNFIT_HOUSING
+    )
+    for need in session.scalars(select(Need).where(Need.case_id == case_id)):
+        lifecycle.change_need(
+            session, actor, Purpose.OUTREACH, case_id, need.id, NeedStatus.IN_PROGRESS
+        )
+    identity_changes.correct_identity(
+        session,
+        actor,
+        Purpose.OUTREACH,
+        person_id,
+        identity_changes.IdentityCorrection(aliases=[f"Alias{tag}", f"Alias{tag}-Two"]),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +286,9 @@ def world(world_runtime: Runtime) -> World:
                 organisations.create_user(
                     session, org, f"{role.value}@{slug}", role.value, PASSWORD, [role]
                 )
+        order = sorted(made)
         for n, (slug, org) in enumerate(sorted(made.items())):
+            receiver = order[(n + 1) % len(order)]
             actor = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "test")
             for consent in (False, True):
                 tag = f"{slug[:4].upper()}{int(consent)}"
@@ -246,6 +325,8 @@ def world(world_runtime: Runtime) -> World:
                         )
                     ],
                 )
+                assert result.case_id is not None
+                _changes(session, actor, result.case_id, result.person_id, tag)
                 if consent:
                     consents.record_consent(
                         session,
@@ -258,6 +339,17 @@ def world(world_runtime: Runtime) -> World:
                         ),
                     )
                 assert result.case_id is not None
+                if consent:  # the reason for the referral is a sentinel of the "referrals" field
+                    cases.refer(
+                        session,
+                        actor,
+                        Purpose.OUTREACH,
+                        result.case_id,
+                        made[receiver].id,
+                        REFERRAL_PURPOSE,
+                        None,
+                        f"REFNOTE-{tag}",
+                    )
                 for viewer, viewer_org in made.items():
                     handle = handle_of(session, viewer_org.id, result.person_id)
                     PERSON_OF[(result.case_id, viewer)] = handle
@@ -270,9 +362,11 @@ def world(world_runtime: Runtime) -> World:
                         point=point,
                         identifiers=_identifiers(person),
                         born=person.birth_date,
+                        referred_to=receiver if consent else None,
                         sentinels={
+                            "referrals": [f"REFNOTE-{tag}"],
                             "notes": [note, enc_note],
-                            "living_situation": ["ethos_13_overcrowding"],
+                            "living_situation": ["ethos_13_overcrowding", "ethos_12_unfit_housing"],
                             "needs": ["education_training"],
                             "health": ["addiction"],
                             "encounters": [when.strftime("%Y-%m-%d %H:%M")],
@@ -314,15 +408,27 @@ def _identifiers(person: IdentityIn) -> dict[str, list[str]]:
 
 
 def _forbidden_identifiers(
-    runtime: Runtime, slug: str, kind: str, role: Role, case: SeededCase, purpose: Purpose
+    runtime: Runtime,
+    slug: str,
+    kind: str,
+    role: Role,
+    case: SeededCase,
+    purpose: Purpose,
+    endpoint: str,
 ) -> list[str]:
     """A person's identifiers show only to their own org's staff, where its policy releases
     them: never to another org, whatever that org's policy would release (a partner's case is
-    shown by a reference)."""
-    if slug != case.owner:
-        return [t for ts in case.identifiers.values() for t in ts]
+    shown by a reference). One exception: the phone, on the referrals received by the partner a
+    case is referred to, where the owner's policy releases the contact to it."""
     principal = Principal("u", slug, kind, frozenset({role.value}))
     facts = CaseFacts(case.owner, case.owner_kind)
+    if slug != case.owner:
+        hidden = dict(case.identifiers)
+        if endpoint in REFERRAL_CONTACT_ROUTES and case.referred(slug, purpose):
+            situation = Situation(purpose.value, consent=case.consent, referred=True)
+            if runtime.policy.release(principal, "read", facts, situation, ("contact",)).allowed:
+                del hidden["contact"]
+        return [t for ts in hidden.values() for t in ts]
     release = runtime.policy.release(
         principal, "read", facts, Situation(purpose.value), tuple(case.identifiers)
     )
@@ -337,7 +443,11 @@ def _forbidden_texts(
     principal = Principal("u", slug, kind, frozenset({role.value}))
     facts = CaseFacts(case.owner, case.owner_kind)
     own = slug == case.owner
-    situation = Situation(purpose.value, consent=case.consent and not own)
+    situation = Situation(
+        purpose.value,
+        consent=case.consent and not own,
+        referred=not own and case.referred(slug, purpose),
+    )
     release = engine.release(principal, "read", facts, situation, CASE_FIELDS)
     texts = [t for f, ts in case.sentinels.items() if f not in release.allowed for t in ts]
     level = release.location_level
@@ -401,7 +511,7 @@ def _walk(app: Flask, world: World, runtime: Runtime, role: Role, purpose: Purpo
             for endpoint, (paths, route_purpose) in ROUTES.items():
                 asked = route_purpose or purpose
                 forbidden = _forbidden_texts(runtime, slug, kind, role, case, asked)
-                hidden = _forbidden_identifiers(runtime, slug, kind, role, case, asked)
+                hidden = _forbidden_identifiers(runtime, slug, kind, role, case, asked, endpoint)
                 for path in paths(case.id, slug):
                     if path not in fetched:
                         response = client.get(path)
@@ -436,7 +546,8 @@ def test_finding13_identifiers_show_only_to_their_own_org(
 ) -> None:
     """Whatever the route, a person's names, aliases, birth date, birth place and phone show
     only to the staff of the org that recorded them, where its policy releases them: never to
-    another org, even one its policy would release them to."""
+    another org, even one its policy would release them to; but the phone of a person referred
+    to a partner, on its referrals received, where the owner's policy releases the contact."""
     assert _walk(app, world, world_runtime, role, purpose).identifiers == []
 
 
@@ -453,3 +564,21 @@ def test_finding13_the_walk_looks_for_identifiers_as_pages_show_them(
     for text in (given, family, *case.identifiers["contact"]):
         assert text in page
     assert any(_in_words(case.born, locale) in page for locale in WORDS_LOCALES)
+
+
+def test_the_walk_meets_a_referral_whose_reason_and_phone_are_released(
+    app: Flask, world: World
+) -> None:
+    """The walk's one exception is exercised, not assumed: Entraide's policy releases the
+    reason and the phone of its consenting case to the partner it referred the case to, on the
+    partner's referrals received, and nothing else of the person's identity."""
+    [case] = [c for c in world.cases if c.owner == "entraide" and c.consent]
+    assert case.referred_to == "habitat-rhone"
+    client = app.test_client()
+    assert login(client, f"{Role.HOUSING_OFFICER.value}@habitat-rhone") == 302
+    with client.session_transaction() as flask_session:
+        flask_session["purpose"] = REFERRAL_PURPOSE.value
+    page = client.get("/referrals").get_data(as_text=True)
+    assert case.sentinels["referrals"][0] in page
+    assert case.identifiers["contact"][0] in page
+    assert not [t for t in case.identifiers["identity"] if t in page]

@@ -48,7 +48,12 @@ API_BODIES: dict[str, dict[str, Any]] = {
         "notes": "Met at the station.",
     },
     "api.refer_case": {"to_org": "metropole", "purpose": "outreach"},
-    "api.close_case": {"reason": "housed"},
+    "api.merge_records": {"keep": str(uuid.uuid4()), "other": str(uuid.uuid4())},
+    "api.close_case": {"reason": "housed", "destination": "owned"},
+    "api.update_living_situation": {"living_situation": "housed"},
+    "api.change_need": {"status": "met"},
+    "api.correct_identity": {"family_name": "Probe"},
+    "api.reopen_case": {},
 }
 
 
@@ -130,7 +135,9 @@ def _doors(app: Flask) -> list[tuple[Rule, str]]:
 def _fill(rule: Rule, values: dict[str, str]) -> str:
     path = rule.rule
     for name in rule.arguments:
-        path = re.sub(rf"<(?:[^>:]*:)?{name}>", values[name], path)
+        # An id of a record inside the case (a need): any, the case's door decides first.
+        value = values.get(name) or str(uuid.UUID(int=7))
+        path = re.sub(rf"<(?:[^>:]*:)?{name}>", value, path)
     return path
 
 

@@ -68,6 +68,15 @@ SEALED: dict[tuple[str, str], SealedColumn] = {
             "phone_ciphertext",
             "id_numbers_ciphertext",
         ),
+        # The values an identity correction replaced, kept as its history (lifecycle).
+        *_subject(
+            "identity_changes",
+            "given_name_ciphertext",
+            "family_name_ciphertext",
+            "birth_date_ciphertext",
+            "aliases_ciphertext",
+            "phone_ciphertext",
+        ),
         *_subject("cases", "location_ciphertext", "notes_ciphertext"),
         *_subject("encounters", "location_ciphertext", "notes_ciphertext"),
         *_subject("referrals", "note_ciphertext"),

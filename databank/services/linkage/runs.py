@@ -159,13 +159,12 @@ class PoolCache:
         self._added = 0
         self._built = 0.0
 
-    def matcher(
-        self, session: Session, rows: Sequence[tuple[uuid.UUID, bytes]]
-    ) -> tuple[Linker, Pool]:
-        """The linker and its pool holding every row (call under `lock`)."""
+    def matcher(self, session: Session, pool: Sequence[uuid.UUID]) -> tuple[Linker, Pool]:
+        """The linker and its pool holding every subject of `pool` (call under `lock`): built
+        from every stored encoding when stale, else extended with the encodings it lacks only."""
         linker, _source = linker_for(session)
         key = json.dumps(linker.document(), sort_keys=True)
-        missing = [row for row in rows if str(row[0]) not in self._members]
+        missing = [s for s in pool if str(s) not in self._members]
         stale = (
             self._pool is None
             or key != self._key
@@ -173,15 +172,17 @@ class PoolCache:
             or self._added + len(missing) > max(200, self.REBUILD_SHARE * len(self._members))
         )
         if stale:
+            rows = store.pool_rows(session)
             self._pool = linker.pool(store.frame(rows))
             self._linker, self._key = linker, key
             self._members = {str(row[0]) for row in rows}
             self._added, self._built = 0, time.monotonic()
         elif missing:
             assert self._linker is not None  # noqa: S101 - built with the pool
-            self._linker.extend(self._pool, store.frame(missing))  # type: ignore[arg-type]
-            self._members |= {str(row[0]) for row in missing}
-            self._added += len(missing)
+            rows = store.pool_rows(session, missing)
+            self._linker.extend(self._pool, store.frame(rows))  # type: ignore[arg-type]
+            self._members |= {str(row[0]) for row in rows}
+            self._added += len(rows)
         assert self._linker is not None  # noqa: S101
         assert self._pool is not None  # noqa: S101
         return self._linker, self._pool
@@ -203,16 +204,16 @@ def link_one(session: Session, subject_id: uuid.UUID) -> int:
     )
     if linked is not None:
         return 0
-    rows = store.pool_rows(session)
-    mine = [row for row in rows if row[0] == subject_id]
+    pool_ids = store.pool_ids(session)
+    mine = store.pool_rows(session, [subject_id])
     subject = session.get(Subject, subject_id)
     if not mine or subject is None or subject.status is not SubjectStatus.ACTIVE:
         return 0
     merged = 0
-    if len(rows) > 1:
+    if len(pool_ids) > 1:
         cache = _cache(session)
         with cache.lock:
-            linker, pool = cache.matcher(session, rows)
+            linker, pool = cache.matcher(session, pool_ids)
             found = linker.match_one(store.frame(mine), pool, limit=10)
         for candidate in found.to_dict("records"):
             other = uuid.UUID(candidate["record_id"])

@@ -100,15 +100,36 @@ _CURRENT = and_(
 )
 
 
-def pool_rows(session: Session) -> list[tuple[uuid.UUID, bytes]]:
-    """Every active subject's stored encoding of the current schema (the pool), oldest first."""
+def pool_rows(
+    session: Session, subject_ids: Sequence[uuid.UUID] | None = None
+) -> list[tuple[uuid.UUID, bytes]]:
+    """Every active subject's stored encoding of the current schema (the pool), oldest first;
+    only those of `subject_ids` when given (a pool kept in memory reads what it lacks)."""
     query = (
         select(LinkageRecord.subject_id, LinkageRecord.encoding)
         .join(Subject, Subject.id == LinkageRecord.subject_id)
-        .where(_ACTIVE, _CURRENT)
+        .where(_ACTIVE, _CURRENT, LinkageRecord.encoding.is_not(None))
         .order_by(LinkageRecord.created_at, LinkageRecord.subject_id)
     )
-    return [(s, bytes(e)) for s, e in session.execute(query) if e]
+    if subject_ids is None:
+        return [(s, bytes(e)) for s, e in session.execute(query) if e]
+    found: list[tuple[uuid.UUID, bytes]] = []
+    wanted = list(subject_ids)
+    for start in range(0, len(wanted), 500):
+        part = query.where(LinkageRecord.subject_id.in_(wanted[start : start + 500]))
+        found.extend((s, bytes(e)) for s, e in session.execute(part) if e)
+    return found
+
+
+def pool_ids(session: Session) -> list[uuid.UUID]:
+    """The pool's subjects (as `pool_rows`), without their encodings: what a link job reads to
+    see what its kept pool lacks."""
+    query = (
+        select(LinkageRecord.subject_id)
+        .join(Subject, Subject.id == LinkageRecord.subject_id)
+        .where(_ACTIVE, _CURRENT, LinkageRecord.encoding.is_not(None))
+    )
+    return list(session.scalars(query))
 
 
 def _count(session: Session, condition: ColumnElement[bool]) -> int:

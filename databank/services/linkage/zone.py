@@ -78,8 +78,7 @@ class LinkageZone:
             )
             for i, area in zip(identities, areas, strict=True)
         ]
-        encoded = self._records.encode(normalised, list(range(len(normalised))))
-        return [store.serialise(row) for row in encoded.to_dict("records")]
+        return [store.serialise(row) for row in self._records.encode_rows(normalised)]
 
     def enrolment(
         self,

@@ -1,5 +1,6 @@
 """A housing officer's views across cases: names on the caseload, a case's referrals and
-consents, and the referrals the org received. Each read is decided and logged by services/access.
+consents (the referrals an org received or sent: records/referrals.py). Each read is decided and
+logged by services/access.
 """
 
 from __future__ import annotations
@@ -16,17 +17,15 @@ from databank import policy
 from databank.crypto import SealingKey
 from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, Purpose, ReferralStatus, SubjectStatus
+from databank.domain.referrals import DeclineReason, ReferralOutcome
 from databank.domain.vocab import NeedCategory
 from databank.models import Case, Consent, Identity, Referral, Subject
 from databank.services import access
-from databank.services.access.directory import org_names, orgs_of
+from databank.services.access.directory import org_names
 from databank.services.actors import Actor
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
 from databank.services.records import cases
-
-# What a referral line asks of the referred case: the case as a whole, and its need category.
-REFERRAL_FIELDS = (access.WHOLE_RECORD, "needs", "health")
 
 
 def own_identities(
@@ -86,93 +85,22 @@ def display_names(
 
 
 @dataclass(frozen=True)
-class ReceivedReferral:
-    """A referral to the actor's org. Its case and need show only if the policy releases them."""
-
-    id: uuid.UUID
-    from_org: str  # the referring organisation's slug
-    from_org_name: str
-    purpose: Purpose
-    status: ReferralStatus
-    created_at: datetime
-    case_id: uuid.UUID | None  # None: the referral no longer opens the case for this purpose
-    need: NeedCategory | None
-
-    def __repr__(self) -> str:  # a need can be health data: keep it out of logs and tracebacks
-        return f"ReceivedReferral(id={self.id}, <hidden>)"
-
-
-def referrals_received(
-    session: Session,
-    actor: Actor,
-    purpose: Purpose,
-    status: ReferralStatus | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[ReceivedReferral]:
-    """Referrals other orgs sent to the actor's org, newest first.
-
-    The list is decided first (a role without case content is refused here, and logged); then
-    each referred case is decided for this purpose and logged. A referral whose case the policy
-    no longer releases (withdrawn, or made for another purpose) is listed without its case link
-    or need: that it arrived is the recipient's own record, what it was about is the holder's.
-    """
-    access.authorize(
-        session,
-        actor,
-        Action.SEARCH,
-        purpose,
-        access.Resource(RecordType.REFERRAL_LIST, None, actor.org_id),
-    )
-    query = select(Referral, Case).join(Case, Case.id == Referral.case_id)
-    query = query.where(Referral.to_org_id == actor.org_id, Referral.from_org_id != actor.org_id)
-    if status is not None:
-        query = query.where(Referral.status == status)
-    found = session.execute(
-        query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset)
-    ).all()
-    if not found:
-        return []
-    grants = access.authorize_many(
-        session,
-        actor,
-        Action.READ,
-        purpose,
-        [access.Resource.of_case(case) for _referral, case in found],
-        fields=REFERRAL_FIELDS,
-        result_count=len(found),
-        listing=True,
-    )
-    names = org_names(session, (referral.from_org_id for referral, _case in found))
-    orgs = orgs_of(session)
-    out = []
-    for (referral, _case), grant in zip(found, grants, strict=True):
-        opens = bool(grant.fields)
-        need = referral.need_category
-        need_field = policy.need_field(need)
-        out.append(
-            ReceivedReferral(
-                id=referral.id,
-                from_org=orgs.get(session, referral.from_org_id).slug,
-                from_org_name=names.get(referral.from_org_id, ""),
-                purpose=referral.purpose,
-                status=referral.status,
-                created_at=referral.created_at,
-                case_id=referral.case_id if opens else None,
-                need=need if opens and need is not None and grant.has(need_field) else None,
-            )
-        )
-    return out
-
-
-@dataclass(frozen=True)
 class CaseReferral:
+    id: uuid.UUID
     from_org_name: str
     to_org_name: str
     purpose: Purpose
     status: ReferralStatus
     created_at: datetime
     need: NeedCategory | None
+    # The receiver's answer (codes) and the waiting times.
+    responded_at: datetime | None = None
+    outcome_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    decline_reason: DeclineReason | None = None
+    outcome: ReferralOutcome | None = None
+    # The viewer's organisation made it and it is pending: it may withdraw it.
+    withdrawable: bool = False
 
     def __repr__(self) -> str:  # a need can be health data: keep it out of logs and tracebacks
         return "CaseReferral(<hidden>)"
@@ -214,6 +142,7 @@ def case_records(
         names = org_names(session, {r.from_org_id for r in rows} | {r.to_org_id for r in rows})
         referrals = tuple(
             CaseReferral(
+                r.id,
                 names.get(r.from_org_id, ""),
                 names.get(r.to_org_id, ""),
                 r.purpose,
@@ -223,6 +152,12 @@ def case_records(
                 if r.need_category is not None
                 and policy.need_field(r.need_category) in view.released
                 else None,
+                r.responded_at,
+                r.outcome_at,
+                r.withdrawn_at,
+                r.decline_reason,
+                r.outcome,
+                withdrawable=r.from_org_id == actor.org_id and r.status is ReferralStatus.PENDING,
             )
             for r in rows
         )

@@ -1,4 +1,5 @@
-"""Cases and what happens in them: open, close, record an encounter with needs, refer, read."""
+"""Cases and what happens in them: open, record an encounter with needs, refer, read (their
+later changes, closing included, are in lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from databank.domain.enums import (
     SubjectStatus,
 )
 from databank.domain.errors import Conflict, Erased, NotFound, ValidationFailed
-from databank.domain.vocab import CloseReason, EthosCategory, NeedCategory
+from databank.domain.vocab import CloseReason, Destination, EthosCategory, NeedCategory
 from databank.models import Case, Encounter, Need, Referral, Subject
 from databank.services import access
 from databank.services.access import sharing
@@ -49,6 +50,7 @@ class NeedView:
     severity: NeedSeverity
     status: NeedStatus
     identified_at: datetime
+    resolved_at: datetime | None = None
 
     def __repr__(self) -> str:  # a need can be health data: keep it out of logs and tracebacks
         return f"NeedView(id={self.id}, <hidden>)"
@@ -89,6 +91,8 @@ class CaseView:
     status: CaseStatus | None
     opened_at: datetime | None
     closed_at: datetime | None
+    close_reason: CloseReason | None
+    destination: Destination | None  # where a case closed as housed or sheltered went
     living_situation: EthosCategory | None
     hud_living_situation: int | None
     is_minor: bool | None
@@ -207,24 +211,6 @@ def open_case(
     sealed_rows.insert_rows(session, {Case.__table__: [row]})  # type: ignore[dict-item]
     case_id: uuid.UUID = row["id"]
     return case_id
-
-
-def close_case(
-    session: Session, actor: Actor, purpose: Purpose, case_id: uuid.UUID, reason: str
-) -> None:
-    case, _person = _authorized_case(session, actor, Action.UPDATE, purpose, case_id, ("status",))
-    try:
-        code = CloseReason(reason)
-    except ValueError:
-        known = ", ".join(r.value for r in CloseReason)
-        raise ValidationFailed(
-            "the closing has invalid fields", {"reason": [f"use one of: {known}"]}
-        ) from None
-    if case.status is CaseStatus.CLOSED:
-        raise Conflict("the case is already closed")
-    case.status = CaseStatus.CLOSED
-    case.closed_at = datetime.now(UTC)
-    case.close_reason = code.value
 
 
 def record_encounter(
@@ -421,7 +407,7 @@ def view_of(
     needs: tuple[NeedView, ...] = ()
     if grant.has("needs") or grant.has("health"):
         needs = tuple(
-            NeedView(n.id, n.category, n.severity, n.status, n.identified_at)
+            NeedView(n.id, n.category, n.severity, n.status, n.identified_at, n.resolved_at)
             for n in rows.needs
             if grant.has(policy.need_field(n.category))
         )
@@ -439,6 +425,10 @@ def view_of(
         status=case.status if shows("status") else None,
         opened_at=case.opened_at if shows("status") else None,
         closed_at=case.closed_at if shows("status") else None,
+        close_reason=CloseReason(case.close_reason)
+        if case.close_reason and shows("status")
+        else None,
+        destination=case.destination if shows("status") else None,
         living_situation=case.living_situation if shows("living_situation") else None,
         hud_living_situation=case.hud_living_situation if shows("living_situation") else None,
         is_minor=case.is_minor if shows("flags") else None,

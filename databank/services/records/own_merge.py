@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,15 +23,16 @@ from databank.crypto import SealingKey
 from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Action, LinkReason, Purpose, SubjectStatus
 from databank.domain.errors import Conflict, NotFound, ValidationFailed
+from databank.domain.vocab import OWN_MERGE_REASONS
 from databank.models import Case, Consent, Encounter, Referral, Subject
 from databank.services import access, auditlog
 from databank.services.actors import Actor
 from databank.services.keys.erasure import retire_subjects
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import SEALED, KeyOf, RowSealer
-from databank.services.records import subjects
+from databank.services.records import caseload, subjects
 
-MERGE_REASONS = ("duplicate_registration", "data_entry_error")
+MERGE_REASONS = OWN_MERGE_REASONS
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,57 @@ class _Resealer:
 
 @dataclass(frozen=True)
 class OwnRecord:
-    """One of the org's records of a person, as the org names it for a merge (ids only)."""
+    """One of the org's records of a person, as the org names it for a merge: its id, and the
+    name and birth date it was registered under where the policy releases the identity."""
 
     subject_id: uuid.UUID
     status: SubjectStatus
     created_at: datetime
     cases: int
+    name: str | None = None
+    birth_date: date | None = None
+
+    def __repr__(self) -> str:  # names stay out of logs and tracebacks
+        return f"OwnRecord({self.subject_id}, {self.status})"
+
+
+def own_duplicates(
+    session: Session, actor: Actor, purpose: Purpose, limit: int = 100
+) -> list[uuid.UUID]:
+    """The people the actor's org holds under two or more active records (linkage pooled its
+    duplicate registrations), most recently registered first: what it is offered to merge.
+
+    Only the org's own records are counted, so the answer says nothing of other organisations.
+    The list is decided (a role without case content is refused) and logged with its count.
+    """
+    listing = access.Resource(RecordType.DUPLICATE_RECORDS, None, actor.org_id)
+    access.authorize(session, actor, Action.SEARCH, purpose, listing)
+    rows = session.execute(
+        select(Subject.person_id)
+        .where(Subject.org_id == actor.org_id, Subject.status == SubjectStatus.ACTIVE)
+        .group_by(Subject.person_id)
+        .having(func.count() > 1)
+        .order_by(func.max(Subject.created_at).desc(), Subject.person_id)
+        .limit(limit)
+    ).all()
+    people = [row[0] for row in rows]
+    if people:
+        access.authorize_many(
+            session,
+            actor,
+            Action.READ,
+            purpose,
+            [access.Resource(RecordType.PERSON, p, actor.org_id, p) for p in people],
+            result_count=len(people),
+        )
+    return people
+
+
+def own_record_count(session: Session, org_id: uuid.UUID, person_id: uuid.UUID) -> int:
+    """How many active records the org holds of a person it has read (the case page's offer to
+    merge: the org's own records only)."""
+    found = subjects.own_subjects(session, org_id, person_id)
+    return sum(1 for s in found if s.status is SubjectStatus.ACTIVE)
 
 
 def own_records(
@@ -108,7 +154,23 @@ def own_records(
         .group_by(Case.subject_id)
     ):
         counts[subject_id] = count
-    return [OwnRecord(s.id, s.status, s.created_at, counts.get(s.id, 0)) for s in held]
+    named: dict[uuid.UUID, tuple[str, date]] = {}
+    for row, key in caseload.own_identities(session, actor, purpose, [person_id]):
+        unseal = RowSealer(key, row.org_id, "identities", row.id, row.binding).open
+        given = unseal("given_name_ciphertext", row.given_name_ciphertext) or ""
+        family = unseal("family_name_ciphertext", row.family_name_ciphertext) or ""
+        born = date.fromisoformat(unseal("birth_date_ciphertext", row.birth_date_ciphertext) or "")
+        named[row.subject_id] = (f"{given} {family}".strip(), born)
+    return [
+        OwnRecord(
+            s.id,
+            s.status,
+            s.created_at,
+            counts.get(s.id, 0),
+            *named.get(s.id, (None, None)),
+        )
+        for s in held
+    ]
 
 
 def merge_own_records(
@@ -193,3 +255,26 @@ def merge_own_records(
     for case in moved:  # their person and binding are read through the subject: reload
         session.expire(case, ["person_id", "binding"])
     return OwnMerge(keep.id, other.id, len(moved), resealer.count, destroyed)
+
+
+def merge_person_records(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    person_id: uuid.UUID,
+    keep_subject_id: uuid.UUID,
+    other_subject_id: uuid.UUID,
+    reason: str = "duplicate_registration",
+) -> OwnMerge:
+    """Merge two of the actor's org's records of the person a page or a document names: each
+    must be one of its records of that person (another org's person is not found, logged)."""
+    subjects.own_subject(session, actor, Action.UPDATE, purpose, person_id, RecordType.SUBJECT)
+    held = {s.id for s in subjects.own_subjects(session, actor.org_id, person_id)}
+    wrong = {
+        name: ["not one of your organisation's records of this person"]
+        for name, chosen in (("keep", keep_subject_id), ("other", other_subject_id))
+        if chosen not in held
+    }
+    if wrong:
+        raise ValidationFailed("the records to merge are not this person's", wrong)
+    return merge_own_records(session, actor, purpose, keep_subject_id, other_subject_id, reason)

@@ -128,6 +128,7 @@ def case_row(
         "opened_at": case.opened_at or now,
         "closed_at": None,
         "close_reason": None,
+        "destination": None,
         "living_situation": case.living_situation,
         "hud_living_situation": case.hud_living_situation,
         "is_minor": case.is_minor,

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
-from databank.web.api import cases, docs, linkage, meta, people  # noqa: F401 - modules register routes
+from databank.web.api import (  # noqa: F401 - modules register routes
+    cases,
+    docs,
+    lifecycle,
+    linkage,
+    meta,
+    people,
+    records,
+    referrals,
+)
 from databank.web.api.auth import PURPOSE_HEADER, Caller
 from databank.web.api.io import MAX_BODY
 from databank.web.api.registry import bp

@@ -1,11 +1,12 @@
-"""API operations on cases: caseload, case page, encounters, referrals, closing."""
+"""API operations on cases: caseload, case page, encounters, referring, closing (referrals
+received and sent, and their answers: web/api/referrals.py)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from databank.domain.enums import CaseStatus, Purpose, ReferralStatus
+from databank.domain.enums import CaseStatus, Purpose
 from databank.domain.vocab import NeedCategory
 from databank.schemas.cases import (
     CaseClosedOut,
@@ -18,9 +19,8 @@ from databank.schemas.cases import (
     EncounterIn,
     ReferralIn,
 )
-from databank.schemas.referrals import ReferralListOut, ReferralQueryIn
 from databank.services.access import directory
-from databank.services.records import case_lists, caseload, cases
+from databank.services.records import case_lists, cases, lifecycle
 from databank.web.api import convert
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
@@ -140,28 +140,10 @@ def refer_case(data: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     errors=_WRITE_ERRORS,
 )
 def close_case(data: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
-    """Close an open case with a short reason code (e.g. `housed`)."""
+    """Close an open case with a reason code (e.g. `housed`) and, for `housed` or
+    `sheltered`, the destination: the kind of accommodation the person went to."""
     who = caller()
-    cases.close_case(db(), who.actor, who.purpose, case_id, data["reason"])
-    return {"id": case_id, "status": CaseStatus.CLOSED.value}
-
-
-@operation(
-    "/referrals/received",
-    summary="Referrals received",
-    tag="referrals",
-    scope="referrals:read",
-    query=ReferralQueryIn,
-    response=ReferralListOut,
-    errors=(401, 403, 422),
-)
-def referrals_received(q: dict[str, Any]) -> dict[str, Any]:
-    """Referrals partners sent to the caller's organisation, newest first; the case and the
-    need of each as the referring organisation's policy releases them for the request's
-    purpose (the same list as the web page)."""
-    who = caller()
-    status = ReferralStatus(q["status"]) if "status" in q else None
-    found = caseload.referrals_received(
-        db(), who.actor, who.purpose, status, q["limit"], q["offset"]
+    lifecycle.close_case(
+        db(), who.actor, who.purpose, case_id, data["reason"], data.get("destination")
     )
-    return {"referrals": found, "limit": q["limit"], "offset": q["offset"]}
+    return {"id": case_id, "status": CaseStatus.CLOSED.value}

@@ -262,3 +262,35 @@ def test_a_lone_registration_with_missing_fields_is_encoded(
     assert row["sex_tok"] is None
     assert row["place_tok"] is None
     assert row["given_tok"] is not None
+
+
+def test_a_kept_pool_reads_only_the_encodings_it_lacks(
+    session: Session, orgs: tuple[Actor, Actor, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Link jobs keep the matcher's pool between them: once it is built, a job reads the stored
+    encodings of the subjects it lacks (its own, at most a few), never the whole pool again."""
+    from databank.services.linkage import store
+    from databank.services.linkage.zone import linkage_of
+
+    first, second, _third = orgs
+    one = _register(session, first, BENALI)
+    assert one.subject_id is not None
+    linkage_of(session).pool_cache = None  # other tests' pools (rolled back) are not this one
+    runs.link_one(session, one.subject_id)  # builds the kept pool
+    reads: list[int | None] = []
+    real = store.pool_rows
+
+    def counted(
+        session: Session, subject_ids: list[uuid.UUID] | None = None
+    ) -> list[tuple[uuid.UUID, bytes]]:
+        reads.append(None if subject_ids is None else len(subject_ids))
+        return real(session, subject_ids)
+
+    monkeypatch.setattr(store, "pool_rows", counted)
+    two = _register(session, second, BEN_ALI)
+    assert two.subject_id is not None
+    assert runs.link_one(session, two.subject_id) == 1
+    assert _person_of(session, two.subject_id) == one.person_id
+    assert reads, "the job read no encoding"
+    assert None not in reads  # never the whole pool
+    assert max(r for r in reads if r is not None) <= 2

@@ -18,7 +18,15 @@ from databank.services import access
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn, IntakeRecord, NeedIn
-from databank.services.records import case_lists, caseload, cases, consents, people, timeline
+from databank.services.records import (
+    case_lists,
+    caseload,
+    cases,
+    consents,
+    people,
+    referrals,
+    timeline,
+)
 from tests.factories import case, encounter, identity, intake_record
 from tests.services.records.conftest import HOUSING_IDENTITY, SharedIdentity
 
@@ -126,7 +134,7 @@ def test_referrals_received_are_refused_to_roles_without_case_content(session: S
     org = organisations.create_organisation(session, "metropole", "Métropole", OrgKind.COUNCIL)
     auditor = Actor(None, org.id, org.kind, frozenset({Role.AUDITOR}), "test")
     with pytest.raises(access.AccessRefused):
-        caseload.referrals_received(session, auditor, Purpose.AUDIT)
+        referrals.received(session, auditor, Purpose.AUDIT)
 
 
 def test_display_names_open_only_the_own_orgs_identities(

@@ -17,7 +17,7 @@ from databank.models import AuditEntry, Referral
 from databank.services import access
 from databank.services.actors import Actor
 from databank.services.inputs import ConsentIn
-from databank.services.records import case_lists, cases, consents, people
+from databank.services.records import case_lists, cases, consents, lifecycle, people
 from tests.conftest import ActorMaker, OrgMaker
 from tests.factories import GARE_PART_DIEU, case, encounter, intake_record
 
@@ -135,14 +135,14 @@ def test_record_encounter_then_close(session: Session, owner: Actor, case_id: uu
     )
     view = cases.read_case(session, owner, Purpose.OUTREACH, case_id)
     assert len(view.encounters) == 2
-    cases.close_case(session, owner, Purpose.OUTREACH, case_id, "housed")
+    lifecycle.close_case(session, owner, Purpose.OUTREACH, case_id, "housed", "owned")
     view = cases.read_case(session, owner, Purpose.OUTREACH, case_id)
     assert view.status is CaseStatus.CLOSED
     assert view.closed_at is not None
     with pytest.raises(Conflict):
         cases.record_encounter(session, owner, Purpose.OUTREACH, case_id, encounter())
     with pytest.raises(Conflict):
-        cases.close_case(session, owner, Purpose.OUTREACH, case_id, "housed")
+        lifecycle.close_case(session, owner, Purpose.OUTREACH, case_id, "housed", "owned")
 
 
 def test_open_a_second_case(session: Session, owner: Actor, case_id: uuid.UUID) -> None:
