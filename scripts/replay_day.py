@@ -8,9 +8,10 @@ the sign-in pages (two factors enrolled on the way, as a first sign-in does) and
 role does on an ordinary day:
 
 - outreach workers: the street screen and its recent contacts, a few people's pages, the
-  caseload's first pages, a few cases, the referrals received;
+  caseload's first pages, a few cases, the referrals received and sent;
 - housing officers: the caseload's pages and filters, a dozen cases, the referrals received under
-  the purpose partners refer for, the cases those referrals open, the statistics page;
+  the purpose partners refer for, the cases those referrals open, the referrals sent, the
+  statistics page;
 - organisation admins: the staff list, the policy page, the caseload and a few cases;
 - break-glass responders: the caseload and a few cases (no break-glass: that alerts by design);
 - auditors (of an organisation and of the platform): the console, its alerts, its status;
@@ -182,6 +183,7 @@ def outreach_day(visitor: Visitor, org: str) -> None:
         visitor.get(path)
     _caseload(visitor, pages=2, opened=5)
     visitor.get("/referrals")
+    visitor.get("/referrals/sent")
 
 
 def housing_day(visitor: Visitor, org: str) -> None:
@@ -194,6 +196,7 @@ def housing_day(visitor: Visitor, org: str) -> None:
     visitor.choose_purpose(spec.referred_for[0].value)
     received = visitor.get("/referrals")
     _open_cases(visitor, received, 8)
+    visitor.get("/referrals/sent")
     visitor.choose_purpose("case_management")
 
 
