@@ -20,6 +20,11 @@ ALWAYS = "always"
 # a break-glass, a non-owner export or a damaged log must always reach an auditor.
 ALWAYS_RULES = ("break_glass", "forbidden_purpose", "non_owner_export", "log_integrity")
 READ = AuditEvent.ACCESS_READ
+# Rows a list or a page section left out: decided and logged, but no request of the user's.
+OMITTED = AuditEvent.ACCESS_OMITTED
+# A list's lines show places too: they count for the district sweep (a list of where people
+# are is what a sweep reads), not for bulk reads (which counts records opened).
+PLACE_READS = (READ, AuditEvent.ACCESS_LIST)
 RELEASED = (Decision.ALLOW, Decision.PARTIAL)
 _FORBIDDEN = frozenset(p.value for p in FORBIDDEN_PURPOSES)
 # A longer window makes every check scan more of the log; a month is plenty for these patterns.
@@ -161,12 +166,12 @@ def candidates(
         if org is None:
             continue
         if decision == Decision.DENY:
-            if user is not None:
+            if user is not None and event != OMITTED:
                 found.refused[(org, user)] = row["at"]
-        elif event == READ and person is not None:
+        elif event in PLACE_READS and person is not None:
             if owner != org and row["area"] is not None:
                 found.sweeps[(org, row["area"])] = row["at"]
-            if user is not None and (owner != org or own_org):
+            if event == READ and user is not None and (owner != org or own_org):
                 found.readers[(org, user)] = row["at"]
     for key, grouped in groups.items():
         found.immediate.append(

@@ -24,6 +24,16 @@ class AuditEvent(StrEnum):
     ACCESS_EXPORT = "access.export"
     ACCESS_REFER = "access.refer"
     ACCESS_OVERRIDE_CONSENT = "access.override_consent"
+    # A record shown as a line of a list the user asked for (a caseload page, the referrals
+    # received), with what its owner's policy released for the line. A read of places for the
+    # district-sweep alert; not a record opened, for the bulk-reads alert (paging through a
+    # caseload is what staff do all day).
+    ACCESS_LIST = "access.list"
+    # A record a list or a page section left out because the policy released nothing of it (a
+    # caseload's candidate, a referral's case, a case page's consents): decided and logged, but
+    # not a record the user asked for, so not a refusal of theirs (the denial-burst alert counts
+    # refused requests, not the rows a page passed over).
+    ACCESS_OMITTED = "access.omitted"
     # Emergency access.
     BREAK_GLASS_START = "break_glass.start"
     BREAK_GLASS_END = "break_glass.end"
@@ -44,6 +54,7 @@ class AuditEvent(StrEnum):
     USERS_INVITE = "users.invite"
     USERS_INVITATION_ACCEPTED = "users.invitation_accepted"
     USERS_DEACTIVATE = "users.deactivate"
+    USERS_REACTIVATE = "users.reactivate"
     USERS_RESET_2FA = "users.reset_2fa"
     # API tokens.
     API_TOKEN_ISSUED = "api_token.issued"  # noqa: S105 - an event name, not a secret
@@ -68,6 +79,9 @@ class AuditEvent(StrEnum):
     AUDIT_VERIFY = "audit.verify"
     AUDIT_EXPORT = "audit.export"
     AUDIT_PROVE = "audit.prove"
+    # A person looked up by family name and birth date for a subject access request (the count,
+    # never what was typed).
+    AUDIT_PERSON_LOOKUP = "audit.person_lookup"
     ALERT_REVIEW = "alert.review"
     ALERT_NOTE_READ = "alert.note.read"
 

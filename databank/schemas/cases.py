@@ -65,15 +65,30 @@ class CaseSummaryOut(Schema):
     person_id = PersonHandle()
     org_id = fields.UUID()
     owner = fields.String(metadata={"description": "The owning organisation's slug."})
+    owner_name = fields.String(metadata={"description": "The owning organisation's name."})
     status = fields.String(allow_none=True, metadata={"enum": CASE_STATUSES})
     opened_at = fields.AwareDateTime(allow_none=True)
     place = fields.Nested(PlaceOut, allow_none=True)
+    living_situation = fields.String(
+        allow_none=True, metadata={"description": "ETHOS category; null if withheld."}
+    )
+    needs = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={"description": "Unresolved need categories as released; null if withheld."},
+    )
+    last_contact = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "The latest encounter; null if withheld."}
+    )
 
 
 class CaseListOut(Schema):
     cases = fields.List(fields.Nested(CaseSummaryOut))
     limit = fields.Integer()
     offset = fields.Integer()
+    total = fields.Integer(
+        metadata={"description": "How many cases the caller is shown on all pages."}
+    )
     more = fields.Boolean(
         metadata={
             "description": "Whether another page follows (at offset + limit). Limit and offset "

@@ -11,6 +11,7 @@ def init_web(app: Flask) -> None:
         admin,
         api,
         audit,
+        audit_people,
         auth,
         dates,
         errors,
@@ -41,6 +42,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(referrals.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(audit_people.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     api.init_app(app)

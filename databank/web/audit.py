@@ -41,6 +41,7 @@ from databank.schemas.audit import (
 from databank.services.actors import Actor
 from databank.services.oversight import access_log, alerts
 from databank.services.oversight.access_log import EntryFilter, ExportFormat
+from databank.web import audit_people
 from databank.web.api import auth as api_auth
 from databank.web.api import io as api_io
 from databank.web.api.registry import operation
@@ -154,6 +155,7 @@ def index() -> str | tuple[str, int]:
         "audit/entries.html",
         page=page,
         orgs=access_log.org_labels(session, page.entries),
+        **audit_people.console_words(session, actor, page.entries),
         next_url=next_url,
         csv_url=url_for("audit.export_csv", **filters),
         jsonl_url=url_for("audit.export_jsonl", **filters),
@@ -184,11 +186,14 @@ def find_person() -> Response | tuple[str, int]:
 @bp.route("/audit/people/<person:person_id>")
 @login_required
 def person(person_id: uuid.UUID) -> str:
-    session = db()
-    history = access_log.person_history(session, current_actor(), person_id)
+    session, actor = db(), current_actor()
+    history = access_log.person_history(session, actor, person_id)
     handles.expect((e.record_owner, e.person_id) for e in history)
     orgs = access_log.org_labels(session, history)
-    return render_template("audit/person.html", person_id=person_id, history=history, orgs=orgs)
+    words = audit_people.console_words(session, actor, history)
+    return render_template(
+        "audit/person.html", person_id=person_id, history=history, orgs=orgs, **words
+    )
 
 
 @bp.route("/audit/alerts")
@@ -202,6 +207,7 @@ def alerts_page() -> str:
     return render_template(
         "audit/alerts.html",
         alerts=rows,
+        **audit_people.alert_names(session, actor, rows),
         chosen=chosen.value if chosen else "",
         statuses=[s.value for s in AlertStatus],
         review_statuses=[s for s in AlertStatus if s is not AlertStatus.OPEN],

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from databank.domain.enums import Role
-from databank.services.access.roles import AUDITORS, LINKAGE_REVIEWERS
+from databank.services.access.roles import AUDITORS, CASE_WORKERS, LINKAGE_REVIEWERS
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ SECTIONS = [
     Section(
         "pages.home",
         _l("Caseload"),
-        _STAFF | {Role.BREAK_GLASS_RESPONDER},
+        CASE_WORKERS,
         frozenset({"pages.case", "pages.emergency_case"}),
     ),
     Section("referrals.received", _l("Referrals"), _STAFF, frozenset({"referrals.sent"})),
@@ -53,18 +53,19 @@ SECTIONS = [
 
 
 # Where a user lands after signing in: the first of these pages whose roles they hold, else the
-# caseload. An outreach worker works from a phone in the street: the street screen, not the
-# desktop caseload.
+# caseload for case workers (others start on their first section, see `outside_caseload`). An
+# outreach worker works from a phone in the street: the street screen, not the desktop caseload.
 LANDINGS = [("outreach.index", frozenset({Role.OUTREACH_WORKER}))]
 DEFAULT_LANDING = "pages.home"
 
 
 def landing_endpoint(roles: frozenset[Role]) -> str:
-    """The page a user with these roles starts on (only a registered page)."""
+    """The page a user with these roles starts on (only a registered page): the street screen
+    for an outreach worker, the caseload for other case workers, else their first section."""
     for endpoint, wanted in LANDINGS:
         if roles & wanted and endpoint in current_app.view_functions:
             return endpoint
-    return DEFAULT_LANDING
+    return outside_caseload(roles) or DEFAULT_LANDING
 
 
 def nav_sections() -> list[dict[str, object]]:
@@ -94,6 +95,17 @@ def landing() -> str:
     if not current_user.is_authenticated:
         return DEFAULT_LANDING
     return landing_endpoint(current_user.actor.roles)
+
+
+def outside_caseload(roles: frozenset[Role]) -> str | None:
+    """Where a user without a caseload starts (their first section), None for case workers:
+    the caseload would only refuse an auditor, a logged denial at every sign-in."""
+    if roles & CASE_WORKERS:
+        return None
+    for section in SECTIONS:
+        if section.endpoint in current_app.view_functions and roles & section.roles:
+            return section.endpoint
+    return "account.security"
 
 
 def context() -> dict[str, object]:

@@ -18,8 +18,16 @@ from databank.domain.vocab import ETHOS_LABELS, NEED_LABELS, EthosCategory, Need
 from databank.services import access
 from databank.services.access import directory
 from databank.services.oversight import policy_view
-from databank.services.records import breakglass, case_lists, caseload, cases, own_merge, timeline
-from databank.web import case_lifecycle, deployment
+from databank.services.records import (
+    breakglass,
+    case_lists,
+    caseload,
+    cases,
+    own_merge,
+    people,
+    timeline,
+)
+from databank.web import case_lifecycle, deployment, navigation, outreach_forms
 from databank.web.auth import current_actor, current_purpose, login_required
 from databank.web.i18n import select_locale
 from databank.web.unit_of_work import db, log_refusal
@@ -82,6 +90,7 @@ class CaseloadFilters:
     situation: EthosCategory | None = None
     sort: str = "opened_desc"
     page: int = 1
+    ref: str | None = None  # the start of a case's reference (hexadecimal), own cases only
     raw: dict[str, str] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
 
@@ -98,7 +107,7 @@ def _pick(raw: dict[str, str], name: str, codes: Mapping[str, T]) -> T | None:
 
 
 def _caseload_filters(args: Mapping[str, str]) -> CaseloadFilters:
-    names = ("status", "need", "district", "situation", "sort", "page")
+    names = ("status", "need", "district", "situation", "sort", "page", "ref")
     raw = {name: args.get(name, "").strip() for name in names}
     found = CaseloadFilters(raw=raw)
     choices: dict[str, Mapping[str, object]] = {
@@ -116,6 +125,11 @@ def _caseload_filters(args: Mapping[str, str]) -> CaseloadFilters:
     found.situation = _pick(raw, "situation", SITUATION_CODES)
     found.district = raw["district"] if deployment.area(raw["district"]) else None
     found.sort = raw["sort"] if raw["sort"] in SORTS else "opened_desc"
+    if raw["ref"]:
+        if case_lists.is_reference(raw["ref"]):
+            found.ref = raw["ref"]
+        else:
+            found.errors["ref"] = [_("A case reference: 4 to 32 digits 0-9 and letters a-f.")]
     if raw["page"]:
         if raw["page"].isdigit() and 1 <= int(raw["page"]) <= 10_000:
             found.page = int(raw["page"])
@@ -173,20 +187,32 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @login_required
-def home() -> str | tuple[str, int]:
-    filters = _caseload_filters(request.args)
-    options = _filter_options()
+def home() -> str | tuple[str, int] | Response:
+    """The caseload: filtered and paged by GET (codes only in the address); a search by name
+    and date of birth in the organisation's own records by POST (no name in an address)."""
+    elsewhere = navigation.outside_caseload(current_actor().roles)
+    if elsewhere is not None:  # an auditor starts on the console, not on a refused caseload
+        return redirect(url_for(elsewhere))
+    filters = _caseload_filters({} if request.method == "POST" else request.args)
+    page = {"filters": filters, "options": _filter_options(), "search": {}, "searched": False}
     if filters.errors:
-        page = render_template(
-            "home.html", caseload=[], names={}, filters=filters, options=options, more=False
-        )
-        return page, 400
-    session = db()
-    actor, purpose = current_actor(), current_purpose()
+        return render_template("home.html", caseload=[], names={}, **page), 400
+    session, actor, purpose = db(), current_actor(), current_purpose()
+    subjects: list[uuid.UUID] | None = None  # a search by name: the org's records of the person
+    if request.method == "POST":
+        family_name, birth_date, errors = outreach_forms.parse_search(request.form)
+        page.update(search=request.form, searched=True, search_errors=errors)
+        if errors or birth_date is None:
+            return render_template("home.html", caseload=[], names={}, **page), 422
+        try:
+            held = people.find_people(session, actor, purpose, family_name, birth_date)
+        except access.AccessRefused as refusal:
+            log_refusal(refusal)
+            return render_template("home.html", caseload=None, **page)
+        subjects = [record.subject_id for record in held]
     picked = deployment.area(filters.district) if filters.district else None
-    district = picked.cells if picked is not None else None
     try:
         found = case_lists.case_page(
             session,
@@ -196,23 +222,20 @@ def home() -> str | tuple[str, int]:
             limit=PAGE_SIZE,
             offset=(filters.page - 1) * PAGE_SIZE,
             need=filters.need,
-            district=district,
+            district=picked.cells if picked is not None else None,
             living_situation=filters.situation,
             sort=filters.sort,
+            subjects=subjects,
+            reference=filters.ref,
         )
     except access.AccessRefused as refusal:
-        # Auditors and other roles without case content: the refusal is logged, the page says so.
+        # Roles without case content: the refusal is logged, the page says so.
         log_refusal(refusal)
-        return render_template("home.html", caseload=None, filters=filters, options=options)
+        return render_template("home.html", caseload=None, **page)
     own = [c.person_id for c in found.lines if c.org_id == actor.org_id]
     names = caseload.display_names(session, actor, purpose, own) if own else {}
     return render_template(
-        "home.html",
-        caseload=found.lines,
-        names=names,
-        filters=filters,
-        options=options,
-        more=found.more,
+        "home.html", caseload=found.lines, names=names, more=found.more, total=found.total, **page
     )
 
 

@@ -57,6 +57,9 @@ _PLAIN: Mapping[str, object] = {
     "choose at least one role": _l("Choose at least one role."),
     "name at least one role": _l("Choose at least one role."),
     "is your own account": _l("You cannot deactivate your own account."),
+    "is inactive": _l("This account is already deactivated."),
+    "is active": _l("This account is already active."),
+    "tick the box to confirm": _l("Tick the box to confirm."),
     "is already taken": _l("This username is taken. Please choose another one."),
     # services/tokens.py
     f"is longer than {MAX_NAME_LENGTH} characters": _l(

@@ -145,8 +145,9 @@ def test_auditor_finds_the_partners_access_and_verifies_the_log(
     # The officer's reading of the case page: what was released, what withheld, at which level.
     officer_read = (
         history.get_by_role("row")
+        .filter(has_text="read the record")  # the case page (not a caseload's line)
         .filter(has_text="housing_officer")
-        .filter(has_text="entraide")  # the console names organisations by slug
+        .filter(has_text="entraide")  # the console names organisations by name
         .filter(has_text="withheld:")
     )
     expect(officer_read.first).to_be_visible()

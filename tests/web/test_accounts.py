@@ -17,7 +17,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from databank.domain.enums import Role
-from databank.models import Organisation, SignInFailure, User
+from databank.models import AuditEntry, Organisation, SignInFailure, User
 from databank.schemas.handles import Handle
 from databank.services.accounts import organisations, two_factor
 from databank.services.runtime import Runtime
@@ -149,7 +149,8 @@ def _half_sign_in(client: FlaskClient, username: str) -> None:
 
 
 def _logout(client: FlaskClient) -> None:
-    assert _post(client, "/logout", {}) == 302
+    # The account page: every role has one ("/" sends an auditor on to the console).
+    assert _post(client, "/logout", {}, "/account/") == 302
 
 
 def test_wrong_and_replayed_codes_are_refused(app: Flask, web_runtime: Runtime) -> None:
@@ -168,7 +169,7 @@ def test_wrong_and_replayed_codes_are_refused(app: Flask, web_runtime: Runtime) 
     # The next time step's code is fresh (one step of clock drift is allowed).
     fresh = pyotp.TOTP(secret).at((last + 1) * 30)
     assert _post(client, "/login/2fa", {"code": fresh}, "/login/2fa") == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/account/").status_code == 200
 
 
 def test_a_recovery_code_works_once(app: Flask, web_runtime: Runtime) -> None:
@@ -494,11 +495,60 @@ def test_deactivation_ends_the_users_live_session(
     assert login(client, "admin") == 302
     user_id = _user(web_runtime, username).id
     assert (
-        _post(client, f"/organisation/users/{user_id}/deactivate", {}, "/organisation/users/")
+        _post(
+            client,
+            f"/organisation/users/{user_id}/deactivate",
+            {"confirm": "yes"},
+            "/organisation/users/",
+        )
         == 302
     )
     assert member.get("/").status_code == 302
     assert login(member, username) == 401
+
+
+def test_deactivation_and_reactivation_ask_for_confirmation_first(
+    app: Flask, client: FlaskClient, web_runtime: Runtime
+) -> None:
+    """Deactivating or reactivating an account changes nothing until the confirm box is ticked;
+    then the member is out, and back in once reactivated (both logged)."""
+    username = _make_user(web_runtime, "charity", Role.OUTREACH_WORKER)
+    user_id = _user(web_runtime, username).id
+    assert login(client, "admin") == 302
+    listing = client.get("/organisation/users/").get_data(as_text=True)
+    assert f'href="/organisation/users/{user_id}/deactivate"' in listing
+    page = client.get(f"/organisation/users/{user_id}/deactivate")
+    assert page.status_code == 200
+    assert 'name="confirm"' in page.get_data(as_text=True)
+    path = f"/organisation/users/{user_id}/deactivate"
+    unconfirmed = client.post(path, data={"csrf_token": csrf(client, path)})
+    assert unconfirmed.status_code == 422
+    assert 'id="confirm-error"' in unconfirmed.get_data(as_text=True)
+    assert _user(web_runtime, username).is_active
+    assert _post(client, path, {"confirm": "yes"}, path) == 302
+    assert not _user(web_runtime, username).is_active
+    assert login(app.test_client(), username) == 401
+    listing = client.get("/organisation/users/").get_data(as_text=True)
+    assert "The account is deactivated" in listing
+    back = f"/organisation/users/{user_id}/reactivate"
+    assert f'href="{back}"' in listing
+    assert _post(client, back, {}, back) == 422
+    assert not _user(web_runtime, username).is_active
+    assert _post(client, back, {"confirm": "yes"}, back) == 302
+    assert _user(web_runtime, username).is_active
+    assert login(app.test_client(), username) == 302
+    # Reactivating an active account is refused, naming the problem.
+    again = client.post(back, data={"confirm": "yes", "csrf_token": csrf(client, back)})
+    assert again.status_code == 422
+    assert "already active" in again.get_data(as_text=True)
+    with web_runtime.transaction() as session:
+        events = session.scalars(
+            select(AuditEntry.event).where(
+                AuditEntry.event.in_(["users.deactivate", "users.reactivate"]),
+                AuditEntry.decision == "allow",
+            )
+        ).all()
+    assert "users.reactivate" in events
 
 
 def test_reset_two_factor_ends_sessions_and_forces_enrolment(
@@ -525,9 +575,11 @@ def test_an_org_admin_cannot_manage_another_orgs_users(
 ) -> None:
     victim = _user(web_runtime, "victim")
     assert login(client, "admin") == 302  # the charity's admin; the victim is at the council
-    for action in ("deactivate", "reset-2fa"):
+    for action in ("deactivate", "reactivate", "reset-2fa"):
         path = f"/organisation/users/{victim.id}/{action}"
-        assert _post(client, path, {}, "/organisation/users/") == 403
+        assert _post(client, path, {"confirm": "yes"}, "/organisation/users/") == 403
+        if action != "reset-2fa":
+            assert client.get(path).status_code == 403
     assert _user(web_runtime, "victim").is_active
     officer = app.test_client()
     assert login(officer, "officer") == 302  # not an admin at all

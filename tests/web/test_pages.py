@@ -17,9 +17,9 @@ from databank.config import DEMO_AREAS_FILE
 from databank.domain import geo
 from databank.domain.areas import Area
 from databank.domain.areas_file import load_areas
-from databank.domain.enums import OrgKind, Purpose, Role
+from databank.domain.enums import Decision, OrgKind, Purpose, Role
 from databank.domain.vocab import EthosCategory, NeedCategory
-from databank.models import AuditEntry, Organisation
+from databank.models import AuditEntry, Organisation, User
 from databank.policy import CaseFacts, Principal, Situation
 from databank.services.access.roles import SESSION_PURPOSES
 from databank.services.accounts import organisations
@@ -543,10 +543,39 @@ def test_bad_referral_filter_is_400_naming_it(client: FlaskClient, pooled: Poole
 
 def test_auditors_get_no_case_data_on_officer_pages(client: FlaskClient, pooled: Pooled) -> None:
     login(client, "auditor@metropole")
-    for path in ("/", "/referrals"):
-        page = client.get(path).get_data(as_text=True)
-        assert "does not give access to case records" in page
-        assert "/cases/" not in page
+    page = client.get("/referrals").get_data(as_text=True)
+    assert "does not give access to case records" in page
+    assert "/cases/" not in page
+
+
+def test_an_auditor_lands_on_the_console_and_signing_in_writes_no_refusal(
+    client: FlaskClient, pooled: Pooled, web_runtime: Runtime
+) -> None:
+    """Signing in as an auditor leads to the audit console and logs no refused access: the
+    caseload, which would only refuse them, is not where an auditor starts."""
+    with web_runtime.transaction() as session:
+        auditor = session.scalars(select(User).where(User.username == "auditor@metropole")).one()
+        auditor_id = auditor.id
+        before = session.scalar(select(func.max(AuditEntry.seq))) or 0
+    login(client, "auditor@metropole")
+    landed = client.get("/", follow_redirects=True)
+    assert landed.status_code == 200
+    assert landed.request.path == "/audit/"
+    with web_runtime.transaction() as session:
+        refused = session.scalars(
+            select(AuditEntry.event).where(
+                AuditEntry.seq > before,
+                AuditEntry.actor_user_id == auditor_id,
+                AuditEntry.decision == Decision.DENY,
+            )
+        ).all()
+        signed_in = session.scalars(
+            select(AuditEntry.event).where(
+                AuditEntry.seq > before, AuditEntry.actor_user_id == auditor_id
+            )
+        ).all()
+    assert refused == []
+    assert "login" in signed_in  # the test would pass vacuously if nothing were logged
 
 
 def test_statistics_placeholder_renders_without_data(client: FlaskClient, pooled: Pooled) -> None:

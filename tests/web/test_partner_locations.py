@@ -45,7 +45,9 @@ from tests.web.conftest import csrf, login
 
 PARTNER_ROLES = (Role.HOUSING_OFFICER, Role.OUTREACH_WORKER, Role.BREAK_GLASS_RESPONDER)
 # GET routes whose path parameters are not records: static files, links of an old format.
-NOT_RECORDS = {"static", "auth.old_invitation"}
+# Besides static files: an old invitation link, and an org admin's pages confirming a change to a
+# staff account of their own organisation (no case data).
+NOT_RECORDS = {"static", "auth.old_invitation", "admin.deactivate", "admin.reactivate"}
 # Sign-in steps: they show no case data, and visiting them ends the session, so they are walked
 # once per user, last.
 SIGN_IN = {"auth.login", "auth.second_factor", "auth.invitation"}

@@ -219,10 +219,13 @@ def authorize_many(
     result_count: int | None = None,
     justification: bool = False,
     partial_ok: bool = False,
+    listing: bool = False,
 ) -> list[Grant]:
     """One decision and one log entry per resource; raises AccessRefused if any is refused.
 
-    With `partial_ok` (lists), refused resources are logged and left out by the caller instead.
+    With `partial_ok` (a page's sections), refused resources are logged as omitted and left out
+    by the caller instead; with `listing` (the lines of a list), the same, and the lines shown
+    are logged as list lines (`AuditEvent.ACCESS_LIST`).
 
     Denials are logged too: the refusal carries its entries, and the interface writes them after
     rolling the failed request back (Runtime.transaction, the web layer).
@@ -230,8 +233,12 @@ def authorize_many(
     grants, entries = _decide(
         session, actor, action, purpose, resources, fields, justification, result_count
     )
-    if not partial_ok and any(not g.release.allowed for g in grants):
+    if not (partial_ok or listing) and any(not g.release.allowed for g in grants):
         raise AccessRefused(entries, actor)
+    if listing:
+        entries = [_as_line(e) for e in entries]
+    elif partial_ok:  # the caller leaves refused resources out of its section
+        entries = [_omitted(e) for e in entries]
     auditlog.append(session, actor, entries)
     return grants
 
@@ -265,9 +272,25 @@ def decide_many(
 def record(
     session: Session, actor: Actor, decided: Sequence[Decided], result_count: int | None
 ) -> None:
-    """Log decisions made by `decide_many` for the records a list reads (no log, no data)."""
-    entries = [replace(d.entry, result_count=result_count) for d in decided]
+    """Log decisions made by `decide_many` for the lines of a list (no log, no data): a line
+    shown as a list line, a refused one as omitted from the list."""
+    entries = [_as_line(replace(d.entry, result_count=result_count)) for d in decided]
     auditlog.append(session, actor, entries)
+
+
+def _as_line(entry: auditlog.EntryIn) -> auditlog.EntryIn:
+    """A read decision on a list's line: shown (`ACCESS_LIST`) or left out (`ACCESS_OMITTED`)."""
+    if entry.event is AuditEvent.ACCESS_READ and entry.decision is not Decision.DENY:
+        return replace(entry, event=AuditEvent.ACCESS_LIST)
+    return _omitted(entry)
+
+
+def _omitted(entry: auditlog.EntryIn) -> auditlog.EntryIn:
+    """A refused decision of a list's row or a page's section: the record was left out, not
+    asked for (`AuditEvent.ACCESS_OMITTED`); allowed and partial ones stay as they are."""
+    if entry.decision is Decision.DENY and entry.event is AuditEvent.ACCESS_READ:
+        return replace(entry, event=AuditEvent.ACCESS_OMITTED)
+    return entry
 
 
 def _decide(

@@ -19,6 +19,12 @@ ACCOUNT_ADMINS = frozenset({Role.ORG_ADMIN})
 PLATFORM_ROLES = frozenset({Role.PLATFORM_AUDITOR, Role.LINKAGE_REVIEWER})
 # They decide the linkage review queue's grey-zone pairs, from evidence only (no identities).
 LINKAGE_REVIEWERS = frozenset({Role.LINKAGE_REVIEWER})
+# Roles that work with people's records: their home page is the caseload. Others (auditors,
+# linkage reviewers) start on their own section: the caseload would only refuse them, and each
+# refusal is a logged denial at every sign-in.
+CASE_WORKERS = frozenset(
+    {Role.OUTREACH_WORKER, Role.HOUSING_OFFICER, Role.ORG_ADMIN, Role.BREAK_GLASS_RESPONDER}
+)
 # Who may read an organisation's policy text and its effect on partners.
 POLICY_READERS = frozenset({Role.ORG_ADMIN, Role.AUDITOR})
 # Only they may open a break-glass window (and the policy still decides what it releases).

@@ -94,19 +94,39 @@ def list_users(session: Session, actor: Actor) -> list[User]:
     return users
 
 
+def managed_user(session: Session, actor: Actor, user_id: uuid.UUID, event: AuditEvent) -> User:
+    """A user of the admin's org whom the admin may manage (for `event`); a refusal is logged.
+
+    The role first: a non-admin learns nothing about which user ids exist."""
+    require_any_role(actor, roles.ACCOUNT_ADMINS, event)
+    user = _user_of(session, user_id)
+    require_account_manager(session, actor, user.org_id, user.roles, event)
+    return user
+
+
 def deactivate(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
     """Deactivate a user of the admin's org: their sessions stop working at once."""
-    # The role first: a non-admin learns nothing about which user ids exist.
-    require_any_role(actor, roles.ACCOUNT_ADMINS, AuditEvent.USERS_DEACTIVATE)
-    user = _user_of(session, user_id)
-    require_account_manager(session, actor, user.org_id, user.roles, AuditEvent.USERS_DEACTIVATE)
+    user = managed_user(session, actor, user_id, AuditEvent.USERS_DEACTIVATE)
     if user.id == actor.user_id:
         raise ValidationFailed(
             "you cannot deactivate your own account", {"user": ["is your own account"]}
         )
+    if not user.is_active:
+        raise ValidationFailed("the account is already deactivated", {"user": ["is inactive"]})
     user.is_active = False
     user.session_epoch += 1
     _log(session, actor, AuditEvent.USERS_DEACTIVATE, user, Decision.ALLOW)
+    return user
+
+
+def reactivate(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
+    """Let a deactivated user of the admin's org sign in again, with the password and second
+    factor they had. The sessions deactivation ended stay ended (the epoch is not put back)."""
+    user = managed_user(session, actor, user_id, AuditEvent.USERS_REACTIVATE)
+    if user.is_active:
+        raise ValidationFailed("the account is already active", {"user": ["is active"]})
+    user.is_active = True
+    _log(session, actor, AuditEvent.USERS_REACTIVATE, user, Decision.ALLOW)
     return user
 
 

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from databank.audit.alert_rules import (
     ALERTS_FILE,
+    OMITTED,
+    PLACE_READS,
     READ,
     RELEASED,
     AlertRules,
@@ -120,11 +122,9 @@ _USERS = [
     AuditEntry.at >= _SINCE,
     AuditEntry.actor_user_id == _USER,
 ]
-_RELEASED = [
-    AuditEntry.event == READ,
-    AuditEntry.decision.in_(RELEASED),
-    AuditEntry.person_id.is_not(None),
-]
+_RELEASED = [AuditEntry.decision.in_(RELEASED), AuditEntry.person_id.is_not(None)]
+_OPENED = [AuditEntry.event == READ, *_RELEASED]  # records read one by one
+_PLACES = [AuditEntry.event.in_(PLACE_READS), *_RELEASED]  # ... and a list's lines
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ _SWEEP = _Queries.of(
         AuditEntry.at >= _SINCE,
         AuditEntry.owner_org_id != _ORG,
         AuditEntry.owner_org_id != AuditEntry.actor_org_id,  # ... and this term, as written there
-        *_RELEASED,
+        *_PLACES,
     ],
     and_(
         AuditAlert.actor_org_id == _ORG,
@@ -178,9 +178,15 @@ _SWEEP = _Queries.of(
     ),
 )
 _BY_USER = AuditAlert.actor_user_id == _USER
-_BULK = _Queries.of("bulk_reads", [*_USERS, *_RELEASED, AuditEntry.owner_org_id != _ORG], _BY_USER)
-_BULK_ALL = _Queries.of("bulk_reads", [*_USERS, *_RELEASED], _BY_USER)  # bulk_reads.own_org
-_BURST = _Queries.of("denial_burst", [*_USERS, AuditEntry.decision == Decision.DENY], _BY_USER)
+_BULK = _Queries.of("bulk_reads", [*_USERS, *_OPENED, AuditEntry.owner_org_id != _ORG], _BY_USER)
+_BULK_ALL = _Queries.of("bulk_reads", [*_USERS, *_OPENED], _BY_USER)  # bulk_reads.own_org
+# A denial burst counts the user's refused requests; rows a list or a page section left out are
+# logged as omitted, not refused (a caseload page walking past partners' cases is no probing).
+_BURST = _Queries.of(
+    "denial_burst",
+    [*_USERS, AuditEntry.decision == Decision.DENY, AuditEntry.event != OMITTED],
+    _BY_USER,
+)
 
 
 def _check(

@@ -366,7 +366,7 @@ def person_history(session: Session, actor: Actor, person_id: uuid.UUID) -> list
 
 
 def org_labels(session: Session, entries: Iterable[EntryView]) -> dict[str, str]:
-    """The slugs of the organisations the entries name, to show beside their ids."""
+    """The names of the organisations the entries name, to show instead of their ids."""
     ids = {
         uuid.UUID(value)
         for e in entries
@@ -376,9 +376,9 @@ def org_labels(session: Session, entries: Iterable[EntryView]) -> dict[str, str]
     if not ids:
         return {}
     rows = session.execute(
-        select(Organisation.id, Organisation.slug).where(Organisation.id.in_(ids))
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
     ).all()
-    return {str(org_id): slug for org_id, slug in rows}
+    return {str(org_id): name for org_id, name in rows}
 
 
 def status(session: Session, actor: Actor, run_verify: bool = False) -> LogStatus:

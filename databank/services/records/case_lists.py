@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from databank import policy
@@ -16,25 +16,41 @@ from databank.domain.audit_vocab import RecordType
 from databank.domain.enums import Action, CaseStatus, LocationLevel, Purpose
 from databank.domain.errors import BadRequest
 from databank.domain.vocab import EthosCategory, NeedCategory
-from databank.models import Case, Need
+from databank.models import Case, Encounter, Need
 from databank.services import access
 from databank.services.access import sharing
-from databank.services.access.directory import orgs_of
+from databank.services.access.directory import org_names, orgs_of
 from databank.services.actors import Actor
 from databank.services.records.cases import Place, place_of
 
 
 @dataclass(frozen=True)
 class CaseSummary:
-    """One line of a caseload: what the policy releases of the case, never identifiers."""
+    """One line of a caseload: what the policy releases of the case, never identifiers.
+
+    `released` names the fields the line may show; a column whose field is not in it is
+    withheld (None here), not empty."""
 
     id: uuid.UUID
     person_id: uuid.UUID
     org_id: uuid.UUID
     owner: str  # the owning organisation's slug
+    owner_name: str
     status: CaseStatus | None
     opened_at: datetime | None
     place: Place | None
+    released: frozenset[str] = frozenset()
+    living_situation: EthosCategory | None = None
+    needs: tuple[NeedCategory, ...] | None = None  # unresolved needs, health ones if released
+    last_contact: datetime | None = None  # the latest encounter, if encounters are released
+
+    def __repr__(self) -> str:  # needs can be health data: keep them out of logs
+        return f"CaseSummary(id={self.id}, <hidden>)"
+
+
+# What a caseload line shows besides the case's status and date (the whole-record field):
+# asked for, and shown where released, but a line is listed whatever of these is withheld.
+LINE_FIELDS = ("location", "living_situation", "needs", "health", "encounters")
 
 
 # Caseload orders: none sorts on personal data (names are sealed, so SQL could not anyway), nor
@@ -56,6 +72,7 @@ def _is_district_cell(value: str) -> bool:
 class CasePage:
     lines: list[CaseSummary]
     more: bool  # visible cases follow this page (a policy may still hide some of them)
+    total: int  # the cases listed on every page: counted as listed, so only what may be seen
 
 
 def case_page(
@@ -71,6 +88,8 @@ def case_page(
     district: str | Sequence[str] | None = None,
     living_situation: EthosCategory | None = None,
     sort: str = "opened_desc",
+    subjects: Sequence[uuid.UUID] | None = None,
+    reference: str | None = None,
 ) -> CasePage:
     """The cases the actor's org may see for this purpose: its own, consented and referred ones.
 
@@ -81,7 +100,12 @@ def case_page(
     and every field a filter is on: a case matched on a withheld field would reveal it. `limit`
     and `offset` count listed cases only, so a page's size and whether another follows depend on
     nothing the actor may not see. The listed cases are read (and logged) like any read, and so
-    are the candidates of this page the policy refuses outright.
+    are the candidates of this page the policy refuses outright. `total` counts the listed cases
+    of every page the same way (the walk goes on, deciding without logging).
+
+    A search within the org's own records: `subjects`, the org's records of a person (found by
+    name through `people.find_people`, which decides and logs that search), or `reference`, the
+    start of a case's id as the pages show it (hexadecimal digits, at least 4).
     """
     if sort not in CASE_SORTS:
         raise BadRequest("unknown sort", {"sort": [f"one of: {', '.join(CASE_SORTS)}"]})
@@ -96,53 +120,97 @@ def case_page(
         purpose,
         access.Resource(RecordType.CASE_LIST, None, actor.org_id),
     )
-    if own_only:
+    if reference is not None and not is_reference(reference):
+        raise BadRequest("bad reference", {"reference": ["4 to 32 hexadecimal digits"]})
+    if own_only or subjects is not None or reference is not None:
         visible = Case.org_id == actor.org_id
     else:
         visible = sharing.visible_cases_clause(session, actor.org_id, actor.org_kind, purpose)
     query = select(Case).where(visible)
-    fields = [access.WHOLE_RECORD, "location"]
+    if subjects is not None:
+        query = query.where(Case.subject_id.in_(list(subjects)))
+    if reference is not None:
+        # A case id's text starts with the same hexadecimal digits in both databases (PostgreSQL
+        # writes dashes after the 8th, SQLite stores 32 digits): compare at most the first 8.
+        query = query.where(func.lower(cast(Case.id, String)).startswith(reference[:8].lower()))
+    fields = [access.WHOLE_RECORD, *LINE_FIELDS]
     if status is not None:
         query = query.where(Case.status == status)
+    required = [access.WHOLE_RECORD]  # what a filter is on must be released to list a case
     if living_situation is not None:
         query = query.where(Case.living_situation == living_situation)
-        fields.append("living_situation")
+        required.append("living_situation")
     if cells is not None:  # stored areas are 5 characters (district) or 4 (city)
         query = query.where(Case.area_geohash.in_(cells))
     if need is not None:
-        fields.append(policy.need_field(need))
+        required.append(policy.need_field(need))
         query = query.where(
             select(Need.id).where(Need.case_id == Case.id, Need.category == need).exists()
         )
 
     def listed(g: access.Grant) -> bool:
-        return all(g.has(f) for f in fields if f != "location") and (
+        return all(g.has(f) for f in required) and (
             district is None or g.location_level >= LocationLevel.DISTRICT
         )
 
-    shown, refused, more = _scan(
+    shown, refused, more, total = _scan(
         session, actor, purpose, query.order_by(*CASE_SORTS[sort]), fields, listed, limit, offset
     )
     # The page's cases are read, and so are the candidates the policy refused outright: both
     # logged with the decisions the walk made, before anything is returned.
     access.record(session, actor, [d for _c, d in shown + refused], result_count=len(shown))
-    orgs = orgs_of(session)
-    lines = [
-        CaseSummary(
-            id=c.id,
-            person_id=c.person_id,
-            org_id=c.org_id,
-            owner=orgs.get(session, c.org_id).slug,
-            status=c.status,
-            opened_at=c.opened_at,
-            # Lists show district at most: no sealed point is opened for a list.
-            place=place_of(
-                min(d.grant.location_level, LocationLevel.DISTRICT), c.area_geohash, None
-            ),
+    return CasePage(_lines(session, shown), more, total)
+
+
+def is_reference(value: str) -> bool:
+    """Whether a text can be the start of a case reference (hexadecimal, 4 to 32 digits)."""
+    return 4 <= len(value) <= 32 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
+def _lines(session: Session, shown: Sequence[_Candidate]) -> list[CaseSummary]:
+    """The page's lines, each column filled only where its field was released."""
+    ids = [c.id for c, _d in shown]
+    needs: dict[uuid.UUID, list[NeedCategory]] = {}
+    for case_id, category in session.execute(
+        select(Need.case_id, Need.category)
+        .where(Need.case_id.in_(ids), Need.resolved_at.is_(None))
+        .order_by(Need.identified_at, Need.category)
+    ):
+        needs.setdefault(case_id, []).append(category)
+    latest = select(Encounter.case_id, func.max(Encounter.occurred_at).label("at"))
+    contacts: dict[uuid.UUID, datetime] = {
+        row.case_id: row.at
+        for row in session.execute(
+            latest.where(Encounter.case_id.in_(ids)).group_by(Encounter.case_id)
         )
-        for c, d in shown
-    ]
-    return CasePage(lines, more)
+    }
+    orgs = orgs_of(session)
+    names = org_names(session, {c.org_id for c, _d in shown})
+    lines = []
+    for c, d in shown:
+        grant = d.grant
+        lines.append(
+            CaseSummary(
+                id=c.id,
+                person_id=c.person_id,
+                org_id=c.org_id,
+                owner=orgs.get(session, c.org_id).slug,
+                owner_name=names.get(c.org_id, ""),
+                status=c.status,
+                opened_at=c.opened_at,
+                # Lists show district at most: no sealed point is opened for a list.
+                place=place_of(
+                    min(grant.location_level, LocationLevel.DISTRICT), c.area_geohash, None
+                ),
+                released=frozenset(f for f in LINE_FIELDS if grant.has(f)),
+                living_situation=c.living_situation if grant.has("living_situation") else None,
+                needs=tuple(n for n in needs.get(c.id, ()) if grant.has(policy.need_field(n)))
+                if grant.has("needs")
+                else None,
+                last_contact=contacts.get(c.id) if grant.has("encounters") else None,
+            )
+        )
+    return lines
 
 
 # Candidates decided per round trip while looking for a page's cases.
@@ -160,13 +228,13 @@ def _scan(
     listed: Callable[[access.Grant], bool],
     limit: int,
     offset: int,
-) -> tuple[list[_Candidate], list[_Candidate], bool]:
-    """Walk the candidates in order, deciding each (not logged yet), until the page is full and
-    one more listed case is found: the page's cases, the candidates refused outright among them,
-    and whether another page follows."""
+) -> tuple[list[_Candidate], list[_Candidate], bool, int]:
+    """Walk every candidate in order, deciding each (not logged yet): the page's cases, the
+    candidates refused outright among them (up to the page's end), whether another page
+    follows, and how many cases are listed on all pages."""
     shown: list[_Candidate] = []
     refused: list[_Candidate] = []
-    skipped = 0
+    skipped = after = 0
     # One query, read in batches as the walk goes (not one query per batch, each re-skipping
     # the rows before it).
     batch = max(SCAN_BATCH, limit + 1)
@@ -183,14 +251,14 @@ def _scan(
             )
             for case, made in zip(rows, decided, strict=True):
                 if not listed(made.grant):
-                    if not made.grant.fields and skipped >= offset:
+                    if not made.grant.fields and skipped >= offset and len(shown) < limit:
                         refused.append((case, made))
                 elif skipped < offset:
                     skipped += 1
                 elif len(shown) == limit:
-                    return shown, refused, True
+                    after += 1  # counted, neither read nor logged
                 else:
                     shown.append((case, made))
     finally:
         streamed.close()
-    return shown, refused, False
+    return shown, refused, after > 0, skipped + len(shown) + after

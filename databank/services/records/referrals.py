@@ -242,7 +242,7 @@ def received(
         [access.Resource.of_case(case) for _referral, case in found],
         fields=RECEIVED_FIELDS,
         result_count=len(found),
-        partial_ok=True,
+        listing=True,
     )
     pairs = [(referral, case) for referral, case in found]
     keys = _keys(session, [case for (_r, case), g in zip(pairs, grants, strict=True) if _opens(g)])
@@ -375,7 +375,7 @@ def sent(
         [access.Resource.of_case(case) for _referral, case in found],
         fields=SENT_FIELDS,
         result_count=len(found),
-        partial_ok=True,
+        listing=True,
     )
     names = org_names(session, (referral.to_org_id for referral, _case in found))
     out = []

@@ -41,13 +41,20 @@ _WRITE_ERRORS = (400, 401, 403, 404, 409, 410, 413, 415, 422)
 def list_cases(q: dict[str, Any]) -> dict[str, Any]:
     """The cases the caller's organisation may see for the request's purpose: its own, and
     partners' cases shared by consent or referral (`own_only` for the organisation's own).
-    Status and district only, as each case's policy releases them; never identifiers."""
+    Status, district, living situation, needs and last contact, as each case's policy releases
+    them; never identifiers."""
     who = caller()
     status = CaseStatus(q["status"]) if "status" in q else None
     found = case_lists.case_page(
         db(), who.actor, who.purpose, status, q["limit"], q["offset"], q["own_only"]
     )
-    return {"cases": found.lines, "limit": q["limit"], "offset": q["offset"], "more": found.more}
+    return {
+        "cases": found.lines,
+        "limit": q["limit"],
+        "offset": q["offset"],
+        "total": found.total,
+        "more": found.more,
+    }
 
 
 @operation(

@@ -204,6 +204,8 @@ def test_only_an_org_admin_of_the_same_org_manages_users(
         staff.deactivate(session, _admin_actor(admin), colleague.id)
     with pytest.raises(AccessRefused):
         staff.reset_two_factor(session, _admin_actor(admin), colleague.id)
+    with pytest.raises(AccessRefused):
+        staff.reactivate(session, _admin_actor(admin), colleague.id)
     assert colleague.is_active
 
 
@@ -238,6 +240,14 @@ def test_deactivate_and_reset_end_sessions(session: Session, make_org: OrgMaker)
     assert organisations.authenticate(session, "member-x", PASSWORD).user is None
     with pytest.raises(ValidationFailed):
         staff.deactivate(session, _admin_actor(admin), admin.id)
+    with pytest.raises(ValidationFailed):
+        staff.deactivate(session, _admin_actor(admin), member.id)  # already deactivated
+    staff.reactivate(session, _admin_actor(admin), member.id)
+    assert member.is_active
+    assert member.session_epoch == epoch + 2  # the sessions deactivation ended stay ended
+    assert organisations.authenticate(session, "member-x", PASSWORD).user is member
+    with pytest.raises(ValidationFailed):
+        staff.reactivate(session, _admin_actor(admin), member.id)  # already active
     listed = staff.list_users(session, _admin_actor(admin))
     assert {u.username for u in listed} == {admin.username, "member-x"}
 

@@ -28,7 +28,7 @@ from databank.services.actors import Actor
 from databank.services.auditlog import alerting
 from databank.services.inputs import ConsentIn
 from databank.services.oversight import alerts, integrity
-from databank.services.records import breakglass, cases, consents, people
+from databank.services.records import breakglass, case_lists, cases, consents, people
 from tests.factories import identity, intake_record
 from tests.support import logged_person
 
@@ -275,6 +275,28 @@ def test_own_org_reads_count_only_when_the_file_says_so(
     assert alert.owner_org_id == tables.org_id
 
 
+def test_a_lists_lines_count_for_the_district_sweep_not_for_bulk_reads(
+    session: Session, entraide: Actor, shared: Callable[[int], People]
+) -> None:
+    """A caseload page's lines are logged as list lines: a list of 15 partners' people in one
+    district is a sweep (the places were shown), but paging through lines is no bulk read of
+    records; opening more records than the threshold still is."""
+    alerting.use_rules(session, AlertRules(bulk_reads=BulkReads(distinct_people=2)))
+    found = shared(15)
+    page = case_lists.case_page(session, entraide, Purpose.FOOD_AID, limit=50)
+    assert {line.id for line in page.lines} == {case_id for _, case_id in found}
+    lines = session.scalars(
+        select(AuditEntry.event).where(AuditEntry.actor_user_id == entraide.user_id)
+    ).all()
+    assert lines.count(AuditEvent.ACCESS_LIST) == 15
+    [sweep] = _alerts(session, "district_sweep")
+    assert sweep.details["distinct_people"] == 15
+    assert _alerts(session, "bulk_reads") == []
+    _read(session, entraide, found[:3], Purpose.FOOD_AID)
+    [bulk] = _alerts(session, "bulk_reads")
+    assert bulk.details["distinct_people"] == 3
+
+
 # -- denial burst (real default thresholds) ------------------------------------------------------
 
 
@@ -296,6 +318,48 @@ def test_denial_burst_fires_at_10_denials(
         "owner_orgs": 1,
     }
     assert len(alert.entry_seqs) == 10
+
+
+def test_a_caseload_walking_past_refused_partner_cases_is_no_denial_burst(
+    session: Session, entraide: Actor
+) -> None:
+    """Listing a caseload is not a burst of denials: the partners' cases the list leaves out
+    (visible to the org, released for nothing) are logged as omitted and not counted, while the
+    same user's refused reads of those cases still are (at the default threshold of 10)."""
+    metro = organisations.create_organisation(session, "metropole", "Métropole", OrgKind.COUNCIL)
+    council = _staff(session, metro)
+    case_ids = []
+    for i in range(12):
+        [found] = people.intake(
+            session,
+            council,
+            Purpose.OUTREACH,
+            [intake_record(identity(family_name=f"Listed{i}", birth_date=date(1980, 1, 1 + i)))],
+        )
+        assert found.case_id is not None
+        case_ids.append(found.case_id)
+        # Consented to food aid by entraide: Métropole's policy releases nothing for it.
+        consents.record_consent(
+            session,
+            council,
+            Purpose.OUTREACH,
+            found.person_id,
+            ConsentIn(purposes=(Purpose.FOOD_AID,), recipient_org_ids=(entraide.org_id,)),
+        )
+    before = session.scalar(select(func.max(AuditEntry.seq)))
+    for _ in range(2):
+        assert case_lists.case_page(session, entraide, Purpose.FOOD_AID).lines == []
+    omitted = session.scalars(
+        select(AuditEntry.event).where(
+            AuditEntry.seq > before, AuditEntry.decision == Decision.DENY
+        )
+    ).all()
+    assert omitted == [AuditEvent.ACCESS_OMITTED] * 24  # every left-out row is logged
+    assert _alerts(session, "denial_burst") == []
+    for case_id in case_ids[:10]:
+        _refused(session, entraide, case_id, Purpose.FOOD_AID)
+    [alert] = _alerts(session, "denial_burst")
+    assert alert.details["denials"] == 10
 
 
 def test_denial_burst_stays_quiet_at_9_denials(

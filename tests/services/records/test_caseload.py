@@ -197,7 +197,8 @@ def test_finding13_refused_rows_of_a_caseload_and_a_timeline_are_logged(
 ) -> None:
     """Every row a list read decides is logged, refused ones too: a case the org may see at all
     (consented to it) but whose owner's policy releases nothing for the purpose is left out of
-    the caseload and of the timeline, and each refusal is in the access log."""
+    the caseload and of the timeline, and each refusal is in the access log (as a row the list
+    left out: "access.omitted", which the denial-burst alert does not count)."""
     metro = organisations.create_organisation(session, "metropole", "Métropole", OrgKind.COUNCIL)
     council = Actor(None, metro.id, metro.kind, frozenset({Role.OUTREACH_WORKER}), "test")
     person_id, metro_case = _intake(session, council)
@@ -217,5 +218,5 @@ def test_finding13_refused_rows_of_a_caseload_and_a_timeline_are_logged(
         for e in _bodies_after(session, before)
         if e["record"]["id"] == str(metro_case)
     ]
-    denied = ("access.read", "deny", str(entraide.org_id), "food_aid")
+    denied = ("access.omitted", "deny", str(entraide.org_id), "food_aid")
     assert refusals == [denied, denied]  # the caseload's row, then the timeline's
