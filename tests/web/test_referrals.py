@@ -177,7 +177,7 @@ def test_the_referrer_sees_the_outcome_on_the_sent_list_and_the_case_page(
     assert "/withdraw" not in section
     french = _text(client, "/referrals/sent", headers=FR)
     assert "Orientations envoyées" in french
-    assert "Logée" in french
+    assert "Relogé·e" in french
 
 
 def test_without_consent_the_receiver_gets_the_referring_worker_only(
