@@ -28,20 +28,23 @@ from databank.services.auditlog.signer import signer_of
 
 _Job = tuple[int, int, bytes | None, frozenset[int]]
 
-# A verifying process's own connection (processes never share one).
+# A verifying process's own connection (processes never share one), and the SQLite file its C
+# pass reads (None: the Python passes), decided by the process that started it.
 _worker_engine: Any = None
+_worker_native: str | None = None
 
 
-def _worker_start(url: str) -> None:
-    global _worker_engine  # one engine per worker process
+def _worker_start(url: str, native_path: str | None) -> None:
+    global _worker_engine, _worker_native  # one engine per worker process
     from databank.db import create_engine
 
     _worker_engine = create_engine(url)
+    _worker_native = native_path
 
 
 def _worker_scan(job: _Job) -> _Chunk:
     lo, hi, head_last_leaf, sizes = job
-    native_path = _native_path(_worker_engine)
+    native_path = _worker_native
     connection = _worker_engine.raw_connection()
     try:
         dbapi, dialect = connection.dbapi_connection, _worker_engine.dialect.name
@@ -93,13 +96,21 @@ def _chunks(session: Session, jobs: list[_Job], workers: int) -> Iterator[_Chunk
     from concurrent.futures import ProcessPoolExecutor
 
     url = _engine(session).url.render_as_string(hide_password=False)
-    context = multiprocessing.get_context("fork")
+    # Not "fork": a forked child inherits a copy of every thread's state (DuckDB's, OpenBLAS's,
+    # OpenDP's, loaded by then in a long-lived process) and crashed collecting it (a segfault
+    # seen in the suite). The fork server is a fresh interpreter that imports this module once,
+    # then forks each worker from that clean state.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     # Not `multiprocessing.Pool`: leaving it early (verify stops at the first problem) terminates
     # its workers, and one killed while sending a result keeps the result queue's lock, which hung
     # the next `put` for good (seen in CI). Here, leaving early cancels the chunks not started and
     # waits for the few running ones; no worker is killed.
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_start, initargs=(url,)
+        workers,
+        mp_context=context,
+        initializer=_worker_start,
+        initargs=(url, _native_path(_engine(session))),
     ) as pool:
         futures = [pool.submit(_worker_scan, job) for job in jobs]
         try:
