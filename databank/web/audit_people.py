@@ -133,6 +133,13 @@ ALERT_TITLES = {
 }
 
 
+@bp.app_template_filter("rule_text")
+def rule_text(words: subject_access.RuleWords) -> str:
+    """A rule's explanation in the user's language (its authors' English if they wrote no
+    French)."""
+    return words.in_language(select_locale())
+
+
 @bp.app_template_filter("alert_title")
 def alert_title(rule: str) -> str:
     return str(ALERT_TITLES.get(rule, rule))

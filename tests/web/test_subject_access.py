@@ -222,6 +222,7 @@ def test_the_console_names_staff_organisations_purposes_and_alerts_in_words(
     assert "Entraide Saint-Jean" in log
     assert "read the record" in log
     assert "a place is never shown finer than the district" in log  # metropole's rule, in words
+    assert "fr:" not in log  # the French words are for French pages only
     history = client.get(f"/audit/people/{world.handle}").get_data(as_text=True)
     assert "Marius Travailleur" in history
     alerts = client.get("/audit/alerts").get_data(as_text=True)
@@ -231,3 +232,7 @@ def test_the_console_names_staff_organisations_purposes_and_alerts_in_words(
     client.post("/language", data={"lang": "fr", "next": "/", "csrf_token": csrf(client)})
     french = client.get("/audit/alerts").get_data(as_text=True)
     assert "Beaucoup de refus en peu de temps" in french
+    # The rules in their authors' French (policy lines marked "fr:").
+    journal = client.get("/audit/?limit=200").get_data(as_text=True)
+    assert "un lieu n&#39;est jamais montré plus précisément que le quartier" in journal
+    assert "a place is never shown finer than the district" not in journal

@@ -108,7 +108,7 @@ class AccessReport:
     made_at: datetime
     made_for: str  # the auditor's organisation's name
     lines: tuple[ReportLine, ...]  # oldest first
-    rule_words: Mapping[str, str]  # each rule the lines name, as its authors explain it
+    rule_words: Mapping[str, RuleWords]  # each rule the lines name, as its authors explain it
 
 
 def access_report(session: Session, actor: Actor, person_id: uuid.UUID) -> AccessReport:
@@ -176,11 +176,27 @@ def _name(orgs: Mapping[uuid.UUID, str], value: str | None) -> str | None:
     return orgs.get(uuid.UUID(value)) if value else None
 
 
-def rule_words(session: Session, rule_ids: Iterable[str]) -> dict[str, str]:
+# A policy file's comment line in French begins with this (after `//`).
+FRENCH_MARK = "fr:"
+
+
+@dataclass(frozen=True)
+class RuleWords:
+    """A rule explained by its authors: in English, and in French where they wrote it."""
+
+    en: str
+    fr: str | None = None
+
+    def in_language(self, language: str) -> str:
+        return self.fr if language == "fr" and self.fr else self.en
+
+
+def rule_words(session: Session, rule_ids: Iterable[str]) -> dict[str, RuleWords]:
     """What each rule says, in its authors' words: the comment written just above it in its
-    policy file (a rule with no comment, or one no longer in force, is left out)."""
+    policy file, in English, and in French from its lines marked `fr:` (a rule with no comment,
+    or one no longer in force, is left out)."""
     rules = policy_of(session).bundle.rules
-    words: dict[str, str] = {}
+    words: dict[str, RuleWords] = {}
     for rule_id in set(rule_ids):
         rule = rules.get(rule_id)
         if rule is None:
@@ -190,6 +206,10 @@ def rule_words(session: Session, rule_ids: Iterable[str]) -> dict[str, str]:
             for line in rule.text.splitlines()
             if line.strip().startswith("//")
         ]
-        if comment:
-            words[rule_id] = " ".join(part for part in comment if part)
+        english = [part for part in comment if part and not part.startswith(FRENCH_MARK)]
+        french = [
+            part[len(FRENCH_MARK) :].strip() for part in comment if part.startswith(FRENCH_MARK)
+        ]
+        if english:
+            words[rule_id] = RuleWords(" ".join(english), " ".join(french) or None)
     return words
