@@ -84,6 +84,7 @@ class Day:
     requests: Counter[str] = field(default_factory=Counter)  # by role
     failures: list[str] = field(default_factory=list)  # "role GET path -> status"
     alerts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (rule, role)
+    details: list[str] = field(default_factory=list)  # each alert's counts
 
     def describe(self) -> str:
         lines = ["Requests per role:"]
@@ -94,6 +95,7 @@ class Day:
         lines += ["", f"Alerts raised: {sum(self.alerts.values())}"]
         raised = sorted(self.alerts.items())
         lines += [f"  {rule:<18}{role:<24}{n:>4}" for (rule, role), n in raised]
+        lines += [f"    {d}" for d in self.details]
         return "\n".join(lines)
 
 
@@ -253,7 +255,13 @@ def replay(app: Flask, password: str = cast.DEMO_PASSWORD) -> Day:
             if alert.id not in before:
                 who = roles.get(alert.actor_user_id, "-") if alert.actor_user_id else "-"
                 day.alerts[(alert.rule, who)] += 1
+                day.details.append(f"{alert.rule} ({who}): {_counts(alert.details)}")
     return day
+
+
+def _counts(details: dict[str, object]) -> str:
+    """An alert's counts and thresholds (its details hold no name, note or fine place)."""
+    return ", ".join(f"{k}={v}" for k, v in sorted(details.items()) if isinstance(v, int))
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -154,12 +155,24 @@ def case_page(
         )
 
     shown, refused, more, total = _scan(
-        session, actor, purpose, query.order_by(*CASE_SORTS[sort]), fields, listed, limit, offset
+        session,
+        actor,
+        purpose,
+        query.order_by(*CASE_SORTS[sort]),
+        fields,
+        listed,
+        (limit, offset),
+        located=cells is not None,
     )
     # The page's cases are read, and so are the candidates the policy refused outright: both
     # logged with the decisions the walk made, before anything is returned.
     access.record(session, actor, [d for _c, d in shown + refused], result_count=len(shown))
     return CasePage(_lines(session, shown), more, total)
+
+
+def _resource(case: Case, located: bool) -> access.Resource:
+    resource = access.Resource.of_case(case)
+    return resource if located else dataclasses.replace(resource, area=None)
 
 
 def is_reference(value: str) -> bool:
@@ -226,12 +239,18 @@ def _scan(
     ordered: Select[Case],
     fields: Sequence[str],
     listed: Callable[[access.Grant], bool],
-    limit: int,
-    offset: int,
+    window: tuple[int, int],
+    located: bool,
 ) -> tuple[list[_Candidate], list[_Candidate], bool, int]:
     """Walk every candidate in order, deciding each (not logged yet): the page's cases, the
     candidates refused outright among them (up to the page's end), whether another page
-    follows, and how many cases are listed on all pages."""
+    follows, and how many cases are listed on all pages (`window`: limit and offset).
+
+    A line is logged with its case's district only when the list was asked for a district
+    (`located`): that is a question about where people are, what the district-sweep alert
+    counts. A work list in date order names each line's area too, but is not that question;
+    counted, an officer's ordinary pages raised a sweep on the demo's replayed day."""
+    limit, offset = window
     shown: list[_Candidate] = []
     refused: list[_Candidate] = []
     skipped = after = 0
@@ -246,7 +265,7 @@ def _scan(
                 actor,
                 Action.READ,
                 purpose,
-                [access.Resource.of_case(c) for c in rows],
+                [_resource(c, located) for c in rows],
                 fields,
             )
             for case, made in zip(rows, decided, strict=True):

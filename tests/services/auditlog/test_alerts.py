@@ -21,7 +21,7 @@ from databank.domain.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from databank.models import AuditAlert, AuditEntry, Organisation
+from databank.models import AuditAlert, AuditEntry, Case, Organisation
 from databank.services import access, auditlog
 from databank.services.accounts import organisations
 from databank.services.actors import Actor
@@ -278,17 +278,25 @@ def test_own_org_reads_count_only_when_the_file_says_so(
 def test_a_lists_lines_count_for_the_district_sweep_not_for_bulk_reads(
     session: Session, entraide: Actor, shared: Callable[[int], People]
 ) -> None:
-    """A caseload page's lines are logged as list lines: a list of 20 partners' people in one
-    district is a sweep (the places were shown), but paging through lines is no bulk read of
+    """A caseload page's lines are logged as list lines. Asked for one district, a list of 20
+    partners' people there is a sweep (where people are was the question); the same lines in an
+    ordinary work list (no district asked) are not. Paging through lines is no bulk read of
     records; opening more records than the threshold still is."""
     alerting.use_rules(session, AlertRules(bulk_reads=BulkReads(distinct_people=2)))
     found = shared(20)
     page = case_lists.case_page(session, entraide, Purpose.FOOD_AID, limit=50)
     assert {line.id for line in page.lines} == {case_id for _, case_id in found}
+    assert _alerts(session, "district_sweep") == []  # a work list: no district asked
+    district = session.scalar(select(Case.area_geohash).where(Case.id == found[0][1]))
+    assert district is not None
+    located = case_lists.case_page(
+        session, entraide, Purpose.FOOD_AID, limit=50, district=district[:5]
+    )
+    assert len(located.lines) == 20
     lines = session.scalars(
         select(AuditEntry.event).where(AuditEntry.actor_user_id == entraide.user_id)
     ).all()
-    assert lines.count(AuditEvent.ACCESS_LIST) == 20
+    assert lines.count(AuditEvent.ACCESS_LIST) == 40
     [sweep] = _alerts(session, "district_sweep")
     assert sweep.details["distinct_people"] == 20
     assert _alerts(session, "bulk_reads") == []
