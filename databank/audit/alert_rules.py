@@ -36,7 +36,7 @@ _HOUR, _MINUTE = timedelta(hours=1), timedelta(minutes=1)
 class DistrictSweep:
     """A non-owner org reading the released locations of many people in one district."""
 
-    distinct_people: int = 20  # alert at this many people or more
+    distinct_people: int = 15  # alert at this many people or more
     window: timedelta = timedelta(hours=24)
 
     @property

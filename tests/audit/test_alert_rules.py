@@ -34,10 +34,10 @@ def _valid() -> dict[str, Any]:
 
 
 def test_the_shipped_file_holds_the_documented_thresholds() -> None:
-    """policies/alerts.yaml: 20 people/district/24 h, > 50 people/user/h, 10 denials/10 min."""
+    """policies/alerts.yaml: 15 people/district/24 h, > 50 people/user/h, 10 denials/10 min."""
     rules = load_alert_rules(POLICIES / ALERTS_FILE)
     assert rules == AlertRules()
-    assert rules.district_sweep == DistrictSweep(20, timedelta(hours=24))
+    assert rules.district_sweep == DistrictSweep(15, timedelta(hours=24))
     assert rules.bulk_reads == BulkReads(50, timedelta(minutes=60), own_org=False)
     assert rules.denial_burst == DenialBurst(10, timedelta(minutes=10))
 
@@ -45,8 +45,8 @@ def test_the_shipped_file_holds_the_documented_thresholds() -> None:
 def test_thresholds_compare_as_the_file_says() -> None:
     """District sweep and denial burst fire AT their number; bulk reads only ABOVE it."""
     rules = AlertRules()
-    assert not rules.district_sweep.fires(19)
-    assert rules.district_sweep.fires(20)
+    assert not rules.district_sweep.fires(14)
+    assert rules.district_sweep.fires(15)
     assert not rules.bulk_reads.fires(50)
     assert rules.bulk_reads.fires(51)
     assert not rules.denial_burst.fires(9)

@@ -129,14 +129,14 @@ def _refused(session: Session, actor: Actor, case_id: uuid.UUID, purpose: Purpos
 # -- district sweep (real default thresholds) ----------------------------------------------------
 
 
-def test_district_sweep_fires_at_20_people_in_one_district(
+def test_district_sweep_fires_at_15_people_in_one_district(
     session: Session, entraide: Actor, tables: Actor, shared: Callable[[int], People]
 ) -> None:
-    """A non-owner org reading released locations of 20 people in one district in 24 h: alert."""
-    found = shared(20)
-    _read(session, entraide, found[:19], Purpose.FOOD_AID)
+    """A non-owner org reading released locations of 15 people in one district in 24 h: alert."""
+    found = shared(15)
+    _read(session, entraide, found[:14], Purpose.FOOD_AID)
     assert _alerts(session, "district_sweep") == []
-    _read(session, entraide, found[19:], Purpose.FOOD_AID)
+    _read(session, entraide, found[14:], Purpose.FOOD_AID)
     [alert] = _alerts(session, "district_sweep")
     assert alert.status is AlertStatus.OPEN
     assert (alert.actor_org_id, alert.owner_org_id) == (entraide.org_id, tables.org_id)
@@ -145,10 +145,10 @@ def test_district_sweep_fires_at_20_people_in_one_district(
     area = alert.details["area"]
     assert isinstance(area, str)
     assert len(area) == 5  # the district code: nothing finer
-    assert alert.details["distinct_people"] == 20
-    assert alert.details["threshold"] == 20
+    assert alert.details["distinct_people"] == 15
+    assert alert.details["threshold"] == 15
     assert alert.details["window_hours"] == 24
-    assert len(alert.entry_seqs) == 20
+    assert len(alert.entry_seqs) == 15
     entries = session.scalars(
         select(AuditEntry).where(AuditEntry.seq.in_([int(s) for s in alert.entry_seqs]))
     ).all()
@@ -156,11 +156,11 @@ def test_district_sweep_fires_at_20_people_in_one_district(
     assert all(e.area == area and e.actor_org_id == entraide.org_id for e in entries)
 
 
-def test_district_sweep_stays_quiet_at_19_people(
+def test_district_sweep_stays_quiet_at_14_people(
     session: Session, entraide: Actor, shared: Callable[[int], People]
 ) -> None:
-    """19 people of one district read by a partner in 24 h: no district-sweep alert."""
-    found = shared(19)
+    """14 people of one district read by a partner in 24 h: no district-sweep alert."""
+    found = shared(14)
     _read(session, entraide, found, Purpose.FOOD_AID)
     _read(session, entraide, found, Purpose.FOOD_AID)  # reading them again adds no one
     assert _alerts(session, "district_sweep") == []
@@ -278,12 +278,12 @@ def test_own_org_reads_count_only_when_the_file_says_so(
 def test_a_lists_lines_count_for_the_district_sweep_not_for_bulk_reads(
     session: Session, entraide: Actor, shared: Callable[[int], People]
 ) -> None:
-    """A caseload page's lines are logged as list lines. Asked for one district, a list of 20
+    """A caseload page's lines are logged as list lines. Asked for one district, a list of 15
     partners' people there is a sweep (where people are was the question); the same lines in an
     ordinary work list (no district asked) are not. Paging through lines is no bulk read of
     records; opening more records than the threshold still is."""
     alerting.use_rules(session, AlertRules(bulk_reads=BulkReads(distinct_people=2)))
-    found = shared(20)
+    found = shared(15)
     page = case_lists.case_page(session, entraide, Purpose.FOOD_AID, limit=50)
     assert {line.id for line in page.lines} == {case_id for _, case_id in found}
     assert _alerts(session, "district_sweep") == []  # a work list: no district asked
@@ -292,13 +292,13 @@ def test_a_lists_lines_count_for_the_district_sweep_not_for_bulk_reads(
     located = case_lists.case_page(
         session, entraide, Purpose.FOOD_AID, limit=50, district=district[:5]
     )
-    assert len(located.lines) == 20
+    assert len(located.lines) == 15
     lines = session.scalars(
         select(AuditEntry.event).where(AuditEntry.actor_user_id == entraide.user_id)
     ).all()
-    assert lines.count(AuditEvent.ACCESS_LIST) == 40
+    assert lines.count(AuditEvent.ACCESS_LIST) == 30
     [sweep] = _alerts(session, "district_sweep")
-    assert sweep.details["distinct_people"] == 20
+    assert sweep.details["distinct_people"] == 15
     assert _alerts(session, "bulk_reads") == []
     _read(session, entraide, found[:3], Purpose.FOOD_AID)
     [bulk] = _alerts(session, "bulk_reads")
