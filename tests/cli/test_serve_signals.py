@@ -5,6 +5,7 @@ the server no longer stopped)."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -43,10 +44,18 @@ def test_serve_stops_on_ctrl_c_with_its_job_worker(tmp_path: Path) -> None:
     server = subprocess.Popen(
         [DATABANK, "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
+        # The server says so once its job worker is running and the signal handlers are back
+        # (before that, a signal meets the worker's own handlers; and another test's server may
+        # answer on a port taken in between, so the address alone does not say it is this one).
+        assert server.stdout is not None
+        ready, _unused, _unused = select.select([server.stdout], [], [], 60)
+        assert ready, "the server did not start"
+        assert server.stdout.readline().startswith("serving on")
         for _ in range(120):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1) as r:
@@ -62,3 +71,6 @@ def test_serve_stops_on_ctrl_c_with_its_job_worker(tmp_path: Path) -> None:
     finally:
         if server.poll() is None:
             server.kill()
+            server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
