@@ -26,6 +26,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.serial  # it timed out twice in CI while the PostgreSQL pass ran beside it
 @pytest.mark.skipif(
     bool(os.environ.get("DATABANK_TEST_DATABASE_URL")), reason="SQLite: the SQLite pass runs it"
 )
