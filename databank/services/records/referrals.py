@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from databank import policy
@@ -218,44 +218,23 @@ def received(
     case link, need, note or contact: that it arrived is the recipient's own record, what it was
     about is the holder's. The referring worker is always named (staff, not the person).
     """
-    access.authorize(
-        session,
-        actor,
-        Action.SEARCH,
-        purpose,
-        access.Resource(RecordType.REFERRAL_LIST, None, actor.org_id),
+    where = (Referral.to_org_id == actor.org_id, Referral.from_org_id != actor.org_id)
+    found, grants = _listed(
+        session, actor, purpose, where, RECEIVED_FIELDS, status, (limit, offset)
     )
-    query = select(Referral, Case).join(Case, Case.id == Referral.case_id)
-    query = query.where(Referral.to_org_id == actor.org_id, Referral.from_org_id != actor.org_id)
-    if status is not None:
-        query = query.where(Referral.status == status)
-    found = session.execute(
-        query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset)
-    ).all()
     if not found:
         return []
-    grants = access.authorize_many(
-        session,
-        actor,
-        Action.READ,
-        purpose,
-        [access.Resource.of_case(case) for _referral, case in found],
-        fields=RECEIVED_FIELDS,
-        result_count=len(found),
-        listing=True,
-    )
-    pairs = [(referral, case) for referral, case in found]
-    keys = _keys(session, [case for (_r, case), g in zip(pairs, grants, strict=True) if _opens(g)])
+    keys = _keys(session, [case for (_r, case), g in zip(found, grants, strict=True) if _opens(g)])
     phones = _phones(
         session,
         keys,
-        [case for (_r, case), g in zip(pairs, grants, strict=True) if g.has("contact")],
+        [case for (_r, case), g in zip(found, grants, strict=True) if g.has("contact")],
     )
-    names = org_names(session, (referral.from_org_id for referral, _case in pairs))
-    workers = _worker_names(session, [referral.created_by_id for referral, _case in pairs])
+    names = org_names(session, (referral.from_org_id for referral, _case in found))
+    workers = _worker_names(session, [referral.created_by_id for referral, _case in found])
     orgs = orgs_of(session)
     out = []
-    for (referral, case), grant in zip(pairs, grants, strict=True):
+    for (referral, case), grant in zip(found, grants, strict=True):
         opens = bool(grant.fields)
         need = referral.need_category
         key = keys.get(case.subject_id)
@@ -292,6 +271,48 @@ def received(
             )
         )
     return out
+
+
+def _listed(
+    session: Session,
+    actor: Actor,
+    purpose: Purpose,
+    where: tuple[ColumnElement[bool], ...],
+    fields: tuple[str, ...],
+    status: ReferralStatus | None,
+    window: tuple[int, int],
+) -> tuple[list[tuple[Referral, Case]], list[access.Grant]]:
+    """A page of one side's referrals, newest first: the list decided first (a role without
+    case content is refused, logged), then each referred case for this purpose, logged as list
+    lines. `window` is the limit and the offset."""
+    access.authorize(
+        session,
+        actor,
+        Action.SEARCH,
+        purpose,
+        access.Resource(RecordType.REFERRAL_LIST, None, actor.org_id),
+    )
+    query = select(Referral, Case).join(Case, Case.id == Referral.case_id).where(*where)
+    if status is not None:
+        query = query.where(Referral.status == status)
+    limit, offset = window
+    rows = session.execute(
+        query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset)
+    ).all()
+    found = [(referral, case) for referral, case in rows]
+    if not found:
+        return [], []
+    grants = access.authorize_many(
+        session,
+        actor,
+        Action.READ,
+        purpose,
+        [access.Resource.of_case(case) for _referral, case in found],
+        fields=fields,
+        result_count=len(found),
+        listing=True,
+    )
+    return found, grants
 
 
 def _opens(grant: access.Grant) -> bool:
@@ -351,32 +372,10 @@ def sent(
     Decided like the received list: the list first, then each of the org's own cases (its
     referrals, and the need as released), logged; a case the actor may not read is left out.
     """
-    access.authorize(
-        session,
-        actor,
-        Action.SEARCH,
-        purpose,
-        access.Resource(RecordType.REFERRAL_LIST, None, actor.org_id),
-    )
-    query = select(Referral, Case).join(Case, Case.id == Referral.case_id)
-    query = query.where(Referral.from_org_id == actor.org_id, Case.org_id == actor.org_id)
-    if status is not None:
-        query = query.where(Referral.status == status)
-    found = session.execute(
-        query.order_by(Referral.created_at.desc(), Referral.id).limit(limit).offset(offset)
-    ).all()
+    where = (Referral.from_org_id == actor.org_id, Case.org_id == actor.org_id)
+    found, grants = _listed(session, actor, purpose, where, SENT_FIELDS, status, (limit, offset))
     if not found:
         return []
-    grants = access.authorize_many(
-        session,
-        actor,
-        Action.READ,
-        purpose,
-        [access.Resource.of_case(case) for _referral, case in found],
-        fields=SENT_FIELDS,
-        result_count=len(found),
-        listing=True,
-    )
     names = org_names(session, (referral.to_org_id for referral, _case in found))
     out = []
     for (referral, _case), grant in zip(found, grants, strict=True):
