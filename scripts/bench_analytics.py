@@ -56,7 +56,6 @@ from databank.services.accounts import organisations  # noqa: E402
 from databank.services.runtime import Runtime  # noqa: E402
 from databank.services.statistics import TableRequest, queries, snapshot  # noqa: E402
 from databank.services.statistics.labels import categories  # noqa: E402
-from databank.services.statistics.views import Period  # noqa: E402
 from tests.support import migrated_runtime  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/databank_bench_analytics"
@@ -147,9 +146,7 @@ def fact_chunks(
         area = rng.choice(len(areas), size=n, p=area_p)
         living = _pick(rng, LIVING, n)
         first = this_month - rng.integers(0, SPAN, size=n)
-        length = np.minimum(
-            rng.choice(6, size=n, p=MONTHS_A_CASE) + 1, this_month - first + 1
-        )
+        length = np.minimum(rng.choice(6, size=n, p=MONTHS_A_CASE) + 1, this_month - first + 1)
         k = rng.choice(3, size=n, p=NEEDS_A_CASE) + 1
         # k distinct needs a case, weighted (the Gumbel top-k trick).
         order = np.argsort(-(need_logp + rng.gumbel(size=(n, len(NEEDS)))), axis=1)[:, :3]
@@ -196,6 +193,7 @@ def fact_chunks(
 COLUMNS = ("subject_token", "person_token", "org_id", "org_kind", "month", "area", "age_band",
            "sex", "need", "need_status", "living", "hud_living", "outcome", "wait_band",
            "wait_days")  # fmt: skip
+INSERT = f"INSERT INTO stat_facts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"  # noqa: S608 - fixed names
 
 
 def write_facts(runtime: Runtime, cases: int, today: date) -> tuple[int, float]:
@@ -239,12 +237,10 @@ def write_facts(runtime: Runtime, cases: int, today: date) -> tuple[int, float]:
                 with cursor.copy(f"COPY stat_facts ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                     for value in values:
                         copy.write_row(value)
-            else:
-                marks = ", ".join("?" for _ in COLUMNS)
-                cursor.executemany(
-                    f"INSERT INTO stat_facts ({', '.join(COLUMNS)}) VALUES ({marks})", values
-                )
-        raw.commit()
+            else:  # the engine's SQLite connections are in autocommit mode: one transaction
+                cursor.execute("BEGIN")
+                cursor.executemany(INSERT, values)
+            raw.commit()
     finally:
         raw.close()
     with runtime.transaction() as session:
@@ -356,9 +352,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--database", choices=("sqlite", "postgresql", "both"), default="both"
-    )
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres-url", default=DEFAULT_PG)
     args = parser.parse_args()
     if args.cases < 1 or args.repeat < 1:
@@ -366,8 +360,9 @@ def main() -> int:
     if args.database == "both":  # each in a process of its own: its own peak memory
         failed = 0
         for name in ("sqlite", "postgresql"):
-            command = [sys.executable, __file__, "--cases", str(args.cases), "--repeat",
-                       str(args.repeat), "--database", name, "--postgres-url", args.postgres_url]  # fmt: skip
+            sizes = ["--cases", str(args.cases), "--repeat", str(args.repeat)]
+            command = [sys.executable, __file__, *sizes, "--database", name]
+            command += ["--postgres-url", args.postgres_url]
             failed |= subprocess.run(command, check=False).returncode
             sys.stdout.flush()
         return 1 if failed else 0

@@ -239,23 +239,47 @@ def _bounds(
     for _round in range(100):
         moved = False
         for total, parts in lines:
-            for part in parts:
-                others = [known[p] for p in parts if p != part]
-                lo, hi = known[part]
-                low = known[total][0] - sum(o[1] for o in others)
-                high = known[total][1] - sum(o[0] for o in others)
-                new = (max(lo, low), min(hi, high))
-                if new != (lo, hi):
-                    known[part], moved = new, True
-            lo, hi = known[total]
-            low_sum = sum(known[p][0] for p in parts)
-            high_sum = sum(known[p][1] for p in parts)
-            new = (max(lo, low_sum), min(hi, high_sum))
-            if new != (lo, hi):
-                known[total], moved = new, True
+            moved |= _tighten(known, total, parts)
         if not moved:
             break
     return known
+
+
+def _tighten(known: dict[Number, tuple[float, float]], total: Number, parts: list[Number]) -> bool:
+    """One pass over a line: each part bounded by the total less the others, in turn, then the
+    total by the sum of its parts. The others' sums are the line's sums less the part, kept
+    current as parts move (a line of n parts costs n, not n squared; the bounds are whole
+    numbers, so the sums are exact). Whether any bound moved."""
+    lows, highs, unbounded = 0.0, 0.0, 0  # sums of the parts' bounds; how many have no upper one
+    for part in parts:
+        lo, hi = known[part]
+        lows += lo
+        if hi == math.inf:
+            unbounded += 1
+        else:
+            highs += hi
+    total_lo, total_hi = known[total]
+    moved = False
+    for part in parts:
+        lo, hi = known[part]
+        open_above = hi == math.inf
+        if unbounded - open_above:  # another part has no upper bound: none from below here
+            low = -math.inf
+        else:
+            low = total_lo - (highs - (0.0 if open_above else hi))
+        new = (max(lo, low), min(hi, total_hi - (lows - lo)))
+        if new != (lo, hi):
+            known[part], moved = new, True
+            lows += new[0] - lo
+            if open_above and new[1] != math.inf:
+                unbounded -= 1
+                highs += new[1]
+            elif not open_above:
+                highs += new[1] - hi
+    new = (max(total_lo, lows), min(total_hi, math.inf if unbounded else highs))
+    if new != (total_lo, total_hi):
+        known[total], moved = new, True
+    return moved
 
 
 def percentage(numerator: Shown, denominator: Shown, denominator_people: int) -> float | None:

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
 
 from databank.analytics import disclosure, dp
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 # Coarse attributes only: nothing here joins back to a case outside the zone that builds it.
 DIMENSIONS = (
@@ -108,45 +107,83 @@ def _labels(
 def count(
     facts: pd.DataFrame, query: TableQuery, categories: Mapping[str, Sequence[str]]
 ) -> Counts:
-    """Distinct people per cell, per row, per column and in all, over the filtered facts."""
+    """Distinct people per cell, per row, per column and in all, over the filtered facts.
+
+    Each fact row gets its row's and its column's place among the table's labels (-1 for a
+    category outside them: counted in the total only, as a group-by would leave it out of the
+    cells and margins), and each count is of distinct (person, place) pairs: one hashing pass
+    over integers per count, no sort and no group-by."""
     kept = _filtered(facts, query)
     row_dims, column_dim = _axes(query)
     rows: list[object] = _labels(row_dims, categories, query) if row_dims else [ALL]
     columns = _labels([column_dim], categories, query)
-    cells: dict[tuple[object, object], int] = {}
-    if not kept.empty:
-        per_cell = kept.groupby([*row_dims, column_dim], observed=True)[PERSON].nunique()
-        for key, value in per_cell.items():
-            values = key if isinstance(key, tuple) else (key,)
-            head = values[:-1]
-            row_key = ALL if not head else (head[0] if len(head) == 1 else tuple(head))
-            cells[(row_key, values[-1])] = int(value)
-    everyone = int(kept[PERSON].nunique())
-    row_people: dict[object, int] = (
-        _people_by(kept, row_dims, rows) if row_dims else {ALL: everyone}
-    )
-    column_people = _people_by(kept, [column_dim], columns)
+    person = _person_codes(kept[PERSON])
+    row_at = _row_places(kept, row_dims, categories, query, len(kept))
+    column_at = _places(kept[column_dim], _labels([column_dim], categories, query))
+    width = len(columns)
+    known = person >= 0
+    in_row, in_column = known & (row_at >= 0), known & (column_at >= 0)
+    in_cell = in_row & in_column
+    cell_at = row_at[in_cell] * width + column_at[in_cell]
+    per_cell = _distinct_people(person[in_cell], cell_at, len(rows) * width)
+    per_row = _distinct_people(person[in_row], row_at[in_row], len(rows))
+    per_column = _distinct_people(person[in_column], column_at[in_column], width)
     return Counts(
         tuple(rows),
         tuple(columns),
-        {(r, c): cells.get((r, c), 0) for r in rows for c in columns},
-        row_people,
-        column_people,
-        everyone,
+        {
+            (r, c): int(per_cell[i * width + j])
+            for i, r in enumerate(rows)
+            for j, c in enumerate(columns)
+        },
+        {r: int(per_row[i]) for i, r in enumerate(rows)},
+        {c: int(per_column[j]) for j, c in enumerate(columns)},
+        int(np.count_nonzero(np.bincount(person[known]))) if known.any() else 0,
     )
 
 
-def _people_by(
-    kept: pd.DataFrame, dims: Sequence[str], labels: Sequence[object]
-) -> dict[object, int]:
-    found: dict[object, int] = dict.fromkeys(labels, 0)
-    if kept.empty:
-        return found
-    for key, value in kept.groupby(list(dims), observed=True)[PERSON].nunique().items():
-        label = key if not isinstance(key, tuple) else (key[0] if len(key) == 1 else key)
-        if label in found:
-            found[label] = int(value)
-    return found
+def _person_codes(people: pd.Series) -> np.ndarray:
+    """The people as integers from 0 (the snapshot's are already; others are numbered)."""
+    values = people.to_numpy()
+    if values.dtype.kind not in "iu" or (values.size and values.min() < 0):
+        values, _ = pd.factorize(people)  # a missing person (-1) stays out of every count
+    return np.asarray(values, dtype=np.int64)
+
+
+def _places(values: pd.Series, labels: Sequence[object]) -> np.ndarray:
+    """Each row's place among the labels, -1 where its category is not one of them."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        where = {label: i for i, label in enumerate(labels)}
+        lookup = np.array([where.get(c, -1) for c in values.cat.categories] + [-1], np.int64)
+        codes = lookup[values.cat.codes.to_numpy()]  # a missing value's code -1: the last, -1
+    else:
+        codes = pd.Categorical(values, categories=list(labels)).codes
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _row_places(
+    kept: pd.DataFrame,
+    row_dims: Sequence[str],
+    categories: Mapping[str, Sequence[str]],
+    query: TableQuery,
+    size: int,
+) -> np.ndarray:
+    """Each fact's row of the table, numbered as `_labels` orders them (the first dimension
+    slowest), -1 where a category is outside the table's."""
+    at = np.zeros(size, np.int64)
+    for dimension in row_dims:
+        labels = _labels([dimension], categories, query)
+        place = _places(kept[dimension], labels)
+        at = np.where((at < 0) | (place < 0), -1, at * len(labels) + place)
+    return at
+
+
+def _distinct_people(person: np.ndarray, place: np.ndarray, size: int) -> np.ndarray:
+    """How many distinct people have a fact at each of `size` places."""
+    if not person.size:
+        return np.zeros(size, np.int64)
+    pairs = np.asarray(pd.unique(person * size + place))
+    return np.bincount(pairs % size, minlength=size)
 
 
 def release_published(counts: Counts) -> disclosure.ReleasedTable:

@@ -10,15 +10,18 @@ load them again. The frame holds tokens turned into integers, never an id.
 from __future__ import annotations
 
 import threading
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from databank.models import StatFact, StatRefresh
+from databank.models import StatRefresh
 
 # The coarse columns, loaded as categories (a few bytes a row each).
 CODED = (
@@ -77,23 +80,93 @@ def facts(session: Session) -> Facts:
     return found
 
 
+# Fact rows read from the database at a time: the rows of one batch are Python objects only
+# while that batch is turned into codes (a million fact rows read at once cost gigabytes).
+BATCH = 100_000
+TOKEN_SIZE = 16
+
+
 def load(session: Session) -> pd.DataFrame:
-    columns = ["person_token", "month", *CODED, "wait_days"]
-    table = StatFact.__table__
-    result = session.execute(select(*(table.c[name] for name in columns)))
-    rows = result.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    if frame.empty:
-        frame = frame.astype({"month": "datetime64[ns]"})
-    people, _ = pd.factorize(frame["person_token"])
-    frame["person"] = people.astype(np.int32)
-    frame = frame.drop(columns=["person_token"])
-    frame["month"] = pd.to_datetime(frame["month"])
-    frame["org_id"] = frame["org_id"].astype(str)
-    for name in CODED:
-        frame[name] = frame[name].astype("category")
-    frame["wait_days"] = pd.to_numeric(frame["wait_days"], errors="coerce")
-    return frame
+    """Every fact row, a batch at a time through the driver's cursor (server-side on
+    PostgreSQL): the coarse columns become category codes as they come, the person tokens
+    integers once all are read."""
+    names = ["person_token", "month", *CODED, "wait_days"]
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    assert raw is not None  # noqa: S101 - a session's connection is open
+    named = connection.dialect.name == "postgresql"
+    cursor = raw.cursor(name="stat_facts_load") if named else raw.cursor()
+    try:
+        cursor.execute(f"SELECT {', '.join(names)} FROM stat_facts")  # noqa: S608 - fixed names
+        batches = _Batches(len(names))
+        while rows := cursor.fetchmany(BATCH):
+            batches.add(rows)
+    finally:
+        cursor.close()
+    return batches.frame(names)
+
+
+class _Batches:
+    """The columns of the batches read so far: category codes (with each column's values in
+    the order first seen), token halves as integers, waiting days as floats."""
+
+    def __init__(self, width: int) -> None:
+        self.codes: list[list[np.ndarray]] = [[] for _ in range(width)]
+        self.values: list[dict[object, int]] = [{} for _ in range(width)]
+        self.tokens: list[np.ndarray] = []
+        self.waits: list[np.ndarray] = []
+
+    def add(self, rows: Sequence[Sequence[object]]) -> None:
+        columns = list(zip(*rows, strict=True))
+        tokens = b"".join(columns[0])
+        if len(tokens) != TOKEN_SIZE * len(rows):
+            raise ValueError("a fact's person token is not 16 bytes")
+        self.tokens.append(np.frombuffer(tokens, dtype=np.uint64).reshape(-1, 2))
+        for i in range(1, len(columns) - 1):
+            codes, uniques = pd.factorize(np.asarray(columns[i], dtype=object))
+            seen = self.values[i]
+            lookup = [seen.setdefault(u, len(seen)) for u in uniques]
+            # A missing value (code -1) stays -1: the last of the lookup.
+            self.codes[i].append(np.array([*lookup, -1], dtype=np.int32)[codes])
+        self.waits.append(np.array(columns[-1], dtype=float))
+
+    def frame(self, names: list[str]) -> pd.DataFrame:
+        data: dict[str, object] = {}
+        for i, name in enumerate(names[1:-1], start=1):
+            found = list(self.values[i])
+            codes = np.concatenate(self.codes[i]) if self.codes[i] else np.zeros(0, np.int32)
+            if name == "month":
+                months = pd.DatetimeIndex(pd.to_datetime(pd.Series(found, dtype=object)))
+                month = pd.Categorical.from_codes(codes, categories=months.astype("M8[ns]"))
+                data[name] = np.asarray(month, dtype="datetime64[ns]")
+            else:
+                if name == "org_id":  # as the ORM gives them: UUIDs written with dashes
+                    found = [str(uuid.UUID(str(v))) for v in found]
+                data[name] = _categorical(codes, found)
+        data["wait_days"] = np.concatenate(self.waits) if self.waits else np.zeros(0)
+        frame = pd.DataFrame(data)
+        frame["person"] = _people(self.tokens)
+        return frame
+
+
+def _categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
+    """The codes as a categorical of its labels in sorted order (as `astype("category")`)."""
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    rank = np.full(len(labels) + 1, -1, dtype=np.int32)  # the last: a missing value's -1
+    rank[order] = np.arange(len(labels), dtype=np.int32)
+    return pd.Categorical.from_codes(rank[codes], categories=[labels[i] for i in order])
+
+
+def _people(tokens: list[np.ndarray]) -> np.ndarray:
+    """The person tokens (16 bytes) as integers from 0, in the order first seen: each half
+    numbered, then each pair of numbers (exact: no hash of the token is trusted alone)."""
+    if not tokens:
+        return np.zeros(0, np.int32)
+    halves = np.concatenate(tokens)
+    first, _ = pd.factorize(halves[:, 0])
+    second, seconds = pd.factorize(halves[:, 1])
+    people, _ = pd.factorize(first.astype(np.int64) * len(seconds) + second)
+    return np.asarray(people, dtype=np.int32)
 
 
 def forget() -> None:
