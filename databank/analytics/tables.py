@@ -14,6 +14,7 @@ differencing attack (tests/analytics/test_differencing.py).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -111,8 +112,8 @@ def count(
 
     Each fact row gets its row's and its column's place among the table's labels (-1 for a
     category outside them: counted in the total only, as a group-by would leave it out of the
-    cells and margins), and each count is of distinct (person, place) pairs: one hashing pass
-    over integers per count, no sort and no group-by."""
+    cells and margins), and each count is of distinct (person, place) pairs: one sort of
+    integers per count, no group-by."""
     kept = _filtered(facts, query)
     row_dims, column_dim = _axes(query)
     rows: list[object] = _labels(row_dims, categories, query) if row_dims else [ALL]
@@ -179,11 +180,16 @@ def _row_places(
 
 
 def _distinct_people(person: np.ndarray, place: np.ndarray, size: int) -> np.ndarray:
-    """How many distinct people have a fact at each of `size` places."""
+    """How many distinct people have a fact at each of `size` places: the (person, place) pairs
+    as integers, sorted (numpy's sort of integers is many times faster than hashing them), each
+    counted at its first occurrence."""
     if not person.size:
         return np.zeros(size, np.int64)
-    pairs = np.asarray(pd.unique(person * size + place))
-    return np.bincount(pairs % size, minlength=size)
+    pairs = np.sort(person * size + place)
+    first = np.empty(pairs.size, bool)
+    first[0] = True
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    return np.bincount(pairs[first] % size, minlength=size)
 
 
 def release_published(counts: Counts) -> disclosure.ReleasedTable:
@@ -198,9 +204,40 @@ def capped(facts: pd.DataFrame, query: TableQuery, cap: int = CONTRIBUTION_CAP) 
     """The facts with each person kept in at most `cap` cells of this table (the cells first in
     the order of their values, the same every time): what bounds the noise's sensitivity."""
     kept = _filtered(facts, query)
-    keys = list(query.dimensions)
-    distinct = kept.drop_duplicates([PERSON, *keys]).sort_values([PERSON, *keys])
-    return distinct[distinct.groupby(PERSON).cumcount() < cap]
+    keys = [PERSON, *query.dimensions]
+    ranks = [_sort_ranks(kept[key]) for key in keys]
+    combinations = math.prod(count for _codes, count in ranks)
+    n = len(kept)
+    if n == 0 or combinations * n >= 2**62:  # too many for one integer: pandas' own way
+        distinct = kept.drop_duplicates(keys).sort_values(keys)
+        return distinct[distinct.groupby(PERSON).cumcount() < cap]
+    # Each row as one integer ordering as sort_values would (person, then the dimensions), times
+    # the row count plus the row's position: one sort puts each (person, cell) first where it
+    # first occurs (what drop_duplicates keeps) and the cells in order.
+    combined = np.zeros(n, np.int64)
+    for codes, count in ranks:
+        combined = combined * count + codes
+    combined, position = np.divmod(np.sort(combined * n + np.arange(n)), n)
+    first = np.ones(n, bool)
+    first[1:] = combined[1:] != combined[:-1]
+    combined, position = combined[first], position[first]
+    person = combined // (combinations // ranks[0][1])
+    starts = np.ones(person.size, bool)
+    starts[1:] = person[1:] != person[:-1]
+    within = np.arange(person.size) - np.flatnonzero(starts)[np.cumsum(starts) - 1]
+    known = person < ranks[0][1] - 1  # a missing person (ranked last) is in no group
+    return kept.iloc[position[(within < cap) & known]]
+
+
+def _sort_ranks(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Each value's rank in the order sort_values puts them (a category's code, else the sorted
+    values'; a missing value last), and how many ranks there are."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, count = values.cat.codes.to_numpy(), len(values.cat.categories)
+    else:
+        codes, uniques = pd.factorize(values, sort=True)
+        count = len(uniques)
+    return np.where(codes < 0, count, codes).astype(np.int64), count + 1
 
 
 def sensitivity(cap: int = CONTRIBUTION_CAP) -> int:
