@@ -112,8 +112,8 @@ def count(
 
     Each fact row gets its row's and its column's place among the table's labels (-1 for a
     category outside them: counted in the total only, as a group-by would leave it out of the
-    cells and margins), and each count is of distinct (person, place) pairs: one sort of
-    integers per count, no group-by."""
+    cells and margins), and each count is of distinct (person, place) pairs: a sort of
+    integers, no group-by (the rows' pairs are the cells' pairs divided, already in order)."""
     kept = _filtered(facts, query)
     row_dims, column_dim = _axes(query)
     rows: list[object] = _labels(row_dims, categories, query) if row_dims else [ALL]
@@ -126,9 +126,15 @@ def count(
     in_row, in_column = known & (row_at >= 0), known & (column_at >= 0)
     in_cell = in_row & in_column
     cell_at = row_at[in_cell] * width + column_at[in_cell]
-    per_cell = _distinct_people(person[in_cell], cell_at, len(rows) * width)
-    per_row = _distinct_people(person[in_row], row_at[in_row], len(rows))
-    per_column = _distinct_people(person[in_column], column_at[in_column], width)
+    cell_pairs = _pairs(person[in_cell], cell_at, len(rows) * width)
+    if np.array_equal(in_cell, in_row):  # the (person, row) pairs: the cells' pairs, in order
+        row_pairs = _first_of_runs(cell_pairs // width)
+    else:
+        row_pairs = _pairs(person[in_row], row_at[in_row], len(rows))
+    per_cell = np.bincount(cell_pairs % (len(rows) * width), minlength=len(rows) * width)
+    per_row = np.bincount(row_pairs % len(rows), minlength=len(rows))
+    column_pairs = _pairs(person[in_column], column_at[in_column], width)
+    per_column = np.bincount(column_pairs % width, minlength=width)
     return Counts(
         tuple(rows),
         tuple(columns),
@@ -179,17 +185,18 @@ def _row_places(
     return at
 
 
-def _distinct_people(person: np.ndarray, place: np.ndarray, size: int) -> np.ndarray:
-    """How many distinct people have a fact at each of `size` places: the (person, place) pairs
-    as integers, sorted (numpy's sort of integers is many times faster than hashing them), each
-    counted at its first occurrence."""
-    if not person.size:
-        return np.zeros(size, np.int64)
-    pairs = np.sort(person * size + place)
-    first = np.empty(pairs.size, bool)
-    first[0] = True
-    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
-    return np.bincount(pairs[first] % size, minlength=size)
+def _pairs(person: np.ndarray, place: np.ndarray, size: int) -> np.ndarray:
+    """The distinct (person, place) pairs as integers (person * size + place), in order: sorted
+    (numpy's sort of integers is many times faster than hashing them), each kept once."""
+    return _first_of_runs(np.sort(person * size + place))
+
+
+def _first_of_runs(ordered: np.ndarray) -> np.ndarray:
+    """The distinct values of an ordered array."""
+    first = np.empty(ordered.size, bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 def release_published(counts: Counts) -> disclosure.ReleasedTable:
