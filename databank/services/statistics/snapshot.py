@@ -84,39 +84,56 @@ def facts(session: Session) -> Facts:
 # while that batch is turned into codes (a million fact rows read at once cost gigabytes).
 BATCH = 100_000
 TOKEN_SIZE = 16
+# The coarse columns are read in groups of a few, each group as one text (its values as text,
+# joined by SEPARATOR): the driver makes one object a group instead of one a column, and making
+# them was most of the load. A group's distinct texts are few and split once, at the end.
+GROUPS: tuple[tuple[str, ...], ...] = (
+    ("month", "org_id", "org_kind"),
+    ("area", "age_band", "sex"),
+    ("need", "need_status", "outcome"),
+    ("living", "hud_living", "wait_band"),
+)
+SEPARATOR = "\x1f"  # the unit separator, in no code
+
+
+class _Unsplittable(ValueError):
+    """A value held the separator: the facts are read again a column a group."""
 
 
 def load(session: Session) -> pd.DataFrame:
     """Every fact row, a batch at a time through the driver's cursor (server-side on
     PostgreSQL): the coarse columns become category codes as they come, the person tokens
     integers once all are read."""
-    names = ["person_token", "month", *CODED, "wait_days"]
+    try:
+        return _load(session, GROUPS)
+    except _Unsplittable:
+        return _load(session, tuple((name,) for group in GROUPS for name in group))
+
+
+def _load(session: Session, groups: tuple[tuple[str, ...], ...]) -> pd.DataFrame:
     connection = session.connection()
     raw = connection.connection.dbapi_connection
     assert raw is not None  # noqa: S101 - a session's connection is open
     named = connection.dialect.name == "postgresql"
     cursor = raw.cursor(name="stat_facts_load") if named else raw.cursor()
+    texts = [f" || '{SEPARATOR}' || ".join(f"CAST({c} AS TEXT)" for c in g) for g in groups]
     try:
-        # The organisation and the month as text: the driver's UUID and date objects cost more
-        # than the rest of a row (the few distinct values are parsed once, in `frame`).
-        read = ["CAST(org_id AS TEXT)" if n == "org_id" else n for n in names]
-        read = ["CAST(month AS TEXT)" if n == "month" else n for n in read]
-        cursor.execute(f"SELECT {', '.join(read)} FROM stat_facts")  # noqa: S608 - fixed names
-        batches = _Batches(len(names))
+        cursor.execute(f"SELECT person_token, {', '.join(texts)}, wait_days FROM stat_facts")  # noqa: S608 - fixed names
+        batches = _Batches(len(groups))
         while rows := cursor.fetchmany(BATCH):
             batches.add(rows)
     finally:
         cursor.close()
-    return batches.frame(names)
+    return batches.frame(groups)
 
 
 class _Batches:
-    """The columns of the batches read so far: category codes (with each column's values in
-    the order first seen), token halves as integers, waiting days as floats."""
+    """The columns of the batches read so far: each group's codes (with its texts in the order
+    first seen), token halves as integers, waiting days as floats."""
 
-    def __init__(self, width: int) -> None:
-        self.codes: list[list[np.ndarray]] = [[] for _ in range(width)]
-        self.values: list[dict[object, int]] = [{} for _ in range(width)]
+    def __init__(self, groups: int) -> None:
+        self.codes: list[list[np.ndarray]] = [[] for _ in range(groups)]
+        self.texts: list[dict[object, int]] = [{} for _ in range(groups)]
         self.tokens: list[np.ndarray] = []
         self.waits: list[np.ndarray] = []
 
@@ -126,31 +143,44 @@ class _Batches:
         if len(tokens) != TOKEN_SIZE * len(rows):
             raise ValueError("a fact's person token is not 16 bytes")
         self.tokens.append(np.frombuffer(tokens, dtype=np.uint64).reshape(-1, 2))
-        for i in range(1, len(columns) - 1):
-            codes, uniques = pd.factorize(np.asarray(columns[i], dtype=object))
-            seen = self.values[i]
+        for i, column in enumerate(columns[1:-1]):
+            codes, uniques = pd.factorize(np.asarray(column, dtype=object))
+            seen = self.texts[i]
             lookup = [seen.setdefault(u, len(seen)) for u in uniques]
             # A missing value (code -1) stays -1: the last of the lookup.
             self.codes[i].append(np.array([*lookup, -1], dtype=np.int32)[codes])
         self.waits.append(np.array(columns[-1], dtype=float))
 
-    def frame(self, names: list[str]) -> pd.DataFrame:
+    def frame(self, groups: tuple[tuple[str, ...], ...]) -> pd.DataFrame:
         data: dict[str, object] = {}
-        for i, name in enumerate(names[1:-1], start=1):
-            found = list(self.values[i])
+        for i, group in enumerate(groups):
             codes = np.concatenate(self.codes[i]) if self.codes[i] else np.zeros(0, np.int32)
-            if name == "month":
-                months = pd.DatetimeIndex(pd.to_datetime(pd.Series(found, dtype=object)))
-                month = pd.Categorical.from_codes(codes, categories=months.astype("M8[ns]"))
-                data[name] = np.asarray(month, dtype="datetime64[ns]")
+            parts: list[list[object]]
+            if len(group) == 1:  # a column alone: its values as they are
+                parts = [[text] for text in self.texts[i]]
             else:
-                if name == "org_id":  # as the ORM gives them: UUIDs written with dashes
-                    found = [str(uuid.UUID(str(v))) for v in found]
-                data[name] = _categorical(codes, found)
-        data["wait_days"] = np.concatenate(self.waits) if self.waits else np.zeros(0)
-        frame = pd.DataFrame(data)
+                parts = [list(str(text).split(SEPARATOR)) for text in self.texts[i]]
+            if any(len(p) != len(group) for p in parts):
+                raise _Unsplittable(group)
+            for k, name in enumerate(group):
+                # This column's code for each of the group's texts, then for each row.
+                own, found = pd.factorize(np.array([p[k] for p in parts], dtype=object))
+                data[name] = _column(name, np.append(own, -1)[codes], list(found))
+        names = ["month", *CODED]  # the columns in the order the frame has always had them
+        frame = pd.DataFrame({name: data[name] for name in names})
+        frame["wait_days"] = np.concatenate(self.waits) if self.waits else np.zeros(0)
         frame["person"] = _people(self.tokens)
         return frame
+
+
+def _column(name: str, codes: np.ndarray, found: list[Any]) -> object:
+    if name == "month":
+        months = pd.DatetimeIndex(pd.to_datetime(pd.Series(found, dtype=object)))
+        month = pd.Categorical.from_codes(codes, categories=months.astype("M8[ns]"))
+        return np.asarray(month, dtype="datetime64[ns]")
+    if name == "org_id":  # as the ORM gives them: UUIDs written with dashes
+        found = [str(uuid.UUID(v)) for v in found]
+    return _categorical(codes, found)
 
 
 def _categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:

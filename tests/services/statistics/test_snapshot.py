@@ -1,0 +1,74 @@
+"""The facts frame is every fact row as written, whichever way it is read: a few columns joined
+into one text per group (the fast way), or a column at a time when a value holds the separator."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session
+
+from databank.models import StatFact
+from databank.services.statistics import snapshot
+from tests.conftest import OrgMaker
+
+ROWS = [  # (person, month, area, need, wait_days)
+    (1, date(2026, 3, 1), "lyon-1", "food", None),
+    (2, date(2026, 3, 1), "lyon-2", "shelter", 4),
+    (1, date(2026, 4, 1), "lyon-1", "shelter", None),
+    (3, date(2025, 12, 1), "other", "food", 31),
+]
+
+
+def _write(session: Session, org_id: object, rows: list[tuple[object, ...]]) -> None:
+    session.add_all(
+        StatFact(
+            subject_token=bytes([person]) * 16,  # type: ignore[list-item]
+            person_token=bytes([person]) * 16,  # type: ignore[list-item]
+            org_id=org_id,
+            org_kind="council",
+            month=month,
+            area=area,
+            age_band="25_34",
+            sex="female",
+            need=need,
+            need_status="open",
+            living="roofless",
+            hud_living="homeless",
+            outcome="none",
+            wait_band="none" if wait is None else "days_31_plus",
+            wait_days=wait,
+        )
+        for person, month, area, need, wait in rows
+    )
+    session.flush()
+
+
+@pytest.mark.parametrize("odd_area", [None, "odd\x1farea"], ids=["grouped", "a column a group"])
+def test_the_frame_holds_every_fact_as_written(
+    session: Session, make_org: OrgMaker, odd_area: str | None
+) -> None:
+    org = make_org()
+    rows = list(ROWS)
+    if odd_area:  # a value holding the separator: read again a column at a time
+        rows.append((4, date(2026, 3, 1), odd_area, "food", None))
+    _write(session, org.id, rows)
+    frame = snapshot.load(session)
+    frame = frame[frame["org_id"] == str(org.id)]  # other tests' facts may be there too
+    frame = frame.sort_values(["month", "area", "need"], ignore_index=True)
+    expected = sorted(rows, key=lambda r: (r[1], r[2], r[3]))
+    assert list(frame["area"]) == [r[2] for r in expected]
+    assert list(frame["need"]) == [r[3] for r in expected]
+    assert list(frame["month"]) == [pd.Timestamp(r[1]) for r in expected]
+    assert frame["month"].dtype == np.dtype("datetime64[ns]")
+    assert len(frame) == len(rows)  # the organisation as the ORM writes a UUID, with dashes
+    assert isinstance(frame["area"].dtype, pd.CategoricalDtype)
+    assert list(frame["area"].cat.categories) == sorted(frame["area"].cat.categories)
+    assert {r[2] for r in rows} <= set(frame["area"].cat.categories)
+    waits = [None if pd.isna(w) else int(w) for w in frame["wait_days"]]
+    assert waits == [r[4] for r in expected]
+    # One integer a person, the same for each of their rows.
+    people = dict(zip(frame["person"], [r[0] for r in expected], strict=True))
+    assert len(set(people.values())) == len(people) == len({r[0] for r in rows})
