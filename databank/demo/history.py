@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +28,9 @@ from databank.models import Need
 from databank.services.actors import Actor
 from databank.services.records import lifecycle, referrals
 
-_CLOSING = {
+T = TypeVar("T")
+
+_CLOSING: dict[CloseReason, float] = {
     CloseReason.HOUSED: 0.35,
     CloseReason.SHELTERED: 0.25,
     CloseReason.LOST_CONTACT: 0.2,
@@ -40,7 +43,11 @@ _WHERE = {
     CloseReason.SHELTERED: (Destination.HOSTEL, Destination.SUPPORTED_HOUSING,
                             Destination.EMERGENCY_SHELTER, Destination.FAMILY_TEMPORARY),
 }  # fmt: skip
-_NEEDS = {NeedStatus.MET: 0.3, NeedStatus.IN_PROGRESS: 0.15, NeedStatus.NOT_MET: 0.05}
+_NEEDS: dict[NeedStatus, float] = {
+    NeedStatus.MET: 0.3,
+    NeedStatus.IN_PROGRESS: 0.15,
+    NeedStatus.NOT_MET: 0.05,
+}
 _DECLINES = (DeclineReason.NO_CAPACITY, DeclineReason.NOT_ELIGIBLE, DeclineReason.OUT_OF_AREA,
              DeclineReason.PERSON_DECLINED)  # fmt: skip
 
@@ -59,7 +66,7 @@ class Episode:
     protected: bool = False
 
 
-def _pick(rng: random.Random, odds: Mapping[object, float]) -> object | None:
+def _pick(rng: random.Random, odds: Mapping[T, float]) -> T | None:
     roll = rng.random()
     for value, share in odds.items():
         if roll < share:
@@ -98,23 +105,22 @@ def play(
                 continue
             lifecycle.change_need(
                 session, worker, episode.purpose, episode.case_id, need.id,
-                status=NeedStatus(status), at=when,
+                status=status, at=when,
             )  # fmt: skip
             latest = max(latest, when)
             done[f"need_{status}"] += 1
         answerable = episode.referral_id and episode.sent_at and episode.referred_to
-        if answerable and not episode.protected and rng.random() < 0.75:
-            when = _between(
-                rng, episode.sent_at, min(yesterday, episode.sent_at + timedelta(days=45))
-            )
+        sent = episode.sent_at
+        if answerable and sent is not None and not episode.protected and rng.random() < 0.75:
+            when = _between(rng, sent, min(yesterday, sent + timedelta(days=45)))
             if when is not None and episode.referral_id and episode.referred_to:
                 receiver = workers[episode.referred_to]
                 if rng.random() < 0.75:
                     referrals.accept(session, receiver, episode.referral_id, at=when)
                     done["referrals_accepted"] += 1
                 else:
-                    reason = _DECLINES[rng.randrange(len(_DECLINES))]
-                    referrals.decline(session, receiver, episode.referral_id, reason, at=when)
+                    why = _DECLINES[rng.randrange(len(_DECLINES))]
+                    referrals.decline(session, receiver, episode.referral_id, why, at=when)
                     done["referrals_declined"] += 1
                 latest = max(latest, when)
         if (now - episode.opened_at).days > 30 and rng.random() < 0.35:
@@ -122,10 +128,10 @@ def play(
             when = _between(rng, max(latest, episode.opened_at + timedelta(days=14)), yesterday)
             if reason is None or when is None:
                 continue
-            places = _WHERE.get(CloseReason(reason))
+            places = _WHERE.get(reason)
             where = places[rng.randrange(len(places))] if places else None
             lifecycle.close_case(
-                session, worker, episode.purpose, episode.case_id, CloseReason(reason), where,
+                session, worker, episode.purpose, episode.case_id, reason, where,
                 at=when,
             )  # fmt: skip
             done[f"closed_{reason}"] += 1
