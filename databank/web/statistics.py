@@ -16,6 +16,7 @@ from typing import Any
 import plotly
 from flask import Blueprint, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -33,6 +34,7 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PLOTLY_VERSION = plotly.__version__
 YEAR = 365 * 24 * 3600
 DEFAULT_EPSILON = 0.5
+MAX_EPSILON = 2.0
 # Dimensions a reader can filter on in the builder (the period has its own fields).
 FILTERABLE = tuple(d for d in DIMENSIONS if d != "period")
 FORMATS = {
@@ -41,6 +43,14 @@ FORMATS = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         exports.xlsx_bytes,
     ),
+}
+# The service names the bad field in English; the pages say what to do, in the reader's language.
+FIELD_HELP = {
+    "granularity": _l("Choose month, quarter or year."),
+    "start": _l("Enter a month as YYYY-MM, e.g. 2026-01."),
+    "end": _l("Enter a month as YYYY-MM, not before the first month, at most 60 months after it."),
+    "dimensions": _l("Choose 1 to 3 different characteristics from the lists."),
+    "filters": _l("Tick categories from the lists only."),
 }
 EXTRA_TABLES = ("flows", "medians")  # the dashboard's tables beyond the standard set
 MEDIANS_DIMENSION = "org_kind"
@@ -55,21 +65,29 @@ def plotly_js() -> Response:
     return response
 
 
+def _help(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """The errors of a request, each field's message in the reader's language."""
+    return {
+        field: [str(FIELD_HELP.get(field.split(".")[0], "")) or " ".join(messages)]
+        for field, messages in errors.items()
+    }
+
+
 def _period_fields(source: Mapping[str, str]) -> dict[str, str]:
-    return {name: source.get(name, "").strip() for name in ("granularity", "from", "to")}
+    return {name: source.get(name, "").strip() for name in ("granularity", "start", "end")}
 
 
 def _period(fields: Mapping[str, str]) -> Period:
     return statistics.parse_period(
-        fields["granularity"] or None, fields["from"] or None, fields["to"] or None
+        fields["granularity"] or None, fields["start"] or None, fields["end"] or None
     )
 
 
 def _period_args(period: Period) -> dict[str, str]:
     return {
         "granularity": period.granularity.value,
-        "from": period.start.strftime("%Y-%m"),
-        "to": period.end.strftime("%Y-%m"),
+        "start": period.start.strftime("%Y-%m"),
+        "end": period.end.strftime("%Y-%m"),
     }
 
 
@@ -85,7 +103,7 @@ def dashboard() -> tuple[str, int] | str:
         # The form comes back with the field named; nothing is read.
         statistics.budget(db(), current_actor())  # the role is checked all the same
         return render_template(
-            "statistics/dashboard.html", fields=fields, errors=error.errors, tables=[]
+            "statistics/dashboard.html", fields=fields, errors=_help(error.errors), tables=[]
         ), 422
     results = statistics.dashboard(db(), current_actor(), period)
     keys = [*(t.id for t in statistics.standard_tables()), *EXTRA_TABLES]
@@ -113,7 +131,7 @@ def export_published(table_id: str, fmt: str) -> Response:
         result = statistics.waiting_medians(session, actor, MEDIANS_DIMENSION, period)
     else:
         result = statistics.published(session, actor, table_id, period)
-    name = f"statistics-{table_id}-{_period_args(period)['from']}-{_period_args(period)['to']}"
+    name = f"statistics-{table_id}-{_period_args(period)['start']}-{_period_args(period)['end']}"
     return _download(result, fmt, name)
 
 
@@ -151,19 +169,22 @@ def _builder_fields(source: MultiDict[str, str]) -> dict[str, Any]:
     }
 
 
-def _epsilon(raw: str) -> float:
+class FormErrors(Exception):
+    """The builder's bad fields, each named (the page shows them beside the fields)."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__("the table request has invalid fields")
+        self.errors = dict(errors)
+
+
+def _epsilon(raw: str) -> float | None:
+    """The privacy cost, or None when it is not a number in (0, 2] (the service checks the
+    range too; this names the field before anything is asked)."""
     try:
         value = float(raw)
     except ValueError:
-        raise StatsInputError(
-            "the privacy cost is not a number", {"epsilon": [_("Enter a number, e.g. 0.5.")]}
-        ) from None
-    if not 0 < value <= 2:
-        raise StatsInputError(
-            "the privacy cost is out of range",
-            {"epsilon": [_("Enter a number above 0 and at most 2.")]},
-        )
-    return value
+        return None
+    return value if 0 < value <= MAX_EPSILON else None
 
 
 def _request(fields: Mapping[str, Any]) -> tuple[statistics.TableRequest, float]:
@@ -173,20 +194,18 @@ def _request(fields: Mapping[str, Any]) -> tuple[statistics.TableRequest, float]
     try:
         period = _period(fields)
     except StatsInputError as error:
-        errors |= error.errors
-    epsilon = DEFAULT_EPSILON
-    try:
-        epsilon = _epsilon(fields["epsilon"])
-    except StatsInputError as error:
-        errors |= error.errors
+        errors |= _help(error.errors)
+    epsilon = _epsilon(fields["epsilon"])
+    if epsilon is None:
+        errors["epsilon"] = [_("Enter a number above 0 and at most 2, e.g. 0.5.")]
     chosen = [d for d in fields["dimensions"] if d]
-    if period is not None:
-        try:
-            request_ = statistics.request_from(chosen, fields["filters"], period)
-        except StatsInputError as error:
-            errors |= error.errors
-    if errors:
-        raise StatsInputError("the table request has invalid fields", errors)
+    request_ = None
+    try:
+        request_ = statistics.request_from(chosen, fields["filters"], period)
+    except StatsInputError as error:
+        errors |= _help(error.errors)
+    if errors or request_ is None or epsilon is None:
+        raise FormErrors(errors)
     return request_, epsilon
 
 
@@ -219,7 +238,7 @@ def _render_builder(
         try:
             request_, epsilon = _request({**fields, "dimensions": fields["dimensions"] or ["area"]})
             preview = statistics.preview(session, actor, request_, epsilon)
-        except StatsInputError:
+        except FormErrors:
             preview = None
     return render_template(
         "statistics/tables.html",
@@ -247,7 +266,7 @@ def tables() -> tuple[str, int] | Response:
     fields = _builder_fields(request.form)
     try:
         request_, epsilon = _request(fields)
-    except StatsInputError as error:
+    except FormErrors as error:
         return _render_builder(fields, error.errors, 422)
     session, actor = db(), current_actor()
     if request.form.get("action") != "run":

@@ -32,7 +32,6 @@ TITLES = {
     "medians": _l("Median referral waiting time by kind of organisation"),
     "adhoc": _l("Your table"),
 }
-FLOW_COLUMNS = {"entering": _l("Entering"), "leaving": _l("Leaving")}
 HIDDEN_WORDS = _l("hidden")
 
 
@@ -78,8 +77,8 @@ def _chart_value(number: Shown) -> int | None:
 
 
 def _column_label(result: Result, code: object, locale: str) -> str:
-    if result.kind is Kind.FLOWS and code in FLOW_COLUMNS:
-        return str(FLOW_COLUMNS[str(code)])
+    if result.kind is Kind.MEDIANS:  # one column: the people counted per row
+        return _("People")
     dimension = result.request.dimensions[-1]
     return statistics.label(dimension, str(code), locale)
 
@@ -109,8 +108,6 @@ def table_view(result: Result, locale: str, key: str | None = None) -> TableView
     else:
         row_dims = list(dims[:-1]) or [dims[-1]]
         header_rows = [statistics.dimension_label(d, locale) for d in row_dims]
-        if result.kind is Kind.FLOWS:
-            header_rows = [_("Period")]
         columns = [_column_label(result, c, locale) for c in table.columns] + [_("Total")]
         lines = []
         for row in table.rows:

@@ -70,7 +70,7 @@ def test_an_outreach_worker_is_refused_every_statistics_page(
 
 def test_a_bad_period_is_422_naming_the_field(client: FlaskClient, world: World) -> None:
     login(client, OFFICER)
-    response = client.get("/statistics?granularity=month&from=2026-13&to=2026-02")
+    response = client.get("/statistics?granularity=month&start=2026-13&end=2026-02")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'aria-invalid="true"' in page
@@ -183,3 +183,4 @@ def test_plotly_is_served_locally_with_long_caching(client: FlaskClient, world: 
     assert response.mimetype == "text/javascript"
     assert "max-age=31536000" in response.headers["Cache-Control"]
     assert b"plotly.js" in response.get_data()[:200]
+    response.close()

@@ -181,7 +181,10 @@ def lay_out(
     else:
         row_dims = list(dimensions[:-1]) or [last]
         header = [dimension_label(d, locale) for d in row_dims]
-        header += [label(last, str(c), locale) for c in table.columns]
+        if medians_of is not None:  # one column: the people counted per row
+            header += [PEOPLE.for_locale(locale) for _ in table.columns]
+        else:
+            header += [label(last, str(c), locale) for c in table.columns]
         header.append(TOTAL.for_locale(locale))
         if medians_of is not None:
             header.append(MEDIAN_DAYS.for_locale(locale))
