@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
+from importlib import metadata, resources
 from typing import Any
 
-import plotly
 from flask import Blueprint, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,8 +29,9 @@ from databank.web.unit_of_work import db, log_refusal
 
 bp = Blueprint("statistics", __name__)
 
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-PLOTLY_VERSION = plotly.__version__
+# Found without importing plotly (its Python side is not needed to serve its JavaScript).
+PLOTLY_JS = resources.files("plotly").joinpath("package_data", "plotly.min.js")
+PLOTLY_VERSION = metadata.version("plotly")
 YEAR = 365 * 24 * 3600
 DEFAULT_EPSILON = 0.5
 MAX_EPSILON = 2.0
@@ -60,7 +60,7 @@ MEDIANS_DIMENSION = "org_kind"
 def plotly_js() -> Response:
     """plotly.js from the installed plotly package. The URL names the version, so it can be
     cached for a year: a new plotly is a new URL."""
-    response = send_file(PLOTLY_JS, mimetype="text/javascript", max_age=YEAR, conditional=True)
+    response = send_file(str(PLOTLY_JS), mimetype="text/javascript", max_age=YEAR, conditional=True)
     response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
     return response
 

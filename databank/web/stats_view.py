@@ -78,7 +78,7 @@ def _chart_value(number: Shown) -> int | None:
 
 def _column_label(result: Result, code: object, locale: str) -> str:
     if result.kind is Kind.MEDIANS:  # one column: the people counted per row
-        return _("People")
+        return str(_("People"))
     dimension = result.request.dimensions[-1]
     return statistics.label(dimension, str(code), locale)
 
@@ -154,6 +154,7 @@ def chart(result: Result, view: TableView, one_way: bool, locale: str) -> dict[s
     if one_way:
         labels = [line.headers[0] for line in view.lines]
         values = [_chart_value(table.cell(ALL, c)) for c in table.columns]
+        traces: list[dict[str, Any]]
         if kind == "line":
             traces = [{"type": "scatter", "mode": "lines+markers", "x": labels, "y": values}]
         else:
@@ -161,11 +162,11 @@ def chart(result: Result, view: TableView, one_way: bool, locale: str) -> dict[s
         return _figure(traces, kind, len(labels))
     if result.kind is Kind.MEDIANS:
         rows = [" / ".join(line.headers) for line in view.lines]
-        values = [(result.medians or {}).get(r) for r in table.rows]
-        trace = {"type": "bar", "orientation": "h", "y": rows, "x": values}
-        return _figure([trace], "bar", len(rows))
+        medians: list[float | None] = [(result.medians or {}).get(r) for r in table.rows]
+        bars: dict[str, Any] = {"type": "bar", "orientation": "h", "y": rows, "x": medians}
+        return _figure([bars], "bar", len(rows))
     rows = [" / ".join(line.headers) for line in view.lines]
-    traces = [
+    series: list[dict[str, Any]] = [
         {
             "type": "scatter" if kind == "line" else "bar",
             "mode": "lines+markers" if kind == "line" else None,
@@ -175,10 +176,10 @@ def chart(result: Result, view: TableView, one_way: bool, locale: str) -> dict[s
         }
         for j, c in enumerate(table.columns)
     ]
-    for trace in traces:
-        if trace["mode"] is None:
-            del trace["mode"]
-    return _figure(traces, kind, len(rows))
+    for one in series:
+        if one["mode"] is None:
+            del one["mode"]
+    return _figure(series, kind, len(rows))
 
 
 def _chart_kind(result: Result) -> str:

@@ -18,7 +18,6 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
@@ -34,9 +33,8 @@ from databank.analytics.disclosure import (
     Shown,
 )
 from databank.domain.vocab import Label
-
-if TYPE_CHECKING:
-    from databank.services.statistics.views import Result
+from databank.services.statistics import labels
+from databank.services.statistics.views import Result
 
 Cell = str | int | float | None
 Labeller = Callable[[str, str, str], str]  # (dimension, code, locale) -> words
@@ -120,8 +118,6 @@ def xlsx_bytes(result: Result, locale: str) -> bytes:
 def sheet(result: Result, locale: str) -> Sheet:
     """A result laid out with the service's labels, its period and, for an ad-hoc table, its
     epsilon and expected error in the notes."""
-    from databank.services.statistics import labels  # the service's own vocabulary
-
     notes = [
         PERIOD_NOTE.for_locale(locale).format(
             start=result.period.start.strftime("%Y-%m"), end=result.period.end.strftime("%Y-%m")
