@@ -95,6 +95,8 @@ def table_view(result: Result, locale: str, key: str | None = None) -> TableView
     dims = result.request.dimensions
     title_key = key or result.title_key
     title = str(TITLES.get(title_key, TITLES.get(result.kind.value, title_key)))
+    if result.kind is Kind.ADHOC:  # named by what it counts: "Age band × Sex"
+        title = " × ".join(statistics.dimension_label(d, locale) for d in dims)
     one_way = len(dims) == 1 and tuple(table.rows) == (ALL,) and result.kind is not Kind.FLOWS
     medians: Mapping[object, float | None] = result.medians or {}
     if one_way:
@@ -194,7 +196,13 @@ def _chart_kind(result: Result) -> str:
 
 
 def _figure(traces: list[dict[str, Any]], kind: str, categories: int) -> dict[str, Any]:
-    layout: dict[str, Any] = {"margin": {"l": 8, "r": 8, "t": 8, "b": 8}, "showlegend": True}
+    # One series needs no legend; several get theirs above the plot (below it, rotated month
+    # labels on a phone would run into it).
+    layout: dict[str, Any] = {
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "showlegend": len(traces) > 1,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    }
     if kind == "stacked":
         layout["barmode"] = "stack"
     elif kind in ("grouped", "bar"):
@@ -207,6 +215,5 @@ def _figure(traces: list[dict[str, Any]], kind: str, categories: int) -> dict[st
     else:
         layout["xaxis"] = {"automargin": True, "type": "category"}
         layout["yaxis"] = {"automargin": True, "rangemode": "tozero"}
-        layout["legend"] = {"orientation": "h"}
         layout["height"] = 360
     return {"data": traces, "layout": layout}

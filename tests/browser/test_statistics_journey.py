@@ -53,7 +53,8 @@ def _no_page_overflow(page: Page) -> None:
     assert viewport is not None
     wide = page.evaluate(
         "w => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect()"
-        ".right > w + 1 && !(e.parentElement && e.parentElement.closest('.table-scroll'))).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id)",
+        ".right > w + 1 && !(e.parentElement && e.parentElement.closest('.table-scroll')))"
+        ".slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id)",
         viewport["width"],
     )
     assert width <= viewport["width"], f"{width}px wide at {viewport['width']}px: {wide}"
