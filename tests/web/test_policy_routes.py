@@ -134,7 +134,14 @@ NO_DATA = {
     "auth.choose_purpose",
     "i18n.switch_language",
     "pages.break_glass",
-    "pages.statistics",
+    # Statistics: released aggregates only (disclosure rules, differential privacy for ad-hoc
+    # tables), never a case; their own tests are tests/web/test_statistics_pages.py.
+    "statistics.dashboard",
+    "statistics.tables",
+    "statistics.release",
+    "statistics.export_published",
+    "statistics.export_release",
+    "statistics.plotly_js",
     "static",
     # The auditor console shows access-log metadata only, never case content.
     "audit.index",
