@@ -35,7 +35,7 @@ from databank.schemas.stats import (
 )
 from databank.services import statistics
 from databank.services.statistics import Budget, Period, Preview, Result, TableRequest
-from databank.services.statistics import report_pdf
+from databank.services.statistics import exports, report_pdf
 from databank.web.api import stats_doc
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
@@ -70,8 +70,6 @@ def _download(result: Result, fmt: str, name: str) -> Response | dict[str, Any]:
     """The table as JSON, or as the CSV or XLSX file the pages offer."""
     if fmt == "json":
         return stats_doc.table(result)
-    from databank.services.statistics import exports  # the web helper's module (issue 18)
-
     lang = stats_doc.locale()
     made = exports.csv_bytes(result, lang) if fmt == "csv" else exports.xlsx_bytes(result, lang)
     mimetype = DOWNLOADS[0] if fmt == "csv" else DOWNLOADS[1]
