@@ -34,8 +34,15 @@ from databank.schemas.stats import (
     TableQueryIn,
 )
 from databank.services import statistics
-from databank.services.statistics import Budget, Period, Preview, Result, TableRequest
-from databank.services.statistics import exports, report_pdf
+from databank.services.statistics import (
+    Budget,
+    Period,
+    Preview,
+    Result,
+    TableRequest,
+    exports,
+    report_pdf,
+)
 from databank.web.api import stats_doc
 from databank.web.api.auth import caller
 from databank.web.api.registry import operation
