@@ -26,7 +26,7 @@ def parse_month(text: str) -> date:
     found = MONTH.fullmatch(text)
     if found is None:
         raise ValidationFailed(
-            _("The month is not valid."), {"month": [_("Write the month as YYYY-MM.")]}
+            "the month is not valid", {"month": [_("Write the month as YYYY-MM.")]}
         )
     return date(int(found[1]), int(found[2]), 1)
 

@@ -26,13 +26,8 @@ LEGEND = {
 ADHOC_NOTE = _l(
     "Ad-hoc table: random noise was added before the rules above (differential privacy)."
 )
-# Columns that are not a dimension's categories.
-COLUMN_WORDS = {
-    "entering": _l("Entering homelessness"),
-    "leaving": _l("Leaving homelessness"),
-    "people": _l("People"),
-    ALL: _l("All"),
-}
+# Columns that are no dimension's categories (a medians table's count of people).
+COLUMN_WORDS = {"people": _l("People")}
 TABLE_TITLES = {
     "trend_by_month": _l("People seen, month by month"),
     "people_by_area": _l("People by area"),
@@ -80,16 +75,16 @@ def _axes(result: Result) -> tuple[tuple[str, ...], str | None]:
     """The dimensions of the rows, and that of the columns (None: the columns are words)."""
     dims = tuple(result.request.dimensions)
     if result.kind is Kind.FLOWS:
-        return ("period",), None
+        return ("period",), "flow"  # the service's words for "entering" and "leaving"
     if result.kind is Kind.MEDIANS:
         return dims[:1], None
     return dims[:-1], dims[-1]
 
 
 def _label(name: str | None, code: str, lang: str) -> str:
-    if name is None or code == ALL:
+    if name is None and code != ALL:
         return str(COLUMN_WORDS.get(code, code))
-    return statistics.label(name, code, lang)
+    return statistics.label(name or "", code, lang)
 
 
 def _row(key: object, names: Sequence[str], lang: str) -> dict[str, list[str]]:
