@@ -33,6 +33,7 @@ DIMENSIONS = (
     "need",
     "need_status",
     "living",
+    "hud_living",
     "outcome",
     "wait_band",
 )

@@ -5,6 +5,7 @@ from databank.crypto.blind_index import (
     MIN_ROWS_PER_VALUE,
     AddressTags,
     BlindIndex,
+    StatTokens,
     check_plan,
     plan_bits,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "LocalKeyProvider",
     "RowContext",
     "SealingKey",
+    "StatTokens",
     "aad",
     "check_plan",
     "field_context",

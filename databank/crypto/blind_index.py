@@ -114,3 +114,31 @@ class AddressTags:
         failures are counted per (account, address) without keeping usernames beside addresses.
         A prefix keeps it apart from every address's tag."""
         return hmac.digest(self._key, aad("account", account.casefold()), "sha256")[:16]
+
+
+class StatTokens:
+    """How the statistics' facts name an organisation's record of a person and the pooled
+    person: HMAC-SHA256 under a key derived for the statistics alone, cut to 16 bytes.
+
+    Threat: a database thief joining the coarse facts (area, age band, sex, needs by month) back
+    to cases. Without the index root key, a token names no subject and no person; with the
+    database alone, the facts are a table of tokens and codes.
+    """
+
+    __slots__ = ("_key",)
+
+    def __init__(self, index_root: bytes) -> None:
+        if not isinstance(index_root, bytes) or len(index_root) != KEY_LEN:
+            raise ValueError(f"the index root key must be {KEY_LEN} bytes")
+        self._key = HKDF(
+            algorithm=SHA256(), length=32, salt=None, info=aad("statistics-tokens", 1)
+        ).derive(index_root)
+
+    def __repr__(self) -> str:
+        return "StatTokens()"
+
+    def subject(self, subject_id: UUID) -> bytes:
+        return hmac.digest(self._key, aad("subject", subject_id.bytes), "sha256")[:16]
+
+    def person(self, person_id: UUID) -> bytes:
+        return hmac.digest(self._key, aad("person", person_id.bytes), "sha256")[:16]

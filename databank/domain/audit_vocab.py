@@ -84,6 +84,11 @@ class AuditEvent(StrEnum):
     AUDIT_PERSON_LOOKUP = "audit.person_lookup"
     ALERT_REVIEW = "alert.review"
     ALERT_NOTE_READ = "alert.note.read"
+    # Anonymised statistics: a table released (its template, dimensions, filters, period and
+    # epsilon; never a count), an ad-hoc table refused (budget spent), a stored release exported.
+    STATS_TABLE = "stats.table"
+    STATS_ADHOC = "stats.adhoc"
+    STATS_EXPORT = "stats.export"
 
     @classmethod
     def access(cls, action: Action) -> AuditEvent:
@@ -121,4 +126,6 @@ class RecordType(StrEnum):
     ALERT = "alert"
     LINKAGE_REVIEW = "linkage_review"  # a grey-zone pair of the review queue
     LINKAGE_POOL = "linkage_pool"  # a batch run over every subject's encodings
+    STATISTICS = "statistics"  # a table of anonymised statistics (no record id)
+    STAT_RELEASE = "stat_release"  # an ad-hoc table as released, stored for its exports
     DUPLICATE_RECORDS = "duplicate_records"  # an org's people it holds under several records

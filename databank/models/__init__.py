@@ -9,6 +9,7 @@ from databank.models.keys import BlindIndexConfig, ErasureTombstone, OrgKey, Sub
 from databank.models.lifecycle import CaseEvent, IdentityChange
 from databank.models.org import Organisation, User, UserRole
 from databank.models.person import Identity, Person, Subject
+from databank.models.statistics import PrivacySpend, StatFact, StatRefresh, StatRelease
 from databank.models.submissions import FormSubmission
 from databank.models.tokens import ApiToken
 
@@ -33,9 +34,13 @@ __all__ = [
     "OrgKey",
     "Organisation",
     "Person",
+    "PrivacySpend",
     "RecoveryCode",
     "Referral",
     "SignInFailure",
+    "StatFact",
+    "StatRefresh",
+    "StatRelease",
     "Subject",
     "SubjectKey",
     "User",

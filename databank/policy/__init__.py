@@ -22,6 +22,7 @@ from databank.policy.facts import (
     Release,
     Situation,
     need_field,
+    statistics_principal,
 )
 from databank.policy.source import Rule
 from databank.policy.testing import CheckReport, TestReport, check, run_table_tests
@@ -54,4 +55,5 @@ __all__ = [
     "load_bundle",
     "need_field",
     "run_table_tests",
+    "statistics_principal",
 ]

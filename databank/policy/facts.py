@@ -41,6 +41,7 @@ ACTIONS: tuple[str, ...] = (
     "export",
     "refer",
     "override_consent",
+    "contribute",
 )
 # The location levels a release tries, finest first (LocationLevel EXACT, STREET, DISTRICT, CITY).
 LOCATION_LEVELS: tuple[int, ...] = (4, 3, 2, 1)
@@ -57,6 +58,15 @@ class Principal:
     org: str
     org_kind: str
     roles: frozenset[str]
+
+
+# Who asks whether an organisation's cases are counted in the pooled statistics (action
+# "contribute"): the statistics service itself, an organisation of no one.
+STATISTICS_ORG = "statistics"
+
+
+def statistics_principal() -> Principal:
+    return Principal("statistics", STATISTICS_ORG, "other", frozenset())
 
 
 @dataclass(frozen=True)

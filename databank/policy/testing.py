@@ -13,6 +13,7 @@ from databank.policy.bundle import PolicyBundle, bundle_version, load_bundle
 from databank.policy.engine import PolicyEngine
 from databank.policy.facts import (
     DEFAULT_DENY,
+    STATISTICS_ORG,
     CaseFacts,
     FieldDecision,
     PolicyError,
@@ -160,7 +161,9 @@ def _parse(bundle: PolicyBundle, entry: Any) -> _TableCase:
     roles = who.get("roles", [])
     if not isinstance(roles, list) or not set(roles) <= _ROLES:
         raise _BadCase(f"principal roles must be a list of: {', '.join(sorted(_ROLES))}")
-    org = _org(bundle, who.get("org"))
+    asked_by = who.get("org")
+    org = STATISTICS_ORG if asked_by == STATISTICS_ORG else _org(bundle, asked_by)
+    kind = "other" if org == STATISTICS_ORG else bundle.orgs[org].kind
     case = _mapping(data["case"], "case", {"owner", "is_minor", "is_domestic_abuse_survivor"})
     owner = _org(bundle, case.get("owner"))
     facts = CaseFacts(
@@ -186,7 +189,7 @@ def _parse(bundle: PolicyBundle, entry: Any) -> _TableCase:
         raise _BadCase("location_level must be a number from 0 to 4")
     return _TableCase(
         name=str(data["name"]),
-        principal=Principal("table-test", org, bundle.orgs[org].kind, frozenset(roles)),
+        principal=Principal("table-test", org, kind, frozenset(roles)),
         action=str(data["action"]),
         case=facts,
         situation=situation,

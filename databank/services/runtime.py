@@ -21,6 +21,8 @@ from databank.services.access.directory import OrgDirectory
 from databank.services.auditlog.signer import AuditSigner
 from databank.services.keys.keyring import Keyring
 from databank.services.linkage.zone import LinkageZone
+from databank.services.statistics import facts as statistics_facts
+from databank.services.statistics.labels import use_areas
 
 
 @dataclass
@@ -91,7 +93,11 @@ def build_runtime(
         "orgs": OrgDirectory(),
         "audit_signer": signer,
         "person_handles": keyring.person_handles,
+        # The statistics' facts name each record's area (services/statistics/facts.py).
+        "areas": settings.areas,
+        statistics_facts.KEEP: True,
     }
+    use_areas(settings.areas)
     sessions = session_factory(engine, info)
     return Runtime(settings, engine, sessions, keyring, linkage, policy)
 

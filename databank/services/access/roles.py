@@ -25,6 +25,8 @@ LINKAGE_REVIEWERS = frozenset({Role.LINKAGE_REVIEWER})
 CASE_WORKERS = frozenset(
     {Role.OUTREACH_WORKER, Role.HOUSING_OFFICER, Role.ORG_ADMIN, Role.BREAK_GLASS_RESPONDER}
 )
+# Who may read the anonymised statistics (counts with disclosure control, never a list of people).
+STATISTICS_READERS = frozenset({Role.HOUSING_OFFICER, Role.ORG_ADMIN})
 # Who may read an organisation's policy text and its effect on partners.
 POLICY_READERS = frozenset({Role.ORG_ADMIN, Role.AUDITOR})
 # Only they may open a break-glass window (and the policy still decides what it releases).

@@ -19,6 +19,7 @@ from databank.crypto import (
     BlindIndex,
     KeyMaterial,
     SealingKey,
+    StatTokens,
     check_plan,
     key_id_of,
     new_key,
@@ -53,6 +54,8 @@ class Keyring:
         self.address_tags = AddressTags(material.index_root)
         # Each organisation's handles of pooled people (crypto/handles.py).
         self.person_handles = PersonHandles(material.index_root)
+        # The statistics' tokens of records and pooled persons (crypto/blind_index.py).
+        self.stat_tokens = StatTokens(material.index_root)
 
     # -- organisation keys -------------------------------------------------------------------
 

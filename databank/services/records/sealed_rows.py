@@ -34,6 +34,7 @@ from databank.services.inputs import AREA_PREFIX, CaseIn, EncounterIn, IdentityI
 from databank.services.keys.sealing import RowSealer
 from databank.services.linkage.clusters import LINK_HISTORY_TABLE
 from databank.services.linkage.zone import LINKAGE_TABLE
+from databank.services.statistics import facts
 
 # Foreign keys decide the order of insertion.
 INSERT_ORDER: tuple[Table, ...] = (
@@ -189,3 +190,9 @@ def insert_rows(session: Session, rows: Mapping[Table, list[dict[str, Any]]]) ->
         batch = rows.get(table)
         if batch:
             bulk_insert(session, table, batch)
+    # A bulk insert passes no ORM event: the statistics' facts are told what it wrote.
+    for table, batch in rows.items():
+        if "subject_id" in table.c:
+            facts.touch(session, (row["subject_id"] for row in batch))
+        elif "case_id" in table.c:
+            facts.touch_cases(session, (row["case_id"] for row in batch))
