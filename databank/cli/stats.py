@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from flask import current_app, render_template
+from flask import current_app
 from flask.cli import AppGroup
 
 from databank.analytics.tables import DIMENSIONS
@@ -36,9 +36,10 @@ def tables(locale: str) -> None:
 def _html(made: statistics.Report, locale: str) -> bytes:
     """The report as one self-contained HTML file (its stylesheet inlined)."""
     css = Path(current_app.static_folder or "", "stats_report.css").read_text(encoding="utf-8")
-    page = render_template(
-        "statistics/report_file.html", layout=report_pdf.layout(made, locale), css=css
-    )
+    # The app's templates without its context processors (they read a request): the file's
+    # words all come from the layout, already in `locale`.
+    template = current_app.jinja_env.get_template("statistics/report_file.html")
+    page = template.render(layout=report_pdf.layout(made, locale), css=css)
     return page.encode("utf-8")
 
 

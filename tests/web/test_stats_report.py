@@ -4,6 +4,7 @@ French, every number a released one, a bad month a 4xx naming it."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from flask import Flask
 
@@ -12,6 +13,11 @@ from databank.services.statistics import report_pdf
 from tests.web.conftest import login
 
 RELEASED = re.compile(r"^(0|<10|x|\d*[05])$")
+
+# The month before this one (a report of a month to come is refused) and the one before it.
+_LAST = date.today().replace(day=1) - timedelta(days=1)
+MONTH = f"{_LAST:%Y-%m}"
+PREVIOUS = f"{_LAST.replace(day=1) - timedelta(days=1):%Y-%m}"
 
 
 def _signed_in(app: Flask, username: str, lang: str = "en"):  # type: ignore[no-untyped-def]
@@ -26,17 +32,17 @@ def _cells(page: str) -> list[str]:
 
 
 def test_the_report_page_in_english(app: Flask) -> None:
-    page = _signed_in(app, "officer").get("/statistics/report/2026-11")
+    page = _signed_in(app, "officer").get(f"/statistics/report/{MONTH}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Monthly city report" in html
-    assert statistics.label("period", "2026-11", "en") in html
-    assert statistics.label("period", "2026-10", "en") in html
+    assert statistics.label("period", MONTH, "en") in html
+    assert statistics.label("period", PREVIOUS, "en") in html
     for heading in ("People by area", "People by age band", "People by need"):
         assert heading in html
     assert "Method and disclosure rules" in html
-    assert 'href="/statistics/report/2026-10"' in html
-    assert "/statistics/report/2026-11/pdf" in html
+    assert f'href="/statistics/report/{PREVIOUS}"' in html
+    assert f"/statistics/report/{MONTH}/pdf" in html
     assert "stats_report.css" in html
     cells = _cells(html)
     assert cells
@@ -45,25 +51,27 @@ def test_the_report_page_in_english(app: Flask) -> None:
 
 
 def test_the_report_page_in_french(app: Flask) -> None:
-    html = _signed_in(app, "officer", "fr").get("/statistics/report/2026-11").get_data(as_text=True)
+    html = (
+        _signed_in(app, "officer", "fr").get(f"/statistics/report/{MONTH}").get_data(as_text=True)
+    )
     assert "Rapport mensuel de la ville" in html
-    assert statistics.label("period", "2026-11", "fr") in html
+    assert statistics.label("period", MONTH, "fr") in html
     assert "Méthode et règles de diffusion" in html
     assert 'lang="fr"' in html
 
 
 def test_the_report_pdf(app: Flask) -> None:
-    response = _signed_in(app, "officer").get("/statistics/report/2026-11/pdf")
+    response = _signed_in(app, "officer").get(f"/statistics/report/{MONTH}/pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
-    assert b"2026-11" in response.data
+    assert MONTH.encode() in response.data
 
 
 def test_an_outreach_worker_may_not_read_the_report(app: Flask) -> None:
     client = _signed_in(app, "worker")
-    assert client.get("/statistics/report/2026-11").status_code == 403
-    assert client.get("/statistics/report/2026-11/pdf").status_code == 403
+    assert client.get(f"/statistics/report/{MONTH}").status_code == 403
+    assert client.get(f"/statistics/report/{MONTH}/pdf").status_code == 403
 
 
 def test_a_bad_month_is_refused_naming_it(app: Flask) -> None:
