@@ -28,6 +28,7 @@ def init_web(app: Flask) -> None:
         referrals,
         security,
         statistics,
+        stats_report,
         tokens,
     )
 
@@ -53,3 +54,4 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(linkage.bp)
     app.register_blueprint(own_records.bp)
     app.register_blueprint(statistics.bp)
+    app.register_blueprint(stats_report.bp)

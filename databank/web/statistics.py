@@ -118,20 +118,20 @@ def dashboard() -> tuple[str, int] | str:
     )
 
 
-@bp.route("/statistics/published/<table_id>.<any(csv, xlsx):fmt>")
+@bp.route("/statistics/published/<table>.<any(csv, xlsx):fmt>")
 @login_required
-def export_published(table_id: str, fmt: str) -> Response:
+def export_published(table: str, fmt: str) -> Response:
     """A published table (or the flows, or the medians) of a period, as a file."""
     period = _period(_period_fields(request.args))
     session, actor = db(), current_actor()
     result: Result
-    if table_id == "flows":
+    if table == "flows":
         result = statistics.flows(session, actor, period)
-    elif table_id == "medians":
+    elif table == "medians":
         result = statistics.waiting_medians(session, actor, MEDIANS_DIMENSION, period)
     else:
-        result = statistics.published(session, actor, table_id, period)
-    name = f"statistics-{table_id}-{_period_args(period)['start']}-{_period_args(period)['end']}"
+        result = statistics.published(session, actor, table, period)
+    name = f"statistics-{table}-{_period_args(period)['start']}-{_period_args(period)['end']}"
     return _download(result, fmt, name)
 
 

@@ -91,6 +91,7 @@ def _row_labels(result: Result, row: object, locale: str) -> list[str]:
 
 def table_view(result: Result, locale: str, key: str | None = None) -> TableView:
     """The page's view of a released result (its chart too, drawn from released numbers)."""
+    result = result.for_reading()
     table = result.table
     dims = result.request.dimensions
     title_key = key or result.title_key

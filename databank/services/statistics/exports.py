@@ -118,6 +118,7 @@ def xlsx_bytes(result: Result, locale: str) -> bytes:
 def sheet(result: Result, locale: str) -> Sheet:
     """A result laid out with the service's labels, its period and, for an ad-hoc table, its
     epsilon and expected error in the notes."""
+    result = result.for_reading()
     notes = [
         PERIOD_NOTE.for_locale(locale).format(
             start=result.period.start.strftime("%Y-%m"), end=result.period.end.strftime("%Y-%m")
