@@ -8,9 +8,10 @@ the rows), with its row, column and grand totals. What is released of each numbe
 - 10 and more is rounded to the nearest 5;
 - totals are computed from the unrounded cells and rounded on their own (never summed from the
   rounded cells, which would add the rounding errors up);
-- dominance: in a row with a total of 10 or more where one category holds 90 % or more, every
-  cell of the row is suppressed (knowing that someone is in the row would tell their category);
-  the row's total stays;
+- dominance: in a row with a total of 10 or more where one category holds 90 % or more of the
+  row's entries, every cell of the row is suppressed (knowing that someone is in the row would
+  tell their category); the row's total stays. Entries are people where the categories divide
+  the row (sex); where one person can be in several (needs, months), each counts in each;
 - secondary suppression: a row, a column or a set of margins holding exactly one suppressed
   number gets a second one (its smallest non-zero number), so that no suppressed cell is its
   margin minus the cells beside it; then the pattern is audited as a reader would attack it
@@ -148,9 +149,13 @@ def protect_with_margins(
     truth[("total",)] = int(people)
     released = {key: shown(value) for key, value in truth.items()}
     for r in rows:
-        total = truth[("row", r)]
-        if total >= DOMINANCE_MIN_TOTAL and any(
-            truth[("cell", r, c)] >= DOMINANCE_SHARE * total for c in columns
+        # The share is of the row's entries: where a person can be in several of its categories
+        # (two needs, twelve months), each category's share of the people would add up to more
+        # than 100 % and every month of a trend would look dominant. Where the categories divide
+        # the row's people (sex, age band), entries and people are the same.
+        entries = sum(truth[("cell", r, c)] for c in columns)
+        if truth[("row", r)] >= DOMINANCE_MIN_TOTAL and any(
+            truth[("cell", r, c)] >= DOMINANCE_SHARE * entries for c in columns
         ):
             for c in columns:
                 released[("cell", r, c)] = Shown(None, Mark.DOMINANT)

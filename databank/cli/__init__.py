@@ -16,6 +16,7 @@ def register_commands(app: Flask) -> None:
         people,
         policies,
         serve,
+        stats,
         tokens,
     )
 
@@ -32,5 +33,6 @@ def register_commands(app: Flask) -> None:
         serve.jobs,
         linkage.group,
         tokens.group,
+        stats.group,
     ):
         app.cli.add_command(group)

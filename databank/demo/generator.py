@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from databank.config import DEMO_AREAS_FILE
 from databank.demo import cast as d
-from databank.demo import linkage_figures
+from databank.demo import history, linkage_figures
 from databank.demo.cast import DEMO_PASSWORD, DemoPerson, DemoSummary
 from databank.demo.population import generate_population
 from databank.domain.areas import Area, Areas
@@ -76,6 +77,7 @@ def load_demo(
     # The truth: which demo person (their index) and org each subject is. A registration intake
     # folded into the org's existing subject (same exact identifiers) adds no subject.
     truth: dict[uuid.UUID, tuple[int, str]] = {}
+    episodes: list[history.Episode] = []
     for spec in d.ORGS:
         actor = workers[spec.slug]
         purpose = _PURPOSE[_intake_role(spec.kind)]
@@ -98,6 +100,15 @@ def load_demo(
                 tally["needs"] += len(set(seen))
                 if result.subject_id is not None:
                     truth.setdefault(result.subject_id, (index, spec.slug))
+                opened = record.case.opened_at if record.case else None
+                episode = None
+                if result.case_id is not None and opened is not None:
+                    protected = record.case is not None and (
+                        record.case.is_minor or record.case.is_domestic_abuse_survivor
+                    )
+                    episode = history.Episode(
+                        spec.slug, purpose, result.case_id, opened, protected=protected
+                    )
                 if reg.consent is not None:
                     given_at = _at(now, reg.opened_days_ago, 7)
                     _consent(session, actor, purpose, made, result.person_id, reg.consent, given_at)
@@ -113,11 +124,21 @@ def load_demo(
                         session, actor, purpose, result.person_id, referral_consent
                     )
                     tally["consents"] += 1
-                    cases.refer(
-                        session, actor, purpose, result.case_id, to, ref.purpose, ref.need, ref.note
-                    )
+                    sent = min(now, (opened or now) + timedelta(days=1 + index % 4))
+                    referral_id = cases.refer(
+                        session, actor, purpose, result.case_id, to, ref.purpose, ref.need,
+                        ref.note, sent_at=sent,
+                    )  # fmt: skip
                     tally["referrals"] += 1
+                    if episode is not None:
+                        episode = replace(
+                            episode, referral_id=referral_id, referred_to=ref.to_org, sent_at=sent
+                        )
+                if episode is not None:
+                    episodes.append(episode)
             tally["registrations"] += len(batch)
+    # What happened next: needs met, referrals answered, cases closed, on their dates.
+    tally.update(history.play(session, workers, episodes, now, seed))
     # ---- LINKAGE BATCH RUN (issue 16, point 5) -------------------------------------------------
     # The pool the figures measure is built by the real linkage: one batch run over every
     # subject (intake pooled exact tokens only). Without it, the figures measure exact tokens.

@@ -243,3 +243,25 @@ def _check_area(errors: dict[str, list[str]], value: str | None) -> None:
         value is None or (0 < len(value) <= 40 and set(value) <= _AREA_CODE),
         "must be the code of one of the deployment's areas",
     )
+
+
+# A change recorded later than it happened (a worker back at the office, an import, the demo's
+# history) may say when it happened; a little clock skew between a phone and the server is let be.
+_SKEW_SECONDS = 300
+
+
+def when_happened(at: datetime | None, not_before: datetime, field: str = "at") -> datetime:
+    """The time a change happened: now when not given; else given with its time zone, not in the
+    future and not before `not_before` (the case's opening, the referral's sending)."""
+    now = _now()
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise ValidationFailed("the time has no time zone", {field: ["give a time zone"]})
+    if (at - now).total_seconds() > _SKEW_SECONDS:
+        raise ValidationFailed("the time is in the future", {field: ["cannot be in the future"]})
+    if at < not_before:
+        raise ValidationFailed(
+            "the time is too early", {field: ["cannot be before the case opened or was sent"]}
+        )
+    return at

@@ -27,6 +27,8 @@ def init_web(app: Flask) -> None:
         paths,
         referrals,
         security,
+        statistics,
+        stats_report,
         tokens,
     )
 
@@ -51,3 +53,5 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(outreach_offline.bp)
     app.register_blueprint(linkage.bp)
     app.register_blueprint(own_records.bp)
+    app.register_blueprint(statistics.bp)
+    app.register_blueprint(stats_report.bp)

@@ -44,7 +44,12 @@ SECTIONS = [
         _OFFICERS,
         frozenset({"records.person_records"}),
     ),
-    Section("pages.statistics", _l("Statistics"), _OFFICERS),
+    Section(
+        "statistics.dashboard",
+        _l("Statistics"),
+        _OFFICERS,
+        frozenset({"statistics.tables", "statistics.release"}),
+    ),
     Section("audit.index", _l("Audit"), AUDITORS),
     Section("linkage.reviews", _l("Linkage review"), LINKAGE_REVIEWERS),
     Section("admin.users", _l("Organisation"), frozenset({Role.ORG_ADMIN})),

@@ -1,5 +1,5 @@
 """Case worker pages: caseload, case page with the cross-org timeline (referrals: web/referrals.py),
-the statistics placeholder, the org policy; all through services, which decide and log each read."""
+the org policy; all through services, which decide and log each read."""
 
 from __future__ import annotations
 
@@ -296,13 +296,6 @@ def emergency_case(case_id: uuid.UUID) -> str:
     """A case read for the vital interest of the person, inside an open break-glass window."""
     view = cases.read_case(db(), current_actor(), Purpose.VITAL_INTEREST, case_id)
     return render_case(view, Purpose.VITAL_INTEREST)
-
-
-@bp.route("/statistics")
-@login_required
-def statistics() -> str:
-    """A placeholder: the anonymised statistics arrive with the analytics work (no data here)."""
-    return render_template("statistics.html")
 
 
 @bp.route("/organisation/policy")

@@ -42,6 +42,10 @@ SCOPE_TEXT = {
         "Read the linkage review queue and the pool's counts (linkage reviewers only)."
     ),
     "linkage:review": _l("Decide pairs of the linkage review queue (linkage reviewers only)."),
+    "stats:read": _l(
+        "Read anonymised statistics and run ad-hoc tables on the user's privacy budget "
+        "(roles that may read statistics only)."
+    ),
 }
 
 # What a token may be limited to: what a session may declare.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -56,8 +56,12 @@ def test_every_route_runs_the_operation_the_document_describes(app: Flask) -> No
         queries = [s for s in queries if not isinstance(s, dict)]
         assert queries == ([op.query] if op.query is not None else [])
         for name in op.path_params:
-            # An id, or a person's handle (read as the caller's organisation sees them).
-            assert f"<uuid:{name}>" in op.rule or f"<person:{name}>" in op.rule
+            # An id, a person's handle (read as the caller's organisation sees them), or a
+            # word the operation declares with its pattern (a table's id, a month).
+            ids = (f"<uuid:{name}>", f"<person:{name}>")
+            assert any(i in op.rule for i in ids) or (
+                f"<string:{name}>" in op.rule and name in op.words
+            )
 
 
 def test_the_served_document_names_the_declared_schemas(client: FlaskClient) -> None:
@@ -71,7 +75,9 @@ def test_the_served_document_names_the_declared_schemas(client: FlaskClient) -> 
             content = described["responses"][str(op.status)]["content"]["application/json"]
             assert content["schema"]["$ref"].rsplit("/", 1)[-1] == type(op.response).__name__
         for param in described["parameters"]:
-            if param.get("in") == "path":
+            if param.get("in") == "path" and param["name"] in op.words:
+                assert param["schema"] == {"type": "string", "pattern": op.words[param["name"]]}
+            elif param.get("in") == "path":
                 assert param["schema"] == {"type": "string", "format": "uuid"}
 
 
@@ -338,6 +344,36 @@ def _scenario(app: Flask, world: World) -> Iterator[tuple[str, Callable[[], Test
             headers=worker,
         ),
     )
+    officer = bearer(world, "officer")
+    table = {"dimensions": ["need"], "epsilon": 0.1}
+    yield "api.stats_tables", lambda: client.get("/api/v1/stats/tables", headers=officer)
+    yield "api.stats_table", lambda: client.get("/api/v1/stats/tables/needs", headers=officer)
+    yield "api.stats_budget", lambda: client.get("/api/v1/stats/budget", headers=officer)
+    yield (
+        "api.stats_preview",
+        lambda: client.post("/api/v1/stats/preview", json=table, headers=officer),
+    )
+    released: dict[str, Any] = {}
+
+    def run_adhoc() -> TestResponse:
+        response = client.post("/api/v1/stats/adhoc", json=table, headers=officer)
+        released.update(response.get_json())
+        return response
+
+    yield "api.stats_adhoc", run_adhoc
+    yield (
+        "api.stats_release",
+        lambda: client.get(f"/api/v1/stats/releases/{released['release_id']}", headers=officer),
+    )
+    yield "api.stats_flows", lambda: client.get("/api/v1/stats/flows", headers=officer)
+    yield (
+        "api.stats_medians",
+        lambda: client.get("/api/v1/stats/medians?dimension=org_kind", headers=officer),
+    )
+    yield (
+        "api.stats_report",
+        lambda: client.get(f"/api/v1/stats/reports/{date.today():%Y-%m}", headers=officer),
+    )
     yield (
         "audit.api_person_export",
         lambda: client.get(
@@ -379,7 +415,8 @@ def test_each_operation_loads_and_dumps_with_its_declared_schemas(
 
 
 def _path_ops() -> list[Operation]:
-    return [op for op in OPERATIONS if op.path_params]
+    """The operations with an id in their path (a word parameter is the view's to check)."""
+    return [op for op in OPERATIONS if set(op.path_params) - set(op.words)]
 
 
 def _with(op: Operation, value: str) -> str:

@@ -578,12 +578,14 @@ def test_an_auditor_lands_on_the_console_and_signing_in_writes_no_refusal(
     assert "login" in signed_in  # the test would pass vacuously if nothing were logged
 
 
-def test_statistics_placeholder_renders_without_data(client: FlaskClient, pooled: Pooled) -> None:
+def test_statistics_dashboard_renders_without_case_data(
+    client: FlaskClient, pooled: Pooled
+) -> None:
     login(client, "officer@entraide")
     response = client.get("/statistics")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "arrive with the analytics work" in page
+    assert 'id="people_by_area-table"' in page
     assert "/cases/" not in page
     assert 'href="/statistics" aria-current="page"' in page
 

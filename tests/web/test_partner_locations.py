@@ -48,6 +48,14 @@ PARTNER_ROLES = (Role.HOUSING_OFFICER, Role.OUTREACH_WORKER, Role.BREAK_GLASS_RE
 # Besides static files: an old invitation link, and an org admin's pages confirming a change to a
 # staff account of their own organisation (no case data).
 NOT_RECORDS = {"static", "auth.old_invitation", "admin.deactivate", "admin.reactivate"}
+# Statistics' files (released aggregates as CSV, XLSX, PDF) and plotly.js: no record in them, and
+# no text to read; their pages are walked.
+NOT_RECORDS |= {
+    "statistics.plotly_js",
+    "statistics.export_published",
+    "statistics.export_release",
+    "stats_report.report_pdf_file",
+}
 # Sign-in steps: they show no case data, and visiting them ends the session, so they are walked
 # once per user, last.
 SIGN_IN = {"auth.login", "auth.second_factor", "auth.invitation"}
@@ -233,6 +241,12 @@ def _paths(rule: Rule, world: World, slug: str) -> list[str]:
         "case_id": sorted(shared | set(world.case_ids[slug])),
         "person_id": sorted({p for ids in world.person_ids.values() for p in ids}),
         "review_id": world.review_ids,
+        # Statistics (released aggregates): a table, its download formats, a report's month, and
+        # a release of nobody's (a 404: a release is its own user's only).
+        "table": ["needs", "people_by_area", "flows"],
+        "fmt": ["csv", "xlsx"],
+        "month": [date.today().strftime("%Y-%m")],
+        "release_id": [str(uuid.UUID(int=7))],
     }
     names = sorted(rule.arguments)
     unknown = [n for n in names if n not in values]

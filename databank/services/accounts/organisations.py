@@ -15,6 +15,7 @@ from databank.domain.audit_vocab import AuditEvent, RecordType
 from databank.domain.enums import Decision, OrgKind, Purpose, Role
 from databank.domain.errors import Conflict, ValidationFailed
 from databank.models import Organisation, User, UserRole
+from databank.policy import STATISTICS_ORG
 from databank.services import auditlog
 from databank.services.access import AccessRefused
 from databank.services.access.roles import declarable_purposes
@@ -26,6 +27,9 @@ def create_organisation(
     session: Session, slug: str, name: str, kind: OrgKind, privacy_contact: str = ""
 ) -> Organisation:
     """A new organisation with its first key (version 1)."""
+    if slug == STATISTICS_ORG:
+        # The name the statistics service asks the policies under (action "contribute").
+        raise Conflict("this slug is reserved", {"slug": ["is reserved for the statistics"]})
     if session.execute(select(Organisation.id).where(Organisation.slug == slug)).first():
         raise Conflict("an organisation with this slug exists", {"slug": ["is already taken"]})
     org = Organisation(

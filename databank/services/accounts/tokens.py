@@ -46,6 +46,8 @@ SCOPES = {
     "audit:review": "Review access-log alerts (auditors only).",
     "linkage:read": "Read the linkage review queue and the pool's counts (linkage reviewers only).",
     "linkage:review": "Decide pairs of the linkage review queue (linkage reviewers only).",
+    "stats:read": "Read anonymised statistics and run ad-hoc tables on the user's privacy budget "
+    "(roles that may read statistics only).",
 }
 
 

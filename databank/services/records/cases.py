@@ -33,7 +33,7 @@ from databank.services import access
 from databank.services.access import sharing
 from databank.services.access.directory import orgs_of
 from databank.services.actors import Actor
-from databank.services.inputs import AREA_PREFIX, CaseIn, EncounterIn, Point
+from databank.services.inputs import AREA_PREFIX, CaseIn, EncounterIn, Point, when_happened
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
 from databank.services.records import open_needs, sealed_rows, subjects
@@ -260,8 +260,9 @@ def refer(
     override: bool = False,
     justification: str | None = None,
     justification_prefix: str = "Consent override: ",
+    sent_at: datetime | None = None,
 ) -> uuid.UUID:
-    """Refer a case to a partner for a purpose.
+    """Refer a case to a partner for a purpose (`sent_at`: when, if recorded later).
 
     The person must have consented to sharing with that partner (or its kind) for that purpose;
     without consent, only a user whom the policies grant the consent override may refer, with a
@@ -315,6 +316,7 @@ def refer(
     if override:
         note = "\n\n".join(t for t in (note, f"{justification_prefix}{why}") if t)
     key = _case_key(session, case, subject)
+    sent = when_happened(sent_at, case.opened_at, "sent_at")
     referral_id = uuid.uuid4()
     seal = RowSealer(key, case.org_id, "referrals", referral_id, subject.binding).seal
     session.add(
@@ -328,6 +330,7 @@ def refer(
             need_category=need,
             note_ciphertext=seal("note_ciphertext", note),
             created_by_id=actor.user_id,
+            created_at=sent,
         )
     )
     return referral_id

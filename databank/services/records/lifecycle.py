@@ -35,6 +35,7 @@ from databank.domain.vocab import (
 from databank.models import Case, CaseEvent, Need, User
 from databank.services import access
 from databank.services.actors import Actor
+from databank.services.inputs import when_happened
 from databank.services.records.cases import CaseView
 
 # The policy field each kind of change is decided on (a need's: by its category, see `_field`).
@@ -162,9 +163,11 @@ def change_need(
     need_id: uuid.UUID,
     status: NeedStatus | None = None,
     severity: NeedSeverity | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Change a need's status (open, in progress, met, not met, withdrawn) or urgency, dated;
-    `resolved_at` is set when it ends and cleared when it is open again."""
+    """Change a need's status (open, in progress, met, not met, withdrawn) or urgency, dated
+    (`at`: when it happened, if recorded later); `resolved_at` is set when it ends and cleared
+    when it is open again."""
     case = _case(session, case_id)
     need = session.scalar(select(Need).where(Need.id == need_id, Need.case_id == case.id))
     # Decided before "not found": whether a need exists is the case's needs to tell.
@@ -176,7 +179,7 @@ def change_need(
         raise ValidationFailed(
             "nothing to change", {"status": ["choose another status or urgency than the need's"]}
         )
-    now = _now()
+    now = when_happened(at, need.identified_at)
     if status is not None and status != need.status:
         _event(
             session,
@@ -236,15 +239,17 @@ def close_case(
     case_id: uuid.UUID,
     reason: CloseReason | str,
     destination: Destination | str | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Close a case with its reason and, for housed or sheltered, the kind of accommodation the
-    person went to (a destination: HUD and ETHOS codes for the statistics)."""
+    person went to (a destination: HUD and ETHOS codes for the statistics); `at`: when, if
+    recorded later."""
     case = _case(session, case_id)
     _decide(session, actor, purpose, case, "status")
     code, where = _closing(reason, destination)
     if case.status is CaseStatus.CLOSED:
         raise Conflict("the case is already closed")
-    now = _now()
+    now = when_happened(at, case.opened_at)
     _event(
         session,
         actor,

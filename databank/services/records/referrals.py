@@ -31,6 +31,7 @@ from databank.models import Case, Identity, Referral, User
 from databank.services import access
 from databank.services.access.directory import org_names, orgs_of
 from databank.services.actors import Actor
+from databank.services.inputs import when_happened
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
 
@@ -166,19 +167,26 @@ def _step(session: Session, actor: Actor, referral_id: uuid.UUID, step: Referral
     return referral
 
 
-def accept(session: Session, actor: Actor, referral_id: uuid.UUID) -> Referral:
-    """The receiving organisation takes the referral up (pending -> accepted)."""
+def accept(
+    session: Session, actor: Actor, referral_id: uuid.UUID, at: datetime | None = None
+) -> Referral:
+    """The receiving organisation takes the referral up (pending -> accepted); `at`: when, if
+    recorded later."""
     referral = _step(session, actor, referral_id, ReferralStep.ACCEPT)
-    referral.responded_at = datetime.now(UTC)
+    referral.responded_at = when_happened(at, referral.created_at)
     return referral
 
 
 def decline(
-    session: Session, actor: Actor, referral_id: uuid.UUID, reason: DeclineReason
+    session: Session,
+    actor: Actor,
+    referral_id: uuid.UUID,
+    reason: DeclineReason,
+    at: datetime | None = None,
 ) -> Referral:
     """The receiving organisation declines the referral, saying why (pending -> declined)."""
     referral = _step(session, actor, referral_id, ReferralStep.DECLINE)
-    referral.responded_at = datetime.now(UTC)
+    referral.responded_at = when_happened(at, referral.created_at)
     referral.decline_reason = reason
     return referral
 

@@ -52,9 +52,18 @@ STANDARD: tuple[StandardTable, ...] = (
     StandardTable("people_by_area", TableRequest(("area",)), "bar"),
     StandardTable("needs", TableRequest(("need",)), "bar"),
     StandardTable("living_by_month", TableRequest(("period", "living")), "stacked"),
-    StandardTable("outcomes_by_month", TableRequest(("period", "outcome")), "stacked"),
+    # People with an outcome in the month ("none" is everyone else: it would dominate each row).
+    StandardTable(
+        "outcomes_by_month",
+        TableRequest(("period", "outcome"), {"outcome": frozenset(pure.OUTCOMES) - {pure.NONE}}),
+        "stacked",
+    ),
     StandardTable("age_and_sex", TableRequest(("age_band", "sex")), "bar"),
-    StandardTable("waiting_times", TableRequest(("wait_band",)), "bar"),
+    StandardTable(
+        "waiting_times",
+        TableRequest(("wait_band",), {"wait_band": frozenset(pure.WAIT_BANDS) - {pure.NONE}}),
+        "bar",
+    ),
 )
 _BY_ID = {t.id: t for t in STANDARD}
 REPORT_DIMENSIONS = ("area", "age_band", "need", "living", "outcome")

@@ -38,20 +38,21 @@ from databank.services.statistics.views import (
     TableRequest,
 )
 
-FLOW_COLUMNS = ("entering", "leaving")
+FLOW_ROWS = ("entering", "leaving")
 PEOPLE = "people"
 
 
 def _flow_counts(session: Session, period: Period) -> tables.Counts:
-    """Per period: people first seen in the pool then (entering), and people whose last month
-    it is, closed to a home (leaving). Each person's first and last months are taken over all
-    their facts, before the period is applied, so a person seen before the period is not new."""
+    """Two rows, a column per period: people first seen in the pool then (entering), and people
+    whose last month it is, closed to a home (leaving). Each person's first and last months are
+    taken over all their facts, before the period is applied: a person seen before it is not
+    new."""
     frame = snapshot.facts(session).frame
     frame = frame[frame["org_id"].isin(contributing_orgs(session))]
-    rows = categories("period", period)
-    cells: dict[tuple[object, object], int] = {(r, c): 0 for r in rows for c in FLOW_COLUMNS}
-    empty = tables.Counts(rows, FLOW_COLUMNS, cells, dict.fromkeys(rows, 0),
-                          dict.fromkeys(FLOW_COLUMNS, 0), 0)  # fmt: skip
+    columns = categories("period", period)
+    cells: dict[tuple[object, object], int] = {(r, c): 0 for r in FLOW_ROWS for c in columns}
+    empty = tables.Counts(FLOW_ROWS, columns, cells, dict.fromkeys(FLOW_ROWS, 0),
+                          dict.fromkeys(columns, 0), 0)  # fmt: skip
     if frame.empty:
         return empty
     by_person = frame.groupby("person", observed=True)["month"]
@@ -76,11 +77,11 @@ def _flow_counts(session: Session, period: Period) -> tables.Counts:
     events = events[events["month"].between(start, end)]
     if events.empty:
         return empty
-    events = events.assign(period=_periods(events["month"], period), flow=events["flow"])
+    events = events.assign(period=_periods(events["month"], period))
     return tables.count(
-        events[["person", "period", "flow"]].rename(columns={"flow": "outcome"}),
-        tables.TableQuery(("period", "outcome")),
-        {"period": rows, "outcome": FLOW_COLUMNS},
+        events[["person", "flow", "period"]].rename(columns={"flow": "outcome"}),
+        tables.TableQuery(("outcome", "period")),
+        {"period": columns, "outcome": FLOW_ROWS},
     )
 
 
@@ -88,7 +89,7 @@ def flows(session: Session, actor: Actor, period: Period | None = None) -> Resul
     """People entering and leaving homelessness, per period (the deterministic rules)."""
     require_statistics_reader(actor)
     period = period or last_months()
-    request = TableRequest(("period", "flow"), {}, period)
+    request = TableRequest(("flow", "period"), {}, period)
     result = Result(Kind.FLOWS, "flows", request, period,
                     tables.release_published(_flow_counts(session, period)))  # fmt: skip
     _log(session, actor, [_entry(AuditEvent.STATS_TABLE, "flows", request, period)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -66,6 +66,26 @@ class Result:
     error_95: int | None = None  # ADHOC only: each cell within this of the truth, 95 %
     medians: Mapping[object, float | None] | None = None
     release_id: uuid.UUID | None = None  # ADHOC only: the stored release, for its exports
+
+    def transposed(self) -> Result:
+        """The same released numbers with rows and columns swapped (a table of two rows over
+        twelve months reads better as twelve lines of two): presentation only, nothing new."""
+        table = self.table
+        swapped = ReleasedTable(
+            rows=table.columns,
+            columns=table.rows,
+            cells={(c, r): shown for (r, c), shown in table.cells.items()},
+            row_totals=table.column_totals,
+            column_totals=table.row_totals,
+            total=table.total,
+        )
+        dims = self.request.dimensions
+        request = TableRequest((dims[-1], *dims[:-1]), self.request.filters, self.request.period)
+        return replace(self, table=swapped, request=request)
+
+    def for_reading(self) -> Result:
+        """As pages, files and the report lay it out: the flows one line per period."""
+        return self.transposed() if self.kind is Kind.FLOWS else self
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from databank.web.api import (  # noqa: F401 - modules register routes
     people,
     records,
     referrals,
+    stats,
 )
 from databank.web.api.auth import PURPOSE_HEADER, Caller
 from databank.web.api.io import MAX_BODY

@@ -8,11 +8,11 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, Response, g, jsonify
 from marshmallow import Schema
 
 from databank.domain.errors import BadRequest
@@ -59,6 +59,8 @@ class Operation:
     session_only: bool = False
     # Media types of a success without a schema (a download, a page).
     media: tuple[str, ...] = ()
+    # Path parameters that are words, not ids: name -> the pattern the document gives.
+    words: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -69,12 +71,18 @@ class Operation:
 OPERATIONS: list[Operation] = []
 
 
-def _params(rule: str) -> tuple[str, ...]:
-    """The path's parameter names; each must be a UUID (the document says so of all of them)."""
+def _params(rule: str, words: Mapping[str, str]) -> tuple[str, ...]:
+    """The path's parameter names; each is a UUID (a record's id, a person's handle), or a word
+    the operation declares with its pattern in `words` (a table's id, a month), which the
+    document shows and the view checks."""
     found = PARAM.findall(rule)
     for converter, name in found:
+        if converter == "string" and name in words:
+            continue
         if converter not in ("uuid", "person"):
             raise ValueError(f"{rule}: write the path parameter as <uuid:{name}>")
+    if set(words) - {name for converter, name in found if converter == "string"}:
+        raise ValueError(f"{rule}: declare a word parameter as <string:name>")
     return tuple(name for _converter, name in found)
 
 
@@ -98,6 +106,8 @@ def _read(op: Operation, inputs: Inputs, path: dict[str, Any]) -> list[dict[str,
 
 def _respond(op: Operation, result: Any) -> Any:
     """What the view returned (or `(result, status)`), dumped by the declared response schema."""
+    if isinstance(result, Response):  # a download the operation's query asked for
+        return result
     status = op.status
     if isinstance(result, tuple):
         result, status = result
@@ -124,6 +134,7 @@ def operation(
     session_only: bool = False,
     media: tuple[str, ...] = (),
     guard: Callable[[], None] | None = None,
+    words: Mapping[str, str] | None = None,
     blueprint: Blueprint = bp,
     inputs: Inputs = io.JSON,
 ) -> Callable[[F], F]:
@@ -145,9 +156,10 @@ def operation(
             query=io.schema(query) if query else None,
             response=io.schema(response) if response else None,
             errors=errors,
-            path_params=_params(rule),
+            path_params=_params(rule, words or {}),
             session_only=session_only,
             media=media,
+            words=dict(words or {}),
         )
         OPERATIONS.append(op)
 

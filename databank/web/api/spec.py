@@ -36,6 +36,9 @@ TAGS = {
     "consents": "What a person agreed to share, with whom, for what.",
     "cases": "Caseload, case page, encounters, closing.",
     "referrals": "Referring cases to partners, and referrals received.",
+    "statistics": "Anonymised statistics for housing officers: published tables, ad-hoc tables "
+    "under a differential-privacy budget, flows, waiting-time medians and the monthly report. "
+    'Only protected numbers are released (0, "<10", multiples of 5, suppressed cells).',
     "audit": "The auditor console's API over the access log.",
     "linkage": "For linkage reviewers: the review queue of grey-zone pairs (evidence in words, "
     "never a score or an identity), decisions, the pool's counts.",
@@ -58,6 +61,10 @@ def _responses(op: Operation) -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "Created." if op.status == 201 else "OK."}
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": op.response}}
+            # Downloads the query can ask for instead (a table as CSV or XLSX).
+            ok["content"] |= {
+                m: {"schema": {"type": "string", "format": "binary"}} for m in op.media
+            }
         elif op.media:
             ok["content"] = {m: {"schema": {"type": "string"}} for m in op.media}
         out[str(op.status)] = ok
@@ -77,7 +84,11 @@ def _operation(op: Operation) -> dict[str, Any]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "format": "uuid"},
+            "schema": (
+                {"type": "string", "pattern": op.words[name]}
+                if name in op.words
+                else {"type": "string", "format": "uuid"}
+            ),
             **(
                 {"description": "The person as your organisation sees them (its handle)."}
                 if f"<person:{name}>" in op.rule

@@ -150,9 +150,11 @@ def test_published_tables_are_logged_without_counts(session: Session) -> None:
     _register(session, org, 12)
     officer = _officer(session, org)
     result = statistics.published(session, officer, "needs", NOW)
-    # Every one of the 12 has a food need: 100 % of the row, suppressed (dominance), while the
-    # row's total is released rounded to the nearest 5.
-    assert result.table.cell(tables.ALL, "food").mark is disclosure.Mark.DOMINANT
+    # 12 people with a food need and a shelter need each: rounded to the nearest 5; the other
+    # needs are true zeros.
+    assert result.table.cell(tables.ALL, "food").text == "10"
+    assert result.table.cell(tables.ALL, "shelter").mark is disclosure.Mark.ROUNDED
+    assert result.table.cell(tables.ALL, "health").text == "0"
     assert result.table.total.text == "10"
     session.flush()
     entry = session.scalars(
