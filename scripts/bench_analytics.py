@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -337,14 +338,16 @@ def bench(url: str, cases: int, repeat: int, workdir: Path) -> None:
     print(f"goal table <= {GOAL_RATIO:.0f}x pandas        {'MET' if met_ratio else 'NOT MET'}")
 
 
-def fresh_postgres(url: str) -> None:
+def fresh_postgres(url: str, create: bool = True) -> None:
+    """Drop the bench's PostgreSQL database and (unless `create` is false) make it anew."""
     from sqlalchemy import create_engine, make_url, text
 
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        if create:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
 
 
@@ -372,7 +375,12 @@ def main() -> int:
     else:
         url = args.postgres_url
         fresh_postgres(url)
-    bench(url, args.cases, args.repeat, workdir)
+    try:
+        bench(url, args.cases, args.repeat, workdir)
+    finally:  # a million cases' facts take about a gigabyte: not left behind
+        shutil.rmtree(workdir, ignore_errors=True)
+        if args.database == "postgresql":
+            fresh_postgres(url, create=False)
     return 0
 
 
