@@ -10,7 +10,7 @@ the rows), with its row, column and grand totals. What is released of each numbe
   rounded cells, which would add the rounding errors up);
 - dominance: in a row with a total of 10 or more where one category holds 90 % or more of the
   row's entries, every cell of the row is suppressed (knowing that someone is in the row would
-  tell their category); the row's total stays. Entries are people where the categories divide
+  tell their category), and so is its total. Entries are people where the categories divide
   the row (sex); where one person can be in several (needs, months), each counts in each;
 - secondary suppression: a row, a column or a set of margins holding exactly one suppressed
   number gets a second one (its smallest non-zero number), so that no suppressed cell is its
@@ -154,11 +154,19 @@ def protect_with_margins(
         # than 100 % and every month of a trend would look dominant. Where the categories divide
         # the row's people (sex, age band), entries and people are the same.
         entries = sum(truth[("cell", r, c)] for c in columns)
-        if truth[("row", r)] >= DOMINANCE_MIN_TOTAL and any(
-            truth[("cell", r, c)] >= DOMINANCE_SHARE * entries for c in columns
+        # One column is no distribution: the row is the category (people per area, say), and
+        # its count is released like any other.
+        if (
+            len(columns) > 1
+            and truth[("row", r)] >= DOMINANCE_MIN_TOTAL
+            and any(truth[("cell", r, c)] >= DOMINANCE_SHARE * entries for c in columns)
         ):
             for c in columns:
                 released[("cell", r, c)] = Shown(None, Mark.DOMINANT)
+            # Its total too: two dominated rows' rounded totals against the rounded column
+            # totals can pin a hidden cell to within the rounding (a linear programme found
+            # rows [[0, 0, 10], [0, 1, 0], [11, 0, 1]] where the line-by-line audit did not).
+            released[("row", r)] = Shown(None, Mark.DOMINANT)
     # Each line: a total and the numbers it adds up.
     lines: list[Line] = [(("row", r), [("cell", r, c) for c in columns]) for r in rows]
     lines += [(("column", c), [("cell", r, c) for r in rows]) for c in columns]

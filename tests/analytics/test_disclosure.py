@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from databank.analytics import disclosure
@@ -52,7 +52,9 @@ def test_a_dominant_category_suppresses_its_row_and_the_suppression_spreads() ->
     # Row r0: 19 of 20 people (95 %) in c0: knowing someone is in r0 tells their category.
     released = _table([[19, 1, 0], [20, 15, 30], [25, 30, 12]])
     assert all(released.cell("r0", c).mark is Mark.DOMINANT for c in ("c0", "c1", "c2"))
-    assert released.row_totals["r0"].value == 20  # the row's total still shows
+    # Its total is hidden too (two dominated rows' rounded totals against the columns' can pin
+    # a hidden cell: see the property test's explicit example).
+    assert released.row_totals["r0"].mark is Mark.DOMINANT
     # Each column now holds one suppressed cell: a second one is suppressed in each.
     for c in ("c0", "c1", "c2"):
         assert sum(released.cell(r, c).suppressed for r in ("r0", "r1", "r2")) >= 2
@@ -70,10 +72,13 @@ def test_a_lone_suppressed_cell_gets_the_smallest_nonzero_neighbour_as_second() 
     assert released.cell("r2", "c1").mark is Mark.ZERO
 
 
-def test_a_single_column_table_hides_the_margin_instead() -> None:
+def test_a_single_column_table_is_not_judged_on_dominance() -> None:
+    """One column is no distribution of the row's people over categories: nothing to dominate.
+    Its counts are released as counts (people per area, the people of a median)."""
     released = _table([[20], [5]])
-    assert released.cell("r0", "c0").mark is Mark.DOMINANT
-    assert released.row_totals["r0"].mark is Mark.SECONDARY
+    assert released.cell("r0", "c0").text == "20"
+    assert released.cell("r1", "c0").text == "<10"
+    assert released.total.text == "25"
 
 
 def test_percentages_need_a_denominator_of_50_and_released_values() -> None:
@@ -180,6 +185,9 @@ def test_no_released_number_is_small_and_every_count_is_a_multiple_of_5(
 
 @settings(max_examples=300, deadline=None)
 @given(tables)
+# Found by hypothesis: the "<10" column total over two dominated rows pinned their hidden cell
+# to [0, 4] for a linear programme, not for the line-by-line audit (low totals are now hidden).
+@example(rows=[[0, 0, 10], [0, 1, 0], [11, 0, 1]])
 def test_no_suppressed_cell_can_be_recovered_exactly_from_the_margins(
     rows: list[list[int]],
 ) -> None:
