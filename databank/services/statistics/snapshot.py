@@ -21,22 +21,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from databank.analytics.tables import DIMENSIONS
 from databank.models import StatRefresh
 
-# The coarse columns, loaded as categories (a few bytes a row each).
-CODED = (
-    "org_id",
-    "org_kind",
-    "area",
-    "age_band",
-    "sex",
-    "need",
-    "need_status",
-    "living",
-    "hud_living",
-    "outcome",
-    "wait_band",
-)
+# The coarse columns, loaded as categories (a few bytes a row each): the organisation (its
+# policy decides at each query whether it counts) and every dimension but the period (the month).
+CODED = ("org_id", *(d for d in DIMENSIONS if d != "period"))
 
 
 @dataclass(frozen=True)

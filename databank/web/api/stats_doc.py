@@ -14,6 +14,7 @@ from databank.analytics.disclosure import Mark, Shown
 from databank.analytics.tables import ALL
 from databank.services import statistics
 from databank.services.statistics import Kind, Period, Result, StandardTable
+from databank.web.stats_view import TITLES
 
 # What each mark means, for the legend a table carries (the marks it uses only).
 LEGEND = {
@@ -28,18 +29,8 @@ ADHOC_NOTE = _l(
 )
 # Columns that are no dimension's categories (a medians table's count of people).
 COLUMN_WORDS = {"people": _l("People")}
-TABLE_TITLES = {
-    "trend_by_month": _l("People seen, month by month"),
-    "people_by_area": _l("People by area"),
-    "needs": _l("People by need"),
-    "living_by_month": _l("Living situations, month by month"),
-    "outcomes_by_month": _l("Outcomes, month by month"),
-    "age_and_sex": _l("People by age band and sex"),
-    "waiting_times": _l("Referral waiting times"),
-    "flows": _l("People entering and leaving homelessness"),
-    "medians": _l("Median referral waiting times (days)"),
-    "adhoc": _l("Ad-hoc table"),
-}
+# The tables' titles are the pages' (web/stats_view.py); an API reader's ad-hoc table is theirs.
+TABLE_TITLES = {**TITLES, "adhoc": _l("Ad-hoc table")}
 
 
 def locale() -> str:
