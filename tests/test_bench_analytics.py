@@ -49,7 +49,8 @@ def test_a_small_run_prints_every_figure_and_both_verdicts() -> None:
         assert figures[name] > 0
     [written] = [line for line in lines if line.startswith("fact rows written")]
     assert int(re.sub(r"\D", "", written.split(" in ")[0])) > 3000  # several rows a case
-    assert "255 rows x 12 columns" in done.stdout  # 17 areas x 15 needs, 12 months
+    # The deployment's 8 district cells' area groups and "other" x 15 needs, over 12 months.
+    assert "135 rows x 12 columns" in done.stdout
     ratio = next(line for line in lines if line.startswith("ratio table / pandas"))
     shown = float(ratio.split()[-1].rstrip("x"))
     expected = figures["table with disclosure control"] / figures["plain pandas group-by"]

@@ -41,6 +41,7 @@ from databank.models import (
 from databank.services.access.directory import orgs_of
 from databank.services.keys.keyring import keyring_of
 from databank.services.keys.sealing import RowSealer
+from databank.services.statistics.labels import area_group
 
 _TOUCHED = "statistics_touched_subjects"
 _TOUCHED_CASES = "statistics_touched_cases"
@@ -60,14 +61,6 @@ def touch_cases(session: Session, case_ids: Iterable[uuid.UUID]) -> None:
 def _areas(session: Session) -> Areas | None:
     found = session.info.get("areas")
     return found if isinstance(found, Areas) else None
-
-
-def area_code(areas: Areas | None, geohash: str | None) -> str:
-    """The deployment's area of a district cell (the first in the file holding it), or other."""
-    if areas is None or not geohash:
-        return pure.OTHER_AREA
-    held = areas.in_cell(geohash)
-    return held[0].code if held else pure.OTHER_AREA
 
 
 KEEP = "statistics_keep_facts"  # set in the runtime's session info: these sessions keep facts
@@ -163,7 +156,7 @@ def _rows(session: Session, subject_ids: list[uuid.UUID], today: date) -> list[d
     areas = _areas(session)
 
     def area_of(cell: str | None) -> str:
-        return area_code(areas, cell)
+        return area_group(areas, cell)
 
     rows: list[dict[str, Any]] = []
     for subject_id, subject_cases in cases.items():

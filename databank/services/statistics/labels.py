@@ -111,10 +111,30 @@ def use_areas(areas: Areas) -> None:
     _areas = areas
 
 
+GROUP_JOIN = "_"  # between the codes of the areas sharing a district cell
+
+
+def area_group(areas: Areas | None, geohash: str | None) -> str:
+    """The statistics' area of a district cell: the deployment's areas holding that cell, as one
+    category (their codes joined). Nothing finer than the district is stored in clear, so areas
+    sharing a cell (Lyon's 1st, 2nd, 4th, 5th and 9th arrondissements in one 5 km cell) cannot
+    be told apart: counting them all in the first one would be wrong, not just coarse."""
+    if areas is None or not geohash:
+        return pure.OTHER_AREA
+    held = areas.in_cell(geohash)
+    return GROUP_JOIN.join(a.code for a in held) if held else pure.OTHER_AREA
+
+
+def _area_groups(areas: Areas) -> tuple[str, ...]:
+    """Every area group of the deployment, in the order of its file's cells."""
+    cells = dict.fromkeys(cell for area in areas.areas for cell in area.cells)
+    return tuple(dict.fromkeys(area_group(areas, cell) for cell in cells))
+
+
 def categories(dimension: str, period: Period | None = None) -> tuple[str, ...]:
     """A dimension's category codes, in display order (`period` needs the request's period)."""
     if dimension == "area":
-        return (*(a.code for a in (_areas.areas if _areas else ())), pure.OTHER_AREA)
+        return (*(_area_groups(_areas) if _areas else ()), pure.OTHER_AREA)
     if dimension == "period":
         return period_codes(period) if period is not None else ()
     if dimension in _CODES:
@@ -149,8 +169,9 @@ def label(dimension: str, code: object, locale: str | None) -> str:
     if dimension == "area":
         if text == pure.OTHER_AREA:
             return _OTHER_AREA.for_locale(locale or "en")
-        area = _areas.get(text) if _areas else None
-        return area.name_in(locale) if area else text
+        held = [_areas.get(code) for code in text.split(GROUP_JOIN)] if _areas else []
+        names = [a.name_in(locale) for a in held if a is not None]
+        return " · ".join(names) if names else text
     if dimension == "period":
         return _period_label(text, french)
     found = _CODES.get(dimension, {}).get(text)
