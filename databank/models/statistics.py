@@ -45,7 +45,8 @@ class StatFact(Base):
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     org_kind: Mapped[str] = mapped_column(code)
     month: Mapped[date] = mapped_column(Date())
-    area: Mapped[str] = mapped_column(String(32))
+    # A group of the deployment's area codes (those sharing a district cell), joined.
+    area: Mapped[str] = mapped_column(String(255))
     age_band: Mapped[str] = mapped_column(code)
     sex: Mapped[str] = mapped_column(code)
     need: Mapped[str] = mapped_column(code)

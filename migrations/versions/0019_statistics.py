@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("org_id", sa.Uuid(), sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("org_kind", sa.String(24), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("area", sa.String(32), nullable=False),
+        sa.Column("area", sa.String(255), nullable=False),
         sa.Column("age_band", sa.String(24), nullable=False),
         sa.Column("sex", sa.String(24), nullable=False),
         sa.Column("need", sa.String(24), nullable=False),

@@ -112,6 +112,8 @@ def use_areas(areas: Areas) -> None:
 
 
 GROUP_JOIN = "_"  # between the codes of the areas sharing a district cell
+MAX_GROUP_CODE = 200
+CELL_PREFIX = "cell-"
 
 
 def area_group(areas: Areas | None, geohash: str | None) -> str:
@@ -122,7 +124,11 @@ def area_group(areas: Areas | None, geohash: str | None) -> str:
     if areas is None or not geohash:
         return pure.OTHER_AREA
     held = areas.in_cell(geohash)
-    return GROUP_JOIN.join(a.code for a in held) if held else pure.OTHER_AREA
+    if not held:
+        return pure.OTHER_AREA
+    joined = GROUP_JOIN.join(a.code for a in held)
+    # Many areas in one cell: the cell names the group (the column holds 255 characters).
+    return joined if len(joined) <= MAX_GROUP_CODE else f"{CELL_PREFIX}{geohash[:5].lower()}"
 
 
 def _area_groups(areas: Areas) -> tuple[str, ...]:
@@ -169,7 +175,10 @@ def label(dimension: str, code: object, locale: str | None) -> str:
     if dimension == "area":
         if text == pure.OTHER_AREA:
             return _OTHER_AREA.for_locale(locale or "en")
-        held = [_areas.get(code) for code in text.split(GROUP_JOIN)] if _areas else []
+        if _areas and text.startswith(CELL_PREFIX):
+            held = list(_areas.in_cell(text.removeprefix(CELL_PREFIX)))
+        else:
+            held = [_areas.get(code) for code in text.split(GROUP_JOIN)] if _areas else []
         names = [a.name_in(locale) for a in held if a is not None]
         return " · ".join(names) if names else text
     if dimension == "period":

@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from databank.analytics import disclosure, tables
+from databank.config import DEMO_AREAS_FILE
+from databank.domain.areas_file import load_areas
 from databank.domain.audit_vocab import AuditEvent
 from databank.domain.enums import OrgKind, Purpose, Role
 from databank.domain.vocab import NeedCategory
@@ -205,3 +207,22 @@ def test_bad_requests_name_the_field() -> None:
     with pytest.raises(statistics.StatsInputError) as bad:
         statistics.parse_period("week", None, None)
     assert "granularity" in bad.value.errors
+
+
+def test_the_area_is_the_district_cells_group_of_areas(session: Session) -> None:
+    """Lyon's 1st, 2nd, 4th, 5th and 9th arrondissements share one district cell: nothing finer
+    is stored in clear, so they are one category, named by every one of them (and the code
+    fits its column on PostgreSQL too)."""
+    org = _org(session, "metropole", OrgKind.COUNCIL)
+    first = load_areas(DEMO_AREAS_FILE).get("lyon-1")  # the test runtime's areas
+    assert first is not None
+    worker = Actor(None, org.id, org.kind, frozenset({Role.OUTREACH_WORKER}), "test")
+    record = IntakeRecord(identity=identity(), case=case(point=None, district=first.cell))
+    people.intake(session, worker, Purpose.OUTREACH, [record])
+    session.commit()
+    [area] = set(session.scalars(select(StatFact.area)))
+    assert area == "lyon-1_lyon-2_lyon-4_lyon-5_lyon-9"
+    assert area in statistics.categories("area")
+    assert (
+        statistics.label("area", area, "fr") == "Lyon 1er · Lyon 2e · Lyon 4e · Lyon 5e · Lyon 9e"
+    )
