@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from databank.analytics import facts as pure
-from databank.domain.areas import Areas
+from databank.domain.areas import Area, Areas
 from databank.domain.enums import OrgKind, Sex
 from databank.domain.vocab import (
     GROUP_LABELS,
@@ -175,6 +175,7 @@ def label(dimension: str, code: object, locale: str | None) -> str:
     if dimension == "area":
         if text == pure.OTHER_AREA:
             return _OTHER_AREA.for_locale(locale or "en")
+        held: list[Area | None]
         if _areas and text.startswith(CELL_PREFIX):
             held = list(_areas.in_cell(text.removeprefix(CELL_PREFIX)))
         else:
