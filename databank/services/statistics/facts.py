@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -138,11 +139,23 @@ def refresh(session: Session, subject_ids: Collection[uuid.UUID], today: date | 
     return written
 
 
+@dataclass(frozen=True)
+class _Subject:
+    org_id: uuid.UUID
+    person_id: uuid.UUID
+    binding: uuid.UUID
+
+
+# Columns, not entities: a case entity also loads its sealed fields and its person and binding
+# (two correlated subqueries a row), and the ORM's bookkeeping for each was most of the cost of
+# an intake's facts (cProfile of bench_ingest).
+
+
 def _rows(session: Session, subject_ids: list[uuid.UUID], today: date) -> list[dict[str, Any]]:
     subjects = {
-        s.id: s
-        for s in session.scalars(
-            select(Subject).where(
+        subject_id: _Subject(org_id, person_id, binding)
+        for subject_id, org_id, person_id, binding in session.execute(
+            select(Subject.id, Subject.org_id, Subject.person_id, Subject.binding).where(
                 Subject.id.in_(subject_ids), Subject.status == SubjectStatus.ACTIVE
             )
         )
@@ -179,18 +192,26 @@ def _rows(session: Session, subject_ids: list[uuid.UUID], today: date) -> list[d
 
 
 def _identities(
-    session: Session, subjects: dict[uuid.UUID, Subject]
+    session: Session, subjects: dict[uuid.UUID, _Subject]
 ) -> dict[uuid.UUID, tuple[date | None, str | None]]:
     """Birth date and sex of each record (read from the sealed identity; only their bands are
     written)."""
     keyring = keyring_of(session)
     by_org: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for subject in subjects.values():
-        by_org.setdefault(subject.org_id, []).append(subject.id)
+    for subject_id, subject in subjects.items():
+        by_org.setdefault(subject.org_id, []).append(subject_id)
     found: dict[uuid.UUID, tuple[date | None, str | None]] = {}
     identities = {
-        i.subject_id: i
-        for i in session.scalars(select(Identity).where(Identity.subject_id.in_(list(subjects))))
+        row[0]: row
+        for row in session.execute(
+            select(
+                Identity.subject_id,
+                Identity.id,
+                Identity.org_id,
+                Identity.birth_date_ciphertext,
+                Identity.sex_ciphertext,
+            ).where(Identity.subject_id.in_(list(subjects)))
+        )
     }
     for org_id, ids in by_org.items():
         keys = keyring.subject_keys(session, org_id, ids)
@@ -198,10 +219,12 @@ def _identities(
             row, key = identities.get(subject_id), keys.get(subject_id)
             if row is None or key is None:
                 continue
-            unseal = RowSealer(key, row.org_id, "identities", row.id, subjects[subject_id].binding)
+            _, identity_id, owner, born_blob, sex_blob = row
+            binding = subjects[subject_id].binding
+            unseal = RowSealer(key, owner, "identities", identity_id, binding)
             try:
-                born = unseal.open("birth_date_ciphertext", row.birth_date_ciphertext)
-                sex = unseal.open("sex_ciphertext", row.sex_ciphertext)
+                born = unseal.open("birth_date_ciphertext", born_blob)
+                sex = unseal.open("sex_ciphertext", sex_blob)
             except DecryptionFailed:
                 continue
             found[subject_id] = (date.fromisoformat(born) if born else None, sex or None)
@@ -209,17 +232,42 @@ def _identities(
 
 
 def _cases(session: Session, subject_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[pure.CaseRow]]:
-    cases = list(session.scalars(select(Case).where(Case.subject_id.in_(subject_ids))))
+    cases = session.execute(
+        select(
+            Case.id,
+            Case.subject_id,
+            Case.opened_at,
+            Case.closed_at,
+            Case.close_reason,
+            Case.living_situation,
+            Case.hud_living_situation,
+            Case.area_geohash,
+        ).where(Case.subject_id.in_(subject_ids))
+    ).all()
     if not cases:
         return {}
     case_ids = [c.id for c in cases]
     needs: dict[uuid.UUID, list[pure.NeedRow]] = {}
-    for n in session.scalars(select(Need).where(Need.case_id.in_(case_ids))):
+    for n in session.execute(
+        select(
+            Need.case_id, Need.id, Need.category, Need.status, Need.identified_at, Need.resolved_at
+        ).where(Need.case_id.in_(case_ids))
+    ):
         needs.setdefault(n.case_id, []).append(
             pure.NeedRow(n.id, n.category.value, n.status.value, n.identified_at, n.resolved_at)
         )
     changes: dict[uuid.UUID, list[pure.Change]] = {}
-    for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids))):
+    for e in session.execute(
+        select(
+            CaseEvent.case_id,
+            CaseEvent.kind,
+            CaseEvent.at,
+            CaseEvent.need_id,
+            CaseEvent.from_code,
+            CaseEvent.to_code,
+            CaseEvent.detail_code,
+        ).where(CaseEvent.case_id.in_(case_ids))
+    ):
         changes.setdefault(e.case_id, []).append(
             pure.Change(
                 CaseEventKind(e.kind), e.at, e.need_id, e.from_code, e.to_code, e.detail_code
