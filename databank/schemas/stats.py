@@ -10,6 +10,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from databank.analytics.disclosure import Mark
+from databank.analytics.dp import DEFAULT_EPSILON
 from databank.schemas.common import one_of
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -89,7 +90,7 @@ class TableIn(Schema):
     )
     period = fields.Nested(PeriodIn, load_default=dict)
     epsilon = fields.Float(
-        load_default=0.5,
+        load_default=DEFAULT_EPSILON,
         allow_nan=False,
         metadata={"description": "Privacy budget the table spends, in (0, 2]; default 0.5."},
     )

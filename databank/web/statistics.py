@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from databank.analytics import dp
 from databank.analytics.tables import DIMENSIONS, MAX_DIMENSIONS
 from databank.services import statistics
 from databank.services.statistics import Period, Result, StatsInputError, exports
@@ -33,17 +34,10 @@ bp = Blueprint("statistics", __name__)
 PLOTLY_JS = resources.files("plotly").joinpath("package_data", "plotly.min.js")
 PLOTLY_VERSION = metadata.version("plotly")
 YEAR = 365 * 24 * 3600
-DEFAULT_EPSILON = 0.5
-MAX_EPSILON = 2.0
+DEFAULT_EPSILON = dp.DEFAULT_EPSILON
+MAX_EPSILON = statistics.MAX_EPSILON
 # Dimensions a reader can filter on in the builder (the period has its own fields).
 FILTERABLE = tuple(d for d in DIMENSIONS if d != "period")
-FORMATS = {
-    "csv": ("text/csv; charset=utf-8", exports.csv_bytes),
-    "xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        exports.xlsx_bytes,
-    ),
-}
 # The service names the bad field in English; the pages say what to do, in the reader's language.
 FIELD_HELP = {
     "granularity": _l("Choose month, quarter or year."),
@@ -145,11 +139,11 @@ def export_release(release_id: uuid.UUID, fmt: str) -> Response:
 
 
 def _download(result: Result, fmt: str, name: str) -> Response:
-    mimetype, write = FORMATS[fmt]
+    made = exports.file(result, fmt, select_locale(), name)
     return Response(
-        write(result, select_locale()),
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        made.data,
+        mimetype=made.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{made.name}"'},
     )
 
 

@@ -3,7 +3,6 @@ call `statistics.monthly_report` (which decides who may read and logs the query)
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from flask import Blueprint, Response, render_template
@@ -18,17 +17,16 @@ from databank.web.unit_of_work import db
 
 bp = Blueprint("stats_report", __name__)
 
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-
 
 def parse_month(text: str) -> date:
-    """A month written YYYY-MM; anything else is a 422 naming `month`."""
-    found = MONTH.fullmatch(text)
-    if found is None:
+    """A month written YYYY-MM (the service's parser); anything else is a 422 naming `month`,
+    said in the reader's language."""
+    try:
+        return statistics.parse_month(text)
+    except statistics.StatsInputError:
         raise ValidationFailed(
             "the month is not valid", {"month": [_("Write the month as YYYY-MM.")]}
-        )
-    return date(int(found[1]), int(found[2]), 1)
+        ) from None
 
 
 def _report(month: str) -> statistics.Report:

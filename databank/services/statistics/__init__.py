@@ -19,9 +19,11 @@ from __future__ import annotations
 from databank.services.statistics.labels import categories, dimension_label, label
 from databank.services.statistics.ledger import BudgetSpent
 from databank.services.statistics.queries import (
+    MAX_EPSILON,
     StatsInputError,
     adhoc,
     budget,
+    parse_month,
     parse_period,
     preview,
     published,
@@ -44,6 +46,7 @@ from databank.services.statistics.views import (
 )
 
 __all__ = [
+    "MAX_EPSILON",
     "Budget",
     "BudgetSpent",
     "Granularity",
@@ -63,6 +66,7 @@ __all__ = [
     "flows",
     "label",
     "monthly_report",
+    "parse_month",
     "parse_period",
     "preview",
     "published",

@@ -105,6 +105,29 @@ class Sheet:
     notes: list[str]
 
 
+CSV_TYPE = "text/csv"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class File:
+    """A released table as a download: its bytes, its media type and its file name."""
+
+    data: bytes
+    mimetype: str
+    name: str
+
+
+def file(result: Result, fmt: str, locale: str, stem: str) -> File:
+    """The table as a CSV or XLSX file (`fmt`), named `stem.fmt`: what the pages and the API
+    hand over the same way."""
+    if fmt == "csv":
+        return File(csv_bytes(result, locale), f"{CSV_TYPE}; charset=utf-8", f"{stem}.csv")
+    if fmt == "xlsx":
+        return File(xlsx_bytes(result, locale), XLSX_TYPE, f"{stem}.xlsx")
+    raise ValueError(f"no such format: {fmt}")
+
+
 def csv_bytes(result: Result, locale: str) -> bytes:
     """The released table of `result` as CSV (UTF-8), labelled in `locale` ("en" or "fr")."""
     return sheet_csv(sheet(result, locale))

@@ -89,7 +89,8 @@ def standard_tables() -> tuple[StandardTable, ...]:
 # -- requests ------------------------------------------------------------------------------
 
 
-def _month(value: str, field: str) -> date:
+def parse_month(value: str, field: str = "month") -> date:
+    """A month written YYYY-MM (a form's, a path's, a query's), or the error naming `field`."""
     if not _MONTH.match(value):
         raise StatsInputError(field, "must be a month written YYYY-MM, such as 2026-11")
     return date(int(value[:4]), int(value[5:7]), 1)
@@ -114,8 +115,8 @@ def parse_period(granularity: str | None, start: str | None, end: str | None) ->
     except ValueError:
         raise StatsInputError("granularity", "must be month, quarter or year") from None
     default = last_months()
-    first = _month(start, "start") if start else default.start
-    last = _month(end, "end") if end else max(default.end, first)
+    first = parse_month(start, "start") if start else default.start
+    last = parse_month(end, "end") if end else max(default.end, first)
     if last < first:
         raise StatsInputError("end", "must not be before start")
     if len(pure.months_between(first, last)) > MAX_MONTHS:

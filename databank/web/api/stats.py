@@ -10,9 +10,7 @@ let a caller average it away).
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import date
 from typing import Any
 
 from flask import Response
@@ -53,7 +51,7 @@ TAG = "statistics"
 TABLE_ID = r"^[a-z][a-z0-9_]{0,39}$"
 READ_ERRORS = (401, 403, 404, 422)
 BODY_ERRORS = (400, 401, 403, 409, 413, 415, 422)
-DOWNLOADS = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+DOWNLOADS = (exports.CSV_TYPE, exports.XLSX_TYPE)
 
 
 def _period(q: dict[str, Any], prefix: str = "") -> Period:
@@ -77,15 +75,11 @@ def _download(result: Result, fmt: str, name: str) -> Response | dict[str, Any]:
     """The table as JSON, or as the CSV or XLSX file the pages offer."""
     if fmt == "json":
         return stats_doc.table(result)
-    lang = stats_doc.locale()
-    made = exports.csv_bytes(result, lang) if fmt == "csv" else exports.xlsx_bytes(result, lang)
-    mimetype = DOWNLOADS[0] if fmt == "csv" else DOWNLOADS[1]
-    if fmt == "csv":
-        mimetype += "; charset=utf-8"
+    made = exports.file(result, fmt, stats_doc.locale(), name)
     return Response(
-        made,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        made.data,
+        mimetype=made.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{made.name}"'},
     )
 
 
@@ -224,14 +218,6 @@ def stats_medians(q: dict[str, Any]) -> dict[str, Any]:
     return stats_doc.table(found)
 
 
-def _month(text: str) -> date:
-    if not re.fullmatch(MONTH[1:-1], text):
-        raise ValidationFailed(
-            "the request has invalid parameters", {"month": ["Must be a month written YYYY-MM."]}
-        )
-    return date(int(text[:4]), int(text[5:7]), 1)
-
-
 @operation(
     "/stats/reports/<string:month>",
     summary="The monthly city report",
@@ -247,7 +233,7 @@ def stats_report(q: dict[str, Any], month: str) -> Response | dict[str, Any]:
     """The month's totals by area, age band, need, living situation and outcome beside the
     month before, and the flows, as published tables (the same for every reader); `format=pdf`
     gives the printable report."""
-    report = statistics.monthly_report(db(), caller().actor, _month(month))
+    report = statistics.monthly_report(db(), caller().actor, statistics.parse_month(month))
     lang = q.get("locale") or stats_doc.locale()
     if q["format"] == "pdf":
         return Response(
