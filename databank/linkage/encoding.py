@@ -48,6 +48,14 @@ __all__ = [
 ENCODING_SCHEMA_VERSION = "databank-linkage-2"
 SECRET_LENGTH = 32
 TOKEN_HEX = 16
+#: Bits set per bigram in the street-address filter. An address has about 24 bigrams where a
+#: name has 7 (FEBRL4); at the names' 15 its filter was 30 % full, and diffusion triples every
+#: differing plain bit, so an address missing one word ("43 deloraine street" against
+#: "43 deloraine street cornvale") compared like a stranger's. At 5 it is as full as a name's
+#: filter (11 % against 10 %). Measured on FEBRL4 and FEBRL3 (hardened, F1), k = 15, 8, 5, 3:
+#: 0.9948, 0.9960, 0.9969, 0.9963 and 0.9935, 0.9959, 0.9974, 0.9963 (scripts/LINKAGE.md).
+#: The app stores no address (its forms have none), so its stored encodings are unchanged.
+ADDRESS_HASHES = 5
 
 BLOOM_COLUMNS = ("given_bf", "family_bf", "name_bf", "address_bf")
 TOKEN_COLUMNS = (
@@ -127,7 +135,9 @@ class RecordEncoder:
             "given_bf": name_bloom,
             "family_bf": name_bloom,
             "name_bf": name_bloom,
-            "address_bf": BloomEncoder(_derive(secret, "bloom address"), diffuse=hardened),
+            "address_bf": BloomEncoder(
+                _derive(secret, "bloom address"), hashes=ADDRESS_HASHES, diffuse=hardened
+            ),
         }
         self._cache: dict[tuple[str, str], str] = {}
 

@@ -78,3 +78,33 @@ def test_rows_for_registration_are_the_frames_rows() -> None:
         for column, value in row.items():
             framed = frame[column][i]
             assert value == framed or (value is None and framed is None), column
+
+
+def _hamming_similarity(a: bytes, b: bytes) -> float:
+    differing = sum(bin(x ^ y).count("1") for x, y in zip(a, b, strict=True))
+    return 1 - 2 * differing / (8 * len(a))
+
+
+def test_an_address_missing_a_word_stays_similar() -> None:
+    """An address filter is about as full as a name filter (so diffusion does not make an
+    address short of one word look like a stranger's): a dropped word keeps the pair above
+    the middle cut-off, two different addresses stay below the low one."""
+    from databank.linkage.model_spec import THRESHOLDS
+
+    _hi, mid, lo = THRESHOLDS["hardened"]
+    people = [
+        normalise("Jessica", "Campbell", None, None, None, None, address=address)
+        for address in (
+            "43 deloraine street",
+            "43 deloraine street cornvale",
+            "8 huxley place mooloolaba",
+        )
+    ]
+    filters = RecordEncoder(SECRET).encode(people, [1, 2, 3])["address_bf"].tolist()
+    plain = RecordEncoder(SECRET, hardened=False).encode(people, [1, 2, 3])
+    address_fill = bin(int.from_bytes(plain["address_bf"][1], "big")).count("1") / 1024
+    name_fill = bin(int.from_bytes(plain["name_bf"][1], "big")).count("1") / 1024
+    assert address_fill < 2 * name_fill
+    assert _hamming_similarity(filters[0], filters[1]) >= mid
+    assert _hamming_similarity(filters[0], filters[2]) < lo
+    assert _hamming_similarity(filters[1], filters[2]) < lo
