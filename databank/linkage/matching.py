@@ -332,8 +332,13 @@ class Linker:
     # ----- incremental ------------------------------------------------------------------
     def pool(self, records: pd.DataFrame) -> Pool:
         """Registers an encoded pool and its term frequencies once, for many ``match_one``."""
-        model = self._require_model()
         table = self._register(records)
+        # Blocking is the code's, not a trained parameter: a model trained before a rule was
+        # added still compares what the batch run compares.
+        model = dict(self._require_model())
+        model["blocking_rules_to_generate_predictions"] = model_spec.blocking_rules(
+            self._pair_counter(table), len(records)
+        )
         linker = self._splink(table, model)
         for comparison in model["comparisons"]:
             for level in comparison["comparison_levels"]:

@@ -194,6 +194,14 @@ BLOCKING_RULES: list[tuple[str, list[str]]] = [
     # Swapped names with a typo: one name's phonetic code against the other's, same year.
     (f"l.given_ph = r.family_ph AND {YEAR}", [f"l.given_ph = r.family_ph AND {YEAR} AND {AREA}"]),
     (f"l.family_ph = r.given_ph AND {YEAR}", [f"l.family_ph = r.given_ph AND {YEAR} AND {AREA}"]),
+    # Swapped names with a typo and no common year (a date missing or a 1-January one): one
+    # name against the other, same area.
+    (f"l.given_tok = r.family_tok AND {AREA}", []),
+    (f"l.family_tok = r.given_tok AND {AREA}", []),
+    # A typo in one name and a date recorded as 1 January (or with a wrong day) in the other
+    # record: one phonetic name and the year.
+    (f"l.family_ph = r.family_ph AND {YEAR}", [f"l.family_ph = r.family_ph AND {YEAR} AND {AREA}"]),
+    (f"l.given_ph = r.given_ph AND {YEAR}", [f"l.given_ph = r.given_ph AND {YEAR} AND {AREA}"]),
     # Place of residence, where the data has one (FEBRL's suburb): rescues date errors.
     ("l.locality_tok = r.locality_tok AND l.given_ph = r.given_ph",
      [f"l.locality_tok = r.locality_tok AND l.given_ph = r.given_ph AND {YEAR}"]),

@@ -104,3 +104,33 @@ def test_match_one_finds_the_planted_duplicate(
         found = linker.match_one(record, linker.pool(encoded))
     same_person = set(rows.index[rows["person_id"] == person.person_id])
     assert int(found["record_id"][0]) in same_person
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        # Swapped names, a typo in one, no date on one side: only the area is shared.
+        (("Binta", "Diallo", None, "69005"), ("Diallo", "Binrta", "1976-12-08", "69005")),
+        # A typo in the given name, the date recorded as 1 January, no area on one side.
+        (("Charlotte", "Berthelot", "1973-06-10", "E12"),
+         ("Cahrlotte", "Berthelot", "1973-01-01", None)),
+    ],
+)  # fmt: skip
+def test_blocking_compares_typos_with_a_missing_or_placeholder_date(
+    data: tuple[pd.DataFrame, pd.DataFrame, Linker],
+    left: tuple[str, str, str | None, str | None],
+    right: tuple[str, str, str | None, str | None],
+) -> None:
+    """Pairs that share neither both names' phonetic codes nor a full date are still compared
+    (and so can be scored): swapped names by the area, a 1-January date by the year."""
+    _rows, encoded, linker = data
+    planted = [normalise(g, f, d, None, None, area) for g, f, d, area in (left, right)]
+    records = pd.concat(
+        [encoded, RecordEncoder(SECRET).encode(planted, [20_000, 20_001])], ignore_index=True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = linker.link(records, keep_pairs=True)
+    assert result.pairs is not None
+    compared = set(zip(result.pairs["record_id_l"], result.pairs["record_id_r"], strict=True))
+    assert (20_000, 20_001) in compared or (20_001, 20_000) in compared
