@@ -19,6 +19,7 @@ from databank.domain.vocab import (
 from databank.services.inputs import MAX_NOTE_LENGTH
 from databank.services.records.cases import Place
 from databank.web.auth import purpose_info as purpose_info
+from databank.web.case_lifecycle import NEED_STATUS_LABELS
 from databank.web.deployment import choices, one_area_name
 from databank.web.i18n import select_locale
 
@@ -74,6 +75,7 @@ def vocabulary() -> dict[str, Any]:
         "districts": choices(locale),
         "need_label": lambda c: NEED_LABELS[c].for_locale(locale),
         "severity_label": lambda s: SEVERITY_LABELS[s],
+        "need_status_label": lambda s: str(NEED_STATUS_LABELS.get(s, s)),
         "service_label": service_label,
         "ethos_label": lambda e: ETHOS_LABELS[e].for_locale(locale),
         "district_name": district_name,

@@ -155,7 +155,8 @@ def test_the_actions_read_in_french(client: FlaskClient, world: World) -> None:
 def test_outreach_person_page_marks_a_need_met(
     client: FlaskClient, world: World, web_runtime: Runtime
 ) -> None:
-    """The street page's small control: in progress or met, back to the same page."""
+    """The street page's small control: in progress or met, back to the same page, where the
+    need then says it is met."""
     assert login(client, "worker") == 302
     page = client.get(f"/cases/{world.own_case}").get_data(as_text=True)
     match = re.search(r'href="/people/([^"/]+)/identity"', page)
@@ -175,3 +176,4 @@ def test_outreach_person_page_marks_a_need_met(
     assert done.headers["Location"].endswith(person_page)  # type: ignore[attr-defined]
     after = client.get(person_page).get_data(as_text=True)
     assert f"/needs/{open_needs[-1]}" not in after  # met: no button left for it
+    assert '<span class="badge badge-accepted">met</span>' in after  # and it says so
