@@ -31,7 +31,7 @@ CODED = ("org_id", *(d for d in DIMENSIONS if d != "period"))
 
 @dataclass(frozen=True)
 class Facts:
-    version: tuple[int, str]
+    version: tuple[int, int, str]
     frame: pd.DataFrame  # person (int32), month (datetime64), CODED columns, wait_days (float)
 
     @property
@@ -46,13 +46,24 @@ _lock = threading.Lock()
 _cached: dict[str, Facts] = {}
 
 
-def version(session: Session) -> tuple[int, str]:
-    """The newest change mark: its id, and its time (a database rebuilt in place starts its
-    ids again; its marks' times tell it apart)."""
+# A mark's id is drawn when its transaction writes it, before that commits: on PostgreSQL a
+# transaction can commit after one that drew a later id. The newest id would then not move and
+# the frame would miss the late one's facts until the next write; the number of marks among the
+# newest RECENT ids moves (an index range, not a count of the whole table).
+RECENT = 1000
+
+
+def version(session: Session) -> tuple[int, int, str]:
+    """The newest change mark: its id, how many marks hold the RECENT newest ids, and its time
+    (a database rebuilt in place starts its ids again; its marks' times tell it apart)."""
     newest = session.scalar(select(func.max(StatRefresh.id)))
     if newest is None:
-        return (0, "")
-    return (int(newest), str(session.get(StatRefresh, newest).at))  # type: ignore[union-attr]
+        return (0, 0, "")
+    recent = session.scalar(
+        select(func.count()).select_from(StatRefresh).where(StatRefresh.id > newest - RECENT)
+    )
+    at = session.get(StatRefresh, newest).at  # type: ignore[union-attr]
+    return (int(newest), int(recent or 0), str(at))
 
 
 def facts(session: Session) -> Facts:

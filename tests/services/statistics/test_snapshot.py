@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.orm import Session
 
-from databank.models import StatFact
+from databank.models import StatFact, StatRefresh
 from databank.services.statistics import snapshot
 from tests.conftest import OrgMaker
 
@@ -72,3 +72,35 @@ def test_the_frame_holds_every_fact_as_written(
     # One integer a person, the same for each of their rows.
     people = dict(zip(frame["person"], [r[0] for r in expected], strict=True))
     assert len(set(people.values())) == len(people) == len({r[0] for r in rows})
+
+
+def test_a_transaction_committing_after_a_later_one_is_seen(session: Session) -> None:
+    """Marks' ids are drawn before their transactions commit: on PostgreSQL one can commit after
+    a transaction that drew a later id. The version must still move when it does, or the frame
+    would miss its facts until some other write (SQLite runs one writer at a time: no race)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: marks commit in the order of their ids")
+    engine = session.get_bind().engine
+    early, late = Session(engine), Session(engine)
+    try:
+        first = StatRefresh(subjects=1)
+        early.add(first)
+        early.flush()  # draws its id, not yet committed
+        second = StatRefresh(subjects=1)
+        late.add(second)
+        late.commit()
+        assert second.id > first.id
+        with Session(engine) as reader:
+            seen = snapshot.version(reader)
+        early.commit()
+        with Session(engine) as reader:
+            assert snapshot.version(reader) != seen
+    finally:
+        early.rollback()
+        late.rollback()
+        with Session(engine) as cleanup:
+            ids = [m.id for m in (first, second) if m.id is not None]
+            cleanup.query(StatRefresh).filter(StatRefresh.id.in_(ids)).delete()
+            cleanup.commit()
+        early.close()
+        late.close()
