@@ -37,6 +37,7 @@ def test_a_small_run_prints_every_figure_and_both_verdicts() -> None:
     figures = {}
     for name in (
         "cold load of the facts",
+        "a change of 10 records",
         "table with disclosure control",
         "plain pandas group-by",
         "DuckDB COUNT(DISTINCT)",

@@ -74,6 +74,10 @@ class StatRefresh(Base):
     )
     at: Mapped[created_at]
     subjects: Mapped[int]
+    # The 16-byte tokens of the records whose facts it rebuilt (or deleted), end to end; NULL:
+    # every record (a rebuild, or a mark older than this column). A cached frame takes in just
+    # these records (services/statistics/snapshot.py).
+    subject_tokens: Mapped[bytes | None] = mapped_column(LargeBinary())
 
 
 class PrivacySpend(Base):

@@ -120,21 +120,31 @@ def _forget(session: Session, previous_transaction: Any) -> None:
         session.info.pop(_TOUCHED_CASES, None)
 
 
-def refresh(session: Session, subject_ids: Collection[uuid.UUID], today: date | None = None) -> int:
-    """Rebuild the facts of these records in the session's transaction; returns the rows written."""
+def refresh(
+    session: Session,
+    subject_ids: Collection[uuid.UUID],
+    today: date | None = None,
+    *,
+    everything: bool = False,
+) -> int:
+    """Rebuild the facts of these records in the session's transaction; returns the rows
+    written. The change mark names the records (`everything`: it names none, every cached frame
+    loads the facts again)."""
     tokens = keyring_of(session).stat_tokens
     ids = list(subject_ids)
     written = 0
+    named: list[bytes] = []
     for start in range(0, len(ids), _BATCH):
         chunk = ids[start : start + _BATCH]
-        session.execute(
-            delete(StatFact).where(StatFact.subject_token.in_([tokens.subject(s) for s in chunk]))
-        )
+        chunk_tokens = [tokens.subject(s) for s in chunk]
+        named.extend(chunk_tokens)
+        session.execute(delete(StatFact).where(StatFact.subject_token.in_(chunk_tokens)))
         rows = _rows(session, chunk, today or datetime.now(UTC).date())
         if rows:
             bulk_insert(session, StatFact.__table__, rows)  # type: ignore[arg-type]
         written += len(rows)
-    session.add(StatRefresh(subjects=len(ids)))
+    marked = None if everything else b"".join(named)
+    session.add(StatRefresh(subjects=len(ids), subject_tokens=marked))
     session.flush()
     return written
 
@@ -312,4 +322,4 @@ def rebuild(session: Session, today: date | None = None) -> int:
     session.execute(delete(StatFact))
     ids = list(session.scalars(select(Subject.id).where(Subject.status == SubjectStatus.ACTIVE)))
     session.info.pop(_TOUCHED, None)
-    return refresh(session, ids, today) if ids else 0
+    return refresh(session, ids, today, everything=True)

@@ -226,3 +226,45 @@ def test_the_area_is_the_district_cells_group_of_areas(session: Session) -> None
     assert (
         statistics.label("area", area, "fr") == "Lyon 1er · Lyon 2e · Lyon 4e · Lyon 5e · Lyon 9e"
     )
+
+
+def test_the_cached_frame_follows_the_services_writes_without_a_full_load(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake, a merge, a split and an erasure each leave a mark naming their records: the
+    frame a query uses takes those in and agrees with a full load, which it never does."""
+    from databank.services.statistics import snapshot
+    from tests.services.statistics.test_snapshot import _canonical, _counting_full_loads
+
+    metro, charity = _org(session, "metropole", OrgKind.COUNCIL), _org(session, "entraide")
+    _register(session, metro, 3)
+    _people(session)  # the frame is cached
+    loads = _counting_full_loads(monkeypatch)
+
+    def agrees() -> None:
+        current = snapshot.facts(session)
+        assert not loads, "a full load"
+        frame, _subjects, people_halves = snapshot._load_all(session)
+        loads.clear()
+        assert _canonical(current.frame, current.people) == _canonical(frame, people_halves)
+
+    [council_record] = _register(session, metro, 1)
+    [charity_record] = _register(session, charity, 1)
+    agrees()
+    first, second = (session.get(Subject, s) for s in (council_record, charity_record))
+    assert first is not None
+    assert second is not None
+    clusters.merge(session, first.person_id, second.person_id)
+    session.commit()
+    agrees()
+    clusters.split(session, [charity_record])
+    session.commit()
+    agrees()
+    admin = Actor(None, metro.id, metro.kind, frozenset({Role.ORG_ADMIN}), "test")
+    erasure.erase_subject(session, admin, Purpose.CASE_MANAGEMENT, council_record)
+    session.commit()
+    agrees()
+    # Métropole's fourth registration had the first one's name (re-registration: the same
+    # record), erased now: two of its people are left, and the charity's one.
+    assert _people(session).people == 3
+    assert not loads

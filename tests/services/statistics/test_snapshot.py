@@ -104,3 +104,75 @@ def test_a_transaction_committing_after_a_later_one_is_seen(session: Session) ->
             cleanup.commit()
         early.close()
         late.close()
+
+
+def _canonical(frame: pd.DataFrame, people: np.ndarray) -> list[tuple[object, ...]]:
+    """The frame's rows as values, each person as its token: what any two frames of the same
+    facts agree on, whatever integers and category lists they hold."""
+    columns = [c for c in frame.columns if c != "person"]
+    values = zip(*(frame[c].astype(object).tolist() for c in columns), strict=True)
+    tokens = (tuple(int(h) for h in p) for p in people)
+    return sorted(
+        (tuple("nan" if pd.isna(v) else str(v) for v in row), t)
+        for row, t in zip(values, tokens, strict=True)
+    )
+
+
+def _counting_full_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = snapshot._load_all
+
+    def counted(session: Session) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        calls.append(1)
+        return real(session)
+
+    monkeypatch.setattr(snapshot, "_load_all", counted)
+    return calls
+
+
+def _mark(session: Session, *people: int) -> None:
+    tokens = b"".join(bytes([p]) * 16 for p in people)
+    session.add(StatRefresh(subjects=len(people), subject_tokens=tokens))
+    session.flush()
+
+
+def test_a_change_reads_its_records_only_and_equals_a_full_load(
+    session: Session, make_org: OrgMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mark names the records a write rebuilt: the cached frame drops their rows and reads
+    theirs again (a new area, a person merged into another, a record gone, a new record), and
+    comes out as a full load would, without one; a mark that names nothing loads everything."""
+    snapshot.forget()
+    loads = _counting_full_loads(monkeypatch)
+    org = make_org()
+    _write(session, org.id, ROWS)
+    _mark(session, 1, 2, 3)
+    snapshot.facts(session)
+    assert len(loads) == 1
+    # Record 2 moves to a new area and its person becomes person 1's (a merge); record 3 is
+    # erased; record 5 is new, of a new person.
+    gone = [b"\x02" * 16, b"\x03" * 16]
+    session.query(StatFact).filter(StatFact.subject_token.in_(gone)).delete()
+    _write(session, org.id, [(2, date(2026, 3, 1), "lyon-9", "shelter", 4),
+                             (5, date(2026, 5, 1), "lyon-1", "food", None)])  # fmt: skip
+    session.query(StatFact).filter(StatFact.subject_token == b"\x02" * 16).update(
+        {StatFact.person_token: b"\x01" * 16}
+    )
+    _mark(session, 2, 3, 5)
+    after = snapshot.facts(session)
+    assert len(loads) == 1  # taken in, not loaded again
+    frame, _subjects, people = snapshot._load_all(session)
+    assert _canonical(after.frame, after.people) == _canonical(frame, people)
+    assert after.frame["person"].dtype == np.int32
+    assert after.frame["month"].dtype == np.dtype("datetime64[ns]")
+    assert isinstance(after.frame["area"].dtype, pd.CategoricalDtype)
+    assert list(after.frame.index) == list(range(len(after.frame)))  # joins on it stay exact
+    # One integer a person, and one person an integer.
+    numbered = zip(after.frame["person"], after.people, strict=True)
+    pairs = {(int(n), tuple(int(h) for h in p)) for n, p in numbered}
+    assert len({n for n, _ in pairs}) == len({p for _, p in pairs}) == len(pairs)
+    assert len(loads) == 2  # the one asked for above
+    session.add(StatRefresh(subjects=0, subject_tokens=None))  # a rebuild names nothing
+    session.flush()
+    snapshot.facts(session)
+    assert len(loads) == 3
