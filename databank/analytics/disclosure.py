@@ -217,6 +217,19 @@ def _secondary(
 
 
 def _pair_up(released: dict[Number, Shown], truth: Mapping[Number, int], lines: list[Line]) -> None:
+    parts_of: dict[Number, list[list[Number]]] = {}
+    for total, parts in lines:
+        parts_of.setdefault(total, []).append(parts)
+
+    def recomputable(number: Number) -> bool:
+        # A total whose parts are all released is worth nothing as a complement: a reader adds
+        # them up. Hypothesis found rows [[0, 0, 10], [1, 10, 10], [0, 10, 10]], where the third
+        # row's total, hidden to pair the dominated first row's, came back to within the
+        # rounding from its own cells and the columns.
+        return any(
+            all(not released[p].suppressed for p in parts) for parts in parts_of.get(number, [])
+        )
+
     changed = True
     while changed:
         changed = False
@@ -225,8 +238,13 @@ def _pair_up(released: dict[Number, Shown], truth: Mapping[Number, int], lines: 
             if len(hidden) != 1 or released[total].suppressed:
                 continue
             others = [k for k in parts if not released[k].suppressed]
-            nonzero = [k for k in others if truth[k] > 0]
-            pick = min(nonzero or others, key=lambda k: (truth[k], str(k))) if others else total
+            # The least information lost: a number that is no sum of released ones, then a
+            # non-zero one, then the smallest.
+            pick = (
+                min(others, key=lambda k: (recomputable(k), truth[k] == 0, truth[k], str(k)))
+                if others
+                else total
+            )
             released[pick] = Shown(None, Mark.SECONDARY)
             changed = True
 
