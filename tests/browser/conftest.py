@@ -6,7 +6,8 @@ PostgreSQL when DATABANK_TEST_DATABASE_URL names a server), served by werkzeug i
 skipped, except in CI (CI=true), where a missing chromium fails them.
 
 Helpers for journeys:
-- `shot(page, name)`: a numbered screenshot under test-output/browser/<test>/<NN-name>.png;
+- `shot(page, name)`: a numbered screenshot under
+  test-output/browser/<database>/<test>/<NN-name>.png;
 - `axe_check(page)`: axe-core (bundled with axe-playwright-python, injected locally) fails the test
   on any serious or critical violation;
 - `step(page, name)`: both, for each step of a journey;
@@ -50,11 +51,12 @@ from databank.services.inputs import CaseIn, ConsentIn, EncounterIn, IntakeRecor
 from databank.services.records import consents, people
 from databank.services.runtime import Runtime
 from tests.factories import identity
-from tests.support import app_on, handle_of, scratch_runtime
+from tests.support import app_on, handle_of, postgres_url, scratch_runtime
 
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / "test-output" / "browser"
+# One folder per database: the two passes can run at the same time (scripts/test).
+OUTPUT = ROOT / "test-output" / "browser" / ("postgresql" if postgres_url() else "sqlite")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -335,7 +337,8 @@ def page(new_page: Callable[[str], Page], viewport: str) -> Page:
 
 @pytest.fixture
 def shot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
-    """`shot(page, name)`: a full-page screenshot test-output/browser/<test>/<NN-name>.png."""
+    """`shot(page, name)`: a full-page screenshot
+    test-output/browser/<database>/<test>/<NN-name>.png."""
     folder = OUTPUT / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
     if folder.exists():
         shutil.rmtree(folder)
