@@ -89,15 +89,26 @@ def facts(session: Session) -> Facts:
     return found
 
 
-def _marks(session: Session, after: int) -> list[tuple[int, bytes | None]]:
-    query = select(StatRefresh.id, StatRefresh.subject_tokens).where(StatRefresh.id > after)
-    return [(int(i), None if t is None else bytes(t)) for i, t in session.execute(query)]
+def _mark_ids(session: Session, after: int) -> list[int]:
+    return [int(i) for i in session.scalars(select(StatRefresh.id).where(StatRefresh.id > after))]
+
+
+def _named_by(session: Session, ids: list[int]) -> list[bytes | None]:
+    """The record tokens each of these marks names (None: every record). Only the marks not yet
+    taken in are read: a bulk intake's mark names thousands of records."""
+    found: list[bytes | None] = []
+    for start in range(0, len(ids), 500):
+        query = select(StatRefresh.subject_tokens).where(
+            StatRefresh.id.in_(ids[start : start + 500])
+        )
+        found.extend(None if t is None else bytes(t) for t in session.scalars(query))
+    return found
 
 
 def _loaded(session: Session, now: tuple[int, int, str]) -> Facts:
     """Every fact read. The marks are read first: a change committed in between is then read
     twice (its rows now, its mark as new next time), never missed."""
-    marks = frozenset(i for i, _ in _marks(session, now[0] - RECENT))
+    marks = frozenset(_mark_ids(session, now[0] - RECENT))
     frame, subjects, people = _load_all(session)
     return Facts(now, frame, subjects, people, marks)
 
@@ -115,14 +126,14 @@ def _advanced(session: Session, cached: Facts, now: tuple[int, int, str]) -> Fac
     mark = session.get(StatRefresh, newest) if newest else None
     if now[0] < newest or (newest and (mark is None or str(mark.at) != cached.version[2])):
         return None  # a database rebuilt in place: its ids started again
-    seen = _marks(session, newest - RECENT)
-    new = [tokens for i, tokens in seen if i not in cached.marks]
+    seen = _mark_ids(session, newest - RECENT)
+    new = _named_by(session, [i for i in seen if i not in cached.marks])
     if any(tokens is None for tokens in new):
         return None
     named = {t[k : k + TOKEN_SIZE] for t in new if t for k in range(0, len(t), TOKEN_SIZE)}
     if len(named) > max(FULL_LOAD_SHARE * len(cached.frame), FULL_LOAD_RECORDS):
         return None
-    marks = frozenset(i for i, _ in seen if i > now[0] - RECENT)
+    marks = frozenset(i for i in seen if i > now[0] - RECENT)
     if not named:
         return Facts(now, cached.frame, cached.subjects, cached.people, marks)
     rows = _rows_of(session, sorted(named))
