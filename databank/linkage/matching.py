@@ -228,10 +228,7 @@ class Linker:
         """Scores blocked pairs, clusters above ``upper`` without joining contradictions, and
         lists the grey pairs (``lower`` and up, left in different clusters)."""
         table = self._register(records)
-        model = dict(self._require_model())
-        model["blocking_rules_to_generate_predictions"] = model_spec.blocking_rules(
-            self._pair_counter(table), len(records)
-        )
+        model = self._blocked_model(table, len(records))
         linker = self._splink(table, model)
         # Every blocked pair is kept in the backend: the ones below ``cannot`` are the
         # contradictions the clustering respects.
@@ -265,6 +262,16 @@ class Linker:
         final.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         linker.table_management.invalidate_cache()
         return LinkResult(clusters=clusters, grey_pairs=grey, pairs=pairs)
+
+    def _blocked_model(self, table: Any, records: int) -> dict[str, Any]:
+        """The model with the code's blocking rules for `records` records: blocking is not a
+        trained parameter, so a model trained before a rule was added still compares what the
+        batch run compares."""
+        model = dict(self._require_model())
+        model["blocking_rules_to_generate_predictions"] = model_spec.blocking_rules(
+            self._pair_counter(table), records
+        )
+        return model
 
     def _pair_counter(self, table: Any) -> Callable[[str], float]:
         """Estimates a blocking rule's pairs from the sizes of its blocks (no join of records)."""
@@ -333,12 +340,7 @@ class Linker:
     def pool(self, records: pd.DataFrame) -> Pool:
         """Registers an encoded pool and its term frequencies once, for many ``match_one``."""
         table = self._register(records)
-        # Blocking is the code's, not a trained parameter: a model trained before a rule was
-        # added still compares what the batch run compares.
-        model = dict(self._require_model())
-        model["blocking_rules_to_generate_predictions"] = model_spec.blocking_rules(
-            self._pair_counter(table), len(records)
-        )
+        model = self._blocked_model(table, len(records))
         linker = self._splink(table, model)
         for comparison in model["comparisons"]:
             for level in comparison["comparison_levels"]:
